@@ -1,0 +1,77 @@
+"""The `h5press` command: `new` scaffolds a site project, `build` turns it into bundles."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .generator.build import BuildOptions, build as run_build
+from .generator.errors import BuildError
+from .generator.scaffold import scaffold
+
+
+def _fail_cleanly(debug: bool, exc: Exception) -> None:
+    """Unexpected failures get one readable line; `--debug` shows the traceback instead."""
+    if debug:
+        raise exc
+    raise click.ClickException(f"{type(exc).__name__}: {exc} (run again with --debug for the traceback)") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="h5press")
+def cli() -> None:
+    """Markdown campaigns into offline-first H5 bundles."""
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def new(directory: Path) -> None:
+    """Create a site project in DIRECTORY that builds as it is."""
+    try:
+        created = scaffold(directory)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {len(created)} files in {directory}/")
+    click.echo(f"next: cd {directory} && h5press build")
+
+
+@cli.command()
+@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
+              show_default=True, help="site project folder (holds h5press.yaml)")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="output folder [default: PROJECT/dist]")
+@click.option("--base-url", help="absolute URL where dist/ is published (overrides h5press.yaml)")
+@click.option("--only", multiple=True, metavar="CAMPAIGN", help="build only this campaign (repeatable)")
+@click.option("--strict", is_flag=True, help="treat warnings as errors")
+@click.option("-j", "--workers", type=click.IntRange(1), help="processes to use [default: all cores]")
+@click.option("--debug", is_flag=True, help="show tracebacks of unexpected errors")
+def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str, ...], strict: bool,
+          workers: int | None, debug: bool) -> None:
+    """Build every campaign in content/ into DIST/<campaign>/."""
+    started = time.perf_counter()
+    options = BuildOptions(project, out, base_url, only, strict)
+    if workers:
+        options.workers = workers
+    try:
+        result = run_build(options)
+    except BuildError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are turned into messages
+        _fail_cleanly(debug, exc)
+        return
+    for warning in result.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    campaigns = result.report["campaigns"]
+    pages = sum(len(c["pages"]) for c in campaigns.values())
+    click.echo(f"built {len(campaigns)} campaign(s), {pages} page(s) into {result.out} "
+               f"in {time.perf_counter() - started:.2f}s")
+
+
+def main() -> None:
+    cli(prog_name="h5press")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Stage 4, assets: SCSS → CSS, minified JS, images → WebP variants, icons; all content-hashed.
+
+Every file this stage emits lives under `assets/` in its bundle with a content hash in its
+name, which is what makes `Cache-Control: immutable` safe for that folder and nothing else.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import PIL
+import rjsmin
+import sass
+from PIL import Image, ImageDraw, ImageOps
+
+from .config import ImageOptions, Theme
+
+THEME_DIR = Path(__file__).resolve().parent.parent  # the installed package: layouts/ and assets/
+
+
+def content_hash(data: bytes, length: int = 10) -> str:
+    return hashlib.sha256(data).hexdigest()[:length]
+
+
+def integrity(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One hashed output file; `path` is relative to its bundle."""
+
+    logical: str
+    path: str
+    data: bytes = field(repr=False)
+
+    @property
+    def integrity(self) -> str:
+        return integrity(self.data)
+
+
+def hashed(logical: str, data: bytes, folder: str = "assets") -> Asset:
+    name = PurePosixPath(logical)
+    return Asset(logical, f"{folder}/{name.stem}.{content_hash(data)}{name.suffix}", data)
+
+
+def theme_file(root: Path, relpath: str) -> Path:
+    """A project file overrides the theme file with the same relative path."""
+    own = root / relpath
+    return own if own.is_file() else THEME_DIR / relpath
+
+
+# --- styles and scripts ----------------------------------------------------------------------
+
+def compile_scss(entry: Path, include_paths: list[Path]) -> str:
+    """The one place libsass is called (it is end-of-life; swapping compilers touches only this)."""
+    return sass.compile(filename=str(entry), include_paths=[str(p) for p in include_paths], output_style="compressed")
+
+
+def theme_variables(theme: Theme, elder: bool) -> str:
+    """Campaign colours as CSS custom properties, so branding needs no SCSS."""
+    props = ";".join(f"--h5-{name}:{value}" for name, value in theme.model_dump().items())
+    return f":root{{{props}}}" + (":root{--h5-font:18px;--h5-tap:60px}" if elder else "")
+
+
+def minify_js(source: str) -> str:
+    return rjsmin.jsmin(source).strip() + "\n"
+
+
+# --- images ----------------------------------------------------------------------------------
+
+RASTER = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    width: int
+    height: int
+    asset: Asset
+
+
+@dataclass(frozen=True)
+class ImageAsset:
+    source: str  # campaign-relative
+    width: int
+    height: int
+    variants: tuple[Variant, ...]
+
+    @property
+    def largest(self) -> Variant:
+        return self.variants[-1]
+
+
+def _encode(data: bytes, options: ImageOptions) -> tuple[int, int, list[tuple[int, int, bytes]]]:
+    with Image.open(io.BytesIO(data)) as opened:
+        image = ImageOps.exif_transpose(opened)
+        if getattr(opened, "is_animated", False):
+            return image.width, image.height, [(image.width, image.height, data)]
+        image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+        out = []
+        for width in sorted({min(w, image.width) for w in options.widths}):
+            height = max(1, round(image.height * width / image.width))
+            buf = io.BytesIO()
+            image.resize((width, height), Image.LANCZOS).save(buf, "WEBP", quality=options.quality, method=5)
+            out.append((width, height, buf.getvalue()))
+        return image.width, image.height, out
+
+
+def _svg_size(data: bytes) -> tuple[int, int]:
+    head = data[:2048].decode("utf-8", "replace")
+    box = re.search(r'viewBox="\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)', head)
+    if box:
+        return round(float(box.group(1))), round(float(box.group(2)))
+    w, h = re.search(r'\swidth="([\d.]+)', head), re.search(r'\sheight="([\d.]+)', head)
+    return (round(float(w.group(1))), round(float(h.group(1)))) if w and h else (0, 0)
+
+
+def process_image(source: str, data: bytes, options: ImageOptions, cache: Path | None) -> ImageAsset:
+    """Resize a raster image to WebP widths (never upscaling); SVG is copied as it is.
+
+    Encoding dominates build time, so results are cached on disk by content and options.
+    """
+    stem = PurePosixPath(source).stem
+    if source.lower().endswith(".svg"):
+        w, h = _svg_size(data)
+        return ImageAsset(source, w, h, (Variant(w, h, hashed(f"{stem}.svg", data)),))
+    key = hashlib.sha256(data + repr((options.widths, options.quality, PIL.__version__)).encode()).hexdigest()
+    meta_path = cache / f"{key}.json" if cache else None
+    if meta_path and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        encoded = [(w, h, (cache / f"{key}-{w}.bin").read_bytes()) for w, h in meta["variants"]]  # type: ignore[operator]
+        width, height = meta["size"]
+    else:
+        width, height, encoded = _encode(data, options)
+        if meta_path and cache:
+            cache.mkdir(parents=True, exist_ok=True)
+            for w, _, blob in encoded:
+                (cache / f"{key}-{w}.bin").write_bytes(blob)
+            meta_path.write_text(json.dumps({"size": [width, height], "variants": [[w, h] for w, h, _ in encoded]}))
+    suffix = ".gif" if encoded and encoded[0][2][:3] == b"GIF" else ".webp"
+    variants = tuple(Variant(w, h, hashed(f"{stem}-{w}{suffix}", blob)) for w, h, blob in encoded)
+    return ImageAsset(source, width, height, variants)
+
+
+def is_image(path: str) -> bool:
+    suffix = PurePosixPath(path).suffix.lower()
+    return suffix in RASTER or suffix == ".svg"
+
+
+def make_icon(size: int, theme: Theme, source: bytes | None) -> Asset:
+    """A square PNG home-screen icon: the campaign's icon image, or a plain mark in its colours."""
+    if source is not None:
+        with Image.open(io.BytesIO(source)) as opened:
+            image = ImageOps.fit(opened.convert("RGBA"), (size, size), Image.LANCZOS)
+    else:
+        image = Image.new("RGBA", (size, size), theme.primary)
+        draw = ImageDraw.Draw(image)
+        pad = size // 4
+        draw.ellipse((pad, pad, size - pad, size - pad), fill="#ffffff")
+        inner = size * 3 // 8
+        draw.ellipse((inner, inner, size - inner, size - inner), fill=theme.accent)
+    buf = io.BytesIO()
+    image.save(buf, "PNG", optimize=True)
+    return hashed(f"icon-{size}.png", buf.getvalue())

@@ -1,0 +1,408 @@
+"""The pipeline: load → parse → render → assets → service worker → write.
+
+`build()` runs every stage, gathers every diagnostic, and writes nothing unless the whole
+site built without errors. Each stage lives in its own module; this one only wires them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+import brotli
+import sass
+from markupsafe import Markup, escape
+
+from .. import __version__
+from .assets import (Asset, ImageAsset, compile_scss, hashed, is_image, make_icon, minify_js, process_image,
+                     theme_file, theme_variables, THEME_DIR)
+from .config import SiteConfig, _absolute_url, window
+from .errors import BuildError, Diagnostic, Diagnostics
+from .headers import inline_hashes, netlify_headers, nginx_conf, policy
+from .load import Campaign, Page, Site, load_site
+from .parse import Parsed, check_links, parse_page, replace_images, resolve_image
+from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
+from .sw import Entry, choose_precache, service_worker, web_manifest
+from .write import precompress, pmap, replace_dir
+
+CACHE_DIR = ".h5press-cache"
+_CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
+
+
+@dataclass
+class BuildOptions:
+    root: Path
+    out: Path | None = None
+    base_url: str | None = None
+    only: tuple[str, ...] = ()
+    strict: bool = False
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    report: dict[str, Any]
+    warnings: list[Diagnostic]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.marks: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.marks[name] = round((now - self._last) * 1000, 1)
+        self._last = now
+
+
+def _parse(item: tuple[Page, Path, frozenset[str]]) -> Parsed:
+    return parse_page(*item)
+
+
+def _image(item: tuple[str, bytes, Any, Path | None]) -> ImageAsset:
+    return process_image(*item)
+
+
+@dataclass
+class _Shared:
+    """What every campaign of one build uses: options, config, templates, compiled theme."""
+
+    site: Site
+    config: SiteConfig
+    env: Any
+    css: str
+    js: str
+    diags: Diagnostics
+    workers: int
+    cache: Path
+
+
+class _CampaignBuild:
+    """Builds one bundle's files (paths relative to the bundle) from its parsed pages."""
+
+    def __init__(self, shared: _Shared, campaign: Campaign, parsed: dict[str, Parsed]) -> None:
+        self.s = shared
+        self.c = campaign
+        self.parsed = parsed
+        self.files: dict[str, bytes] = {}
+        self.assets: dict[str, Asset] = {}
+        self.images: dict[str, ImageAsset] = {}
+        self.hashes: tuple[list[str], list[str]] = ([], [])
+        self.html: dict[str, str] = {}
+        self.components: dict[str, list[str]] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+    def url(self, asset_path: str, from_page: str) -> str:
+        cdn = self.s.config.cdn_prefix
+        return f"{cdn}{self.c.name}/{asset_path}" if cdn else relative(asset_path, from_page)
+
+    def absolute(self, bundle_path: str) -> str | None:
+        base = self.s.config.base_url
+        return f"{base}{self.c.name}/{bundle_path}" if base else None
+
+    def add(self, asset: Asset) -> Asset:
+        self.assets[asset.logical] = asset
+        self.files[asset.path] = asset.data
+        return asset
+
+    # -- stages ----------------------------------------------------------------------------
+    def run(self) -> None:
+        self.collect_images()
+        cfg = self.c.config
+        self.css = self.add(hashed("main.css", (theme_variables(cfg.theme, cfg.elder_mode) + self.s.css).encode()))
+        self.js = self.add(hashed("runtime.js", self.s.js.encode()))
+        icon_src = self.c.dir / cfg.icon if cfg.icon else None
+        if icon_src is not None and not icon_src.is_file():
+            self.s.diags.error(self.c.source, None, f'icon: image not found: "{cfg.icon}"')
+            icon_src = None
+        source = icon_src.read_bytes() if icon_src else None
+        self.icons = [(self.add(make_icon(size, cfg.theme, source)), size) for size in (192, 512)]
+        for page in self.c.pages:
+            self.render_page(page)
+        self.render_offline()
+        self.files["manifest.webmanifest"] = web_manifest(
+            cfg.title, cfg.description, self.s.config.locale, cfg.theme.primary, cfg.theme.background,
+            [(icon.path, size) for icon, size in self.icons])
+        self.write_worker()
+        manifest = {name: {"url": a.path, "size": len(a.data), "integrity": a.integrity}
+                    for name, a in sorted(self.assets.items())}
+        self.files["asset-manifest.json"] = _json(manifest)
+
+    def collect_images(self) -> None:
+        wanted: dict[str, None] = {}
+        for page in self.c.pages:
+            wanted.update(dict.fromkeys(self.parsed[page.slug].images))
+            for key, ref in (("cover", page.meta.cover), ("share.image", page.meta.share.image)):
+                if ref:
+                    found = _front_image(page, ref, self.c.dir)
+                    if found is None:
+                        self.s.diags.error(page.source, _key_line(page, key), f'{key}: image not found: "{ref}"')
+                    else:
+                        wanted[found] = None
+        for i, badge in enumerate(self.c.config.badges):
+            if badge.icon and not (self.c.dir / badge.icon).is_file():
+                self.s.diags.error(self.c.source, None, f'badges[{i}].icon: image not found: "{badge.icon}"')
+            elif badge.icon:
+                wanted[badge.icon] = None
+        unsupported = [p for p in wanted if not is_image(p)]
+        for path in unsupported:
+            self.s.diags.error(f"{self.c.source.rsplit('/', 1)[0]}/{path}", None, "not an image format h5press can process")
+        work = [(p, (self.c.dir / p).read_bytes(), self.s.config.images, self.s.cache) for p in wanted if is_image(p)]
+        budget = self.s.config.budgets.image_kb * 1024
+        for image in pmap(_image, work, self.s.workers):
+            self.images[image.source] = image
+            for v in image.variants:
+                self.add(v.asset)
+            if len(image.largest.asset.data) > budget:
+                self.s.diags.warning(f"{self.c.dir.name}/{image.source}", None,
+                                     f"largest variant is {len(image.largest.asset.data) // 1024} KB, over the {budget // 1024} KB image budget")
+
+    def img_tag(self, path: str, attrs: str, page_url: str, eager: bool) -> str:
+        image = self.images.get(path)
+        if image is None:
+            return ""
+        srcset = ", ".join(f"{self.url(v.asset.path, page_url)} {v.width}w" for v in image.variants)
+        default = next((v for v in image.variants if v.width >= 720), image.largest)
+        loading = 'fetchpriority="high"' if eager else 'loading="lazy"'
+        extra = f" {attrs}" if attrs else ""
+        return (f'<img src="{escape(self.url(default.asset.path, page_url))}" srcset="{escape(srcset)}" '
+                f'sizes="(min-width: 720px) 720px, 100vw" width="{image.largest.width}" height="{image.largest.height}" '
+                f'{loading} decoding="async"{extra}>')
+
+    def page_context(self, page: Page, content: str, cover: str) -> dict[str, Any]:
+        cfg, site = self.c.config, self.s.config
+        start, end = window(cfg, site.timezone)
+        here = page.url
+        share_image = page.meta.share.image or page.meta.cover
+        share_img_asset = self.images.get(_front_image(page, share_image, self.c.dir) or "") if share_image else None
+        pages = [{"title": p.meta.title, "description": p.meta.description, "date": p.meta.date, "slug": p.slug,
+                  "href": relative(p.url, here), "meta": p.meta.model_dump()} for p in self.c.pages]
+        index = next(i for i, p in enumerate(self.c.pages) if p.slug == page.slug)
+        return {
+            "site": site,
+            "campaign": {"name": self.c.name, "config": cfg, "pages": pages,
+                         "index_href": relative("index.html", here)},
+            "page": {"title": page.meta.title, "description": page.meta.description or cfg.description,
+                     "date": page.meta.date, "slug": page.slug, "url": here, "is_index": page.slug == "index",
+                     "meta": page.meta.model_dump(), "content": Markup(content), "cover": Markup(cover)},
+            "prev": pages[index - 1] if index > 1 else None,
+            "next": pages[index + 1] if 0 < index < len(pages) - 1 else None,
+            "root": relative(".", here).removesuffix(".") or "",
+            "css": {"url": self.url(self.css.path, here), "integrity": self.css.integrity},
+            "js": {"url": self.url(self.js.path, here), "integrity": self.js.integrity},
+            "icon": self.url(self.icons[0][0].path, here),
+            "manifest": relative("manifest.webmanifest", here),
+            "canonical": self.absolute(here),
+            "share": {"title": page.meta.share.title or page.meta.title,
+                      "desc": page.meta.share.desc or page.meta.description or cfg.description,
+                      "image": (self.absolute(share_img_asset.largest.asset.path) if share_img_asset else None)},
+            "window": {"start": start, "end": end},
+            "sw": self.sw_enabled,
+            "csp": CSP_PLACEHOLDER,
+            "generator": f"h5press {__version__}",
+        }
+
+    @property
+    def sw_enabled(self) -> bool:
+        own = self.c.config.service_worker
+        return self.s.config.service_worker if own is None else own
+
+    def render_page(self, page: Page) -> None:
+        parsed = self.parsed.get(page.slug)
+        if parsed is None:
+            return
+        name, problem = layout_name(self.s.env, page.meta.layout, page.slug)
+        if problem:
+            self.s.diags.error(page.source, _key_line(page, "layout"), problem)
+            return
+        seen = {"n": 0}
+
+        def image(path: str, attrs: str) -> str:
+            seen["n"] += 1
+            return self.img_tag(path, attrs, page.url, eager=seen["n"] == 1)
+
+        cover_ref = _front_image(page, page.meta.cover, self.c.dir) if page.meta.cover else None
+        cover = image(cover_ref, f'alt="{escape(page.meta.title)}"') if cover_ref else ""
+        content = replace_images(parsed.html, image)
+        self.emit_html(page.url, name, self.page_context(page, content, cover), page.source)
+
+    def render_offline(self) -> None:
+        index = self.c.page("index")
+        if index is None:
+            return
+        context = self.page_context(index, "", "")
+        context["page"].update(title="网络不可用", url="offline.html", is_index=False)
+        context["canonical"] = None
+        self.emit_html("offline.html", "offline.html", context, self.c.source)
+
+    def emit_html(self, path: str, template: str, context: dict[str, Any], source: str) -> None:
+        try:
+            html = minify(render(self.s.env, template, context))
+        except Exception as exc:  # any template failure is the author's, reported with its location
+            self.s.diags.items.append(template_error(exc, self.s.site.root, source))
+            return
+        scripts, styles = inline_hashes(html)
+        self.hashes[0].extend(scripts)
+        self.hashes[1].extend(styles)
+        csp = policy(self.s.config.cdn_prefix, self.s.config.api_url, scripts, styles)
+        self.html[path] = html = _CSP_ATTR.sub(lambda _: f'content="{csp}"', html, count=1)
+        self.files[path] = html.encode()
+
+    def write_worker(self) -> None:
+        entries = [Entry(p, len(self.files[p]), self.files[p]) for p in ("offline.html", "index.html") if p in self.files]
+        cdn = self.s.config.cdn_prefix
+        def shell(a: Asset) -> Entry:
+            return Entry(f"{cdn}{self.c.name}/{a.path}" if cdn else a.path, len(a.data), a.data)
+        entries += [shell(self.css), shell(self.js), shell(self.icons[0][0])]
+        entries += [Entry("manifest.webmanifest", len(self.files["manifest.webmanifest"]), self.files["manifest.webmanifest"])]
+        entries += [Entry(p.url, len(self.files[p.url]), self.files[p.url]) for p in self.c.pages
+                    if p.slug != "index" and p.url in self.files]
+        entries += [shell(v.asset) for img in self.images.values() for v in img.variants]
+        budget = self.s.config.budgets.precache_kb * 1024
+        self.precache, left = choose_precache(entries, budget)
+        if left:
+            self.s.diags.warning(self.c.source, None, f"{len(left)} files over the {budget // 1024} KB precache budget "
+                                                      "are cached when visited instead")
+        self.files["sw.js"] = service_worker(self.s.site.root, self.c.name, self.precache, self.s.config.api_url,
+                                             self.sw_enabled)
+
+    def header_policy(self) -> str:
+        return policy(self.s.config.cdn_prefix, self.s.config.api_url, *self.hashes)
+
+    def report(self, compressed: dict[str, bytes]) -> dict[str, Any]:
+        prefix = f"{self.c.name}/"
+        css_br = len(compressed.get(prefix + self.css.path + ".br", b""))
+        pages = []
+        for page in self.c.pages:
+            if page.url not in self.files:
+                continue
+            br = len(compressed.get(prefix + page.url + ".br", b""))
+            pages.append({"path": prefix + page.url, "source": page.source, "title": page.meta.title,
+                          "bytes": len(self.files[page.url]), "br": br, "first_render_br": br + css_br,
+                          "images": len(self.parsed[page.slug].images), "components": []})
+        return {
+            "pages": pages,
+            "runtime_br": len(compressed.get(prefix + self.js.path + ".br", b"")),
+            "css_br": css_br,
+            "precache": {"files": len(self.precache), "bytes": sum(e.size for e in self.precache)},
+            "bytes": sum(len(d) for d in self.files.values()),
+        }
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True).encode() + b"\n"
+
+
+def _front_image(page: Page, ref: str | None, campaign_dir: Path) -> str | None:
+    return resolve_image(page, ref, campaign_dir) if ref else None
+
+
+def _key_line(page: Page, key: str) -> int | None:
+    return page.front.line_of(tuple(key.split(".")))
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Build the site at `options.root`; raise `BuildError` with every problem found."""
+    clock = _Clock()
+    root = options.root.resolve()
+    diags = Diagnostics()
+    site = load_site(root, diags, options.only)
+    if site is None or diags.errors:
+        raise BuildError(diags.errors)
+    config = site.config
+    if options.base_url:
+        try:
+            config = config.model_copy(update={"base_url": _absolute_url(options.base_url)})
+        except ValueError as exc:
+            raise BuildError([Diagnostic("--base-url", None, str(exc))]) from None
+    if not config.base_url:
+        diags.warning("h5press.yaml", None, "base_url is not set: pages get no canonical link and share cards no image")
+    clock.lap("load")
+
+    work = []
+    for campaign in site.campaigns:
+        slugs = frozenset(p.slug for p in campaign.pages)
+        work += [(page, campaign.dir, slugs) for page in campaign.pages]
+    parsed_list = pmap(_parse, work, options.workers)
+    parsed: dict[str, dict[str, Parsed]] = {c.name: {} for c in site.campaigns}
+    for (page, _, _), result in zip(work, parsed_list):
+        parsed[page.campaign][page.slug] = result
+        diags.extend(result.diagnostics)
+    for campaign in site.campaigns:
+        diags.extend(check_links({slug: (campaign.page(slug), p) for slug, p in parsed[campaign.name].items()}))  # type: ignore[misc]
+    clock.lap("parse")
+
+    css = _compile_theme(root, diags)
+    js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
+    shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images")
+    builds = []
+    for campaign in site.campaigns:
+        cb = _CampaignBuild(shared, campaign, parsed[campaign.name])
+        cb.run()
+        builds.append(cb)
+    clock.lap("render")
+
+    if options.strict and diags.warnings:
+        diags.extend([Diagnostic(d.path, d.line, d.message + " (--strict)") for d in diags.warnings])
+    if diags.errors:
+        raise BuildError(diags.errors)
+
+    files: dict[str, bytes] = {}
+    for cb in builds:
+        files.update({f"{cb.c.name}/{path}": data for path, data in cb.files.items()})
+    uncached = lambda cb: [p for p in cb.files if not p.startswith("assets/")]  # noqa: E731
+    bundles = {cb.c.name: (cb.header_policy(), uncached(cb)) for cb in builds}
+    files["_headers"] = netlify_headers(bundles).encode()
+    files["nginx.conf"] = nginx_conf(bundles).encode()
+    compressed = precompress(files, options.workers)
+    clock.lap("compress")
+
+    report = {
+        "generator": f"h5press {__version__}",
+        "campaigns": {cb.c.name: cb.report(compressed) for cb in builds},
+        "warnings": [str(w) for w in diags.warnings],
+        "timings_ms": clock.marks,
+    }
+    files.update(compressed)
+    files["build-report.json"] = _json(report)
+    out = options.out or root / "dist"
+    replace_dir(out, files)
+    clock.lap("write")
+    report["timings_ms"] = clock.marks
+    return BuildResult(out, report, diags.warnings)
+
+
+def _compile_theme(root: Path, diags: Diagnostics) -> str:
+    """Compile the theme SCSS with the project's files laid over it, partial by partial.
+
+    libsass resolves an @import next to the importing file first, so overrides only work if
+    theme and project partials sit in one folder: a temporary overlay of both.
+    """
+    layers = [THEME_DIR / "assets" / "scss", root / "assets" / "scss"]
+    origin: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="h5press-scss-") as tmp:
+        for layer in layers:
+            for path in sorted(layer.rglob("*.scss")) if layer.is_dir() else []:
+                name = path.relative_to(layer).as_posix()
+                target = Path(tmp) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+                origin[name] = path.relative_to(root).as_posix() if layer.is_relative_to(root) else f"(theme) assets/scss/{name}"
+        try:
+            return compile_scss(Path(tmp) / "main.scss", [Path(tmp)])
+        except sass.CompileError as exc:
+            text = str(exc)
+            where = re.search(r"on line (\d+):\d+ of (\S+)", text)
+            name = Path(where.group(2)).resolve().relative_to(Path(tmp).resolve()).as_posix() if where else "main.scss"
+            diags.error(origin.get(name, name), int(where.group(1)) if where else None,
+                        "SCSS: " + text.splitlines()[0].removeprefix("Error: "))
+            return ""

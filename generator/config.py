@@ -1,0 +1,288 @@
+"""The typed authoring contract: `h5press.yaml`, `campaign.yaml` and page front matter.
+
+The same models are read by the build and by the collaboration server, so the rules a
+campaign declares (points, caps, badges, levels, rewards, team, lottery) are written once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from .schema import Strict, did_you_mean
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _color(value: str) -> str:
+    if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", value):
+        raise ValueError(f'expected a hex colour like "#1a9e5f", got "{value}"')
+    return value.lower()
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'unknown timezone "{value}" (expected an IANA name like "Asia/Shanghai")') from None
+    return value
+
+
+def _absolute_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f'expected an absolute http(s) URL, got "{value}"')
+    return value.rstrip("/") + "/"
+
+
+def _ident(value: str) -> str:
+    if not ID_RE.match(value):
+        raise ValueError(f'"{value}" is not a valid id (lowercase letters, digits and "-", starting with a letter or digit)')
+    return value
+
+
+Color = Annotated[str, AfterValidator(_color)]
+Zone = Annotated[str, AfterValidator(_zone)]
+Url = Annotated[str, AfterValidator(_absolute_url)]
+Ident = Annotated[str, AfterValidator(_ident)]
+Count = Annotated[int, Field(ge=0)]
+
+
+# --- h5press.yaml ----------------------------------------------------------------------------
+
+class Footer(Strict):
+    icp: str = Field("", description="ICP licence number shown in every footer, e.g. 京ICP备12345678号")
+    icp_url: Url = Field("https://beian.miit.gov.cn/", description="where the ICP number links to")
+    text: str = Field("", description="one line of site-wide footer text (institution name, hotline)")
+
+
+class ImageOptions(Strict):
+    widths: list[Annotated[int, Field(ge=16, le=4096)]] = Field([480, 960], min_length=1, description="WebP widths for srcset (never upscaled)")
+    quality: Annotated[int, Field(ge=1, le=100)] = Field(80, description="WebP quality")
+
+
+class Budgets(Strict):
+    precache_kb: Annotated[int, Field(ge=0)] = Field(2048, description="bytes the service worker precaches per bundle")
+    first_render_kb: Annotated[int, Field(ge=1)] = Field(14, description="HTML + render-blocking CSS, Brotli; over budget is a warning")
+    image_kb: Annotated[int, Field(ge=1)] = Field(200, description="largest WebP variant of one image; over budget is a warning")
+
+
+class SiteConfig(Strict):
+    base_url: Url | None = Field(None, description="absolute URL where dist/ is published (canonical links, share cards)")
+    cdn_prefix: Url | None = Field(None, description="absolute URL prefix for hashed assets on another origin")
+    api_url: Url | None = Field(None, description="base URL of the collaboration API (h5press api)")
+    locale: str = Field("zh-CN", description="language of the pages (html lang)")
+    timezone: Zone = Field("Asia/Shanghai", description="default timezone of campaigns")
+    service_worker: bool = Field(True, description="false emits a kill-switch sw.js that unregisters itself")
+    footer: Footer = Footer()
+    images: ImageOptions = ImageOptions()
+    budgets: Budgets = Budgets()
+
+
+# --- campaign.yaml ---------------------------------------------------------------------------
+
+class Theme(Strict):
+    primary: Color = "#07c160"
+    accent: Color = "#fa9d3b"
+    background: Color = "#f7f7f7"
+    surface: Color = "#ffffff"
+    text: Color = "#1a1a1a"
+    muted: Color = "#6b6b6b"
+
+
+class Action(Strict):
+    points: Annotated[int, Field(ge=0)] = Field(description="points awarded per counted action")
+    per_day: Count | None = Field(None, description="at most this many counted per person per local day")
+    per_campaign: Count | None = Field(None, description="at most this many counted per person in the campaign")
+
+
+class Points(Strict):
+    actions: dict[Ident, Action] = Field(default_factory=dict)
+
+
+class Level(Strict):
+    name: str
+    min: Count = Field(description="points needed to reach this level")
+
+
+class BadgeRule(Strict):
+    action: Ident | None = Field(None, description="count of this action reaches `count`")
+    count: Annotated[int, Field(ge=1)] = 1
+    streak: Annotated[int, Field(ge=1)] | None = Field(None, description="consecutive check-in days")
+    points: Annotated[int, Field(ge=1)] | None = Field(None, description="total points reached")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "BadgeRule":
+        kinds = [k for k in ("action", "streak", "points") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("expected exactly one of action (with count), streak or points")
+        return self
+
+
+class Badge(Strict):
+    id: Ident
+    name: str
+    description: str = ""
+    icon: str | None = Field(None, description="image path relative to the campaign folder")
+    when: BadgeRule
+
+
+class Reward(Strict):
+    id: Ident
+    name: str
+    description: str = ""
+    threshold: Count = Field(description="points (individual or team) that unlock it")
+    stock: Count | None = Field(None, description="total number available; none means unlimited")
+    per_user: Annotated[int, Field(ge=1)] = 1
+    scope: Literal["individual", "team"] = "individual"
+
+
+class TeamUnlock(Strict):
+    points: Annotated[int, Field(ge=1)]
+    reward: Ident
+
+
+class Team(Strict):
+    size: Annotated[int, Field(ge=2, le=20)] = 3
+    unlock: TeamUnlock | None = None
+
+
+class Prize(Strict):
+    name: str
+    probability: Annotated[float, Field(ge=0, le=1)]
+    stock: Count | None = None
+
+
+class Lottery(Strict):
+    id: Ident
+    name: str
+    cost: Count = Field(0, description="points spent per draw")
+    per_day: Annotated[int, Field(ge=1)] | None = None
+    rules: str = Field("", description="published rules shown beside the draw")
+    prizes: list[Prize] = Field(min_length=1)
+
+    @field_validator("prizes")
+    @classmethod
+    def _odds(cls, prizes: list[Prize]) -> list[Prize]:
+        total = sum(p.probability for p in prizes)
+        if total > 1 + 1e-9:
+            raise ValueError(f"prize probabilities add up to {total:g}, more than 1")
+        return prizes
+
+
+class Consent(Strict):
+    required: bool = Field(False, description="ask before personal data or analytics leave the device")
+    text: str = "为向您提供活动服务，我们将在您同意后收集必要的活动数据。"
+    policy_url: str | None = None
+
+
+class Analytics(Strict):
+    enabled: bool = True
+    dwell: bool = True
+
+
+class CampaignConfig(Strict):
+    title: str = Field(min_length=1)
+    description: str = ""
+    organization: str = ""
+    start: dt.datetime | dt.date | None = Field(None, description="first day (local) of the campaign window")
+    end: dt.datetime | dt.date | None = Field(None, description="last day (local, inclusive) of the window")
+    timezone: Zone | None = Field(None, description="defaults to the site timezone")
+    theme: Theme = Theme()
+    icon: str | None = Field(None, description="square image for the home-screen icon")
+    disclosure: str = Field("", description="risk disclosure shown in every footer")
+    elder_mode: bool = False
+    service_worker: bool | None = Field(None, description="overrides the site setting for this bundle")
+    consent: Consent = Consent()
+    analytics: Analytics = Analytics()
+    points: Points = Points()
+    levels: list[Level] = Field(default_factory=list)
+    badges: list[Badge] = Field(default_factory=list)
+    rewards: list[Reward] = Field(default_factory=list)
+    team: Team | None = None
+    lottery: list[Lottery] = Field(default_factory=list)
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: dt.datetime | dt.date | None, info: ValidationInfo) -> dt.datetime | dt.date | None:
+        start = info.data.get("start")
+        if end is not None and start is not None and _as_datetime(end) < _as_datetime(start):
+            raise ValueError(f"end ({end}) is before start ({start})")
+        return end
+
+    @field_validator("levels")
+    @classmethod
+    def _ascending(cls, levels: list[Level]) -> list[Level]:
+        mins = [lv.min for lv in levels]
+        if mins and (mins[0] != 0 or mins != sorted(set(mins))):
+            raise ValueError(f"level thresholds must start at 0 and strictly increase, got {mins}")
+        return levels
+
+
+def _as_datetime(value: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return dt.datetime.combine(value, dt.time())
+
+
+def window(cfg: CampaignConfig, site_zone: str) -> tuple[str | None, str | None]:
+    """The campaign window as ISO instants: start at local midnight, end exclusive after its last day."""
+    zone = ZoneInfo(cfg.timezone or site_zone)
+
+    def instant(value: dt.datetime | dt.date | None, day_end: bool) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=zone)
+        else:
+            day = value + dt.timedelta(days=1) if day_end else value
+            moment = dt.datetime.combine(day, dt.time(), zone)
+        return moment.isoformat()
+
+    return instant(cfg.start, False), instant(cfg.end, True)
+
+
+def references(cfg: CampaignConfig) -> list[tuple[tuple[str | int, ...], str]]:
+    """Cross-references a schema cannot express: ids that must exist and must be unique."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for section in ("badges", "rewards", "lottery"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(cfg, section)):
+            if item.id in seen:
+                problems.append(((section, i, "id"), f'duplicate id "{item.id}"'))
+            seen.add(item.id)
+    actions = list(cfg.points.actions)
+    for i, badge in enumerate(cfg.badges):
+        if badge.when.action and badge.when.action not in actions:
+            problems.append((("badges", i, "when", "action"),
+                             f'"{badge.when.action}" is not an action in points.actions{did_you_mean(badge.when.action, actions)}'))
+    reward_ids = [r.id for r in cfg.rewards]
+    if cfg.team and cfg.team.unlock and cfg.team.unlock.reward not in reward_ids:
+        problems.append((("team", "unlock", "reward"),
+                         f'"{cfg.team.unlock.reward}" is not a reward id{did_you_mean(cfg.team.unlock.reward, reward_ids)}'))
+    return problems
+
+
+# --- front matter ----------------------------------------------------------------------------
+
+class Share(Strict):
+    title: str | None = None
+    desc: str | None = None
+    image: str | None = None
+
+
+class FrontMatter(BaseModel):
+    """Known keys are typed; any other key is kept and reaches layouts as `page.meta.<key>`."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    title: str = Field(min_length=1)
+    description: str = ""
+    layout: str | None = None
+    date: dt.date | None = None
+    draft: bool = False
+    order: int | None = None
+    cover: str | None = None
+    share: Share = Share()

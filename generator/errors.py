@@ -1,0 +1,70 @@
+"""Diagnostics collected across the whole build, so one run reports every problem.
+
+A stage never raises on bad input: it records a `Diagnostic` and carries on with what it can,
+and the build refuses to write output when any error was recorded.
+"""
+from __future__ import annotations
+
+import sys
+import typing
+from dataclasses import dataclass, field
+from typing import Literal
+
+import click
+
+Level = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem, located as precisely as the input allows (file, then line)."""
+
+    path: str
+    line: int | None
+    message: str
+    level: Level = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Diagnostics:
+    """An append-only list of diagnostics shared by the stages of one build."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, path: str, line: int | None, message: str) -> None:
+        self.items.append(Diagnostic(path, line, message, "error"))
+
+    def warning(self, path: str, line: int | None, message: str) -> None:
+        self.items.append(Diagnostic(path, line, message, "warning"))
+
+    def extend(self, other: list[Diagnostic]) -> None:
+        self.items.extend(other)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return sorted(d for d in self.items if d.level == "error")
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return sorted(d for d in self.items if d.level == "warning")
+
+
+class BuildError(click.ClickException):
+    """The build found errors in the input; carries all of them for one report."""
+
+    exit_code = 1
+
+    def __init__(self, errors: list[Diagnostic]) -> None:
+        self.errors = errors
+        noun = "error" if len(errors) == 1 else "errors"
+        super().__init__(f"build failed with {len(errors)} {noun}")
+
+    def format_message(self) -> str:
+        return "\n".join([*(f"error: {e}" for e in self.errors), self.message])
+
+    def show(self, file: typing.IO[str] | None = None) -> None:
+        click.echo(self.format_message(), file=file or sys.stderr)

@@ -1,0 +1,104 @@
+"""The publishing contract: Content-Security-Policy, `_headers` and the nginx snippet.
+
+Only content-hashed files (everything under a bundle's `assets/`) are `immutable`; HTML, the
+service worker, manifests and JSON are `no-cache` so a deploy is seen at once.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from urllib.parse import urlsplit
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)([^>]*)>(.*?)</script>", re.S | re.I)
+_INLINE_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
+_DATA_TYPES = ("application/json", "application/ld+json", "text/template")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+
+
+def _sha(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def inline_hashes(html: str) -> tuple[list[str], list[str]]:
+    """CSP hashes of the inline scripts (not data blocks) and styles a page contains."""
+    scripts = [_sha(body) for attrs, body in _INLINE_SCRIPT.findall(html)
+               if not any(t in attrs for t in _DATA_TYPES) and body.strip()]
+    styles = [_sha(body) for body in _INLINE_STYLE.findall(html)]
+    return scripts, styles
+
+
+def origin(url: str | None) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f" {parts.scheme}://{parts.netloc}"
+
+
+def policy(cdn_prefix: str | None, api_url: str | None, scripts: list[str], styles: list[str]) -> str:
+    cdn, api = origin(cdn_prefix), origin(api_url)
+    script_extra = "".join(f" {h}" for h in sorted(set(scripts)))
+    style_extra = "".join(f" {h}" for h in sorted(set(styles)))
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self'{cdn}{script_extra}",
+        f"style-src 'self'{cdn}{style_extra}",
+        f"img-src 'self' data: blob:{cdn}",
+        f"font-src 'self'{cdn}",
+        f"connect-src 'self'{cdn}{api}",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ])
+
+
+def netlify_headers(bundles: dict[str, tuple[str, list[str]]]) -> str:
+    """`_headers` for Netlify / Cloudflare Pages. `bundles`: name → (CSP, uncached files).
+
+    Both hosts merge every rule that matches a path, so Cache-Control is set by rules that
+    never overlap: one for the hashed `assets/` folder, and one per uncached file.
+    """
+    out = ["/*"] + [f"  {k}: {v}" for k, v in SECURITY_HEADERS.items()] + [""]
+    for name, (csp, uncached) in sorted(bundles.items()):
+        out += [f"/{name}/*", f"  Content-Security-Policy: {csp}", ""]
+        out += [f"/{name}/assets/*", f"  Cache-Control: {IMMUTABLE}", "  Access-Control-Allow-Origin: *", ""]
+        for path in [f"/{name}/", *(f"/{name}/{p}" for p in sorted(uncached))]:
+            out += [path, f"  Cache-Control: {NO_CACHE}", ""]
+    return "\n".join(out)
+
+
+def nginx_conf(bundles: dict[str, tuple[str, list[str]]]) -> str:
+    """A snippet to `include` in the nginx `server {}` whose root is dist/."""
+    common = "".join(f'        add_header {k} "{v}" always;\n' for k, v in SECURITY_HEADERS.items())
+    out = [
+        "# h5press: include this inside the server {} block whose root is dist/.",
+        "# Serves the precompressed .gz files; with the ngx_brotli module also add `brotli_static on;`.",
+        "",
+    ]
+    for name, (csp, _) in sorted(bundles.items()):
+        out.append(f"""location ^~ /{name}/ {{
+    gzip_static on;
+    index index.html;
+    add_header Cache-Control "{NO_CACHE}" always;
+    add_header Content-Security-Policy "{csp}" always;
+{common.replace('        ', '    ')}    location ^~ /{name}/assets/ {{
+        gzip_static on;
+        add_header Cache-Control "{IMMUTABLE}" always;
+        add_header Access-Control-Allow-Origin "*" always;
+{common}    }}
+    location ~ \\.webmanifest$ {{
+        default_type application/manifest+json;
+        gzip_static on;
+        add_header Cache-Control "{NO_CACHE}" always;
+{common}    }}
+}}
+""")
+    return "\n".join(out)

@@ -1,0 +1,164 @@
+"""Stage 1, load: find the site config, campaigns and pages on disk and validate them.
+
+Everything read from disk enters the build here, as typed, validated objects; later stages
+never touch the project files except for images and layouts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import ID_RE, CampaignConfig, FrontMatter, SiteConfig, references
+from .errors import Diagnostics
+from .schema import format_path, validate
+from .yamldoc import YamlDoc, YamlSyntaxError, load_yaml
+
+SITE_FILE = "h5press.yaml"
+CAMPAIGN_FILE = "campaign.yaml"
+CONTENT_DIR = "content"
+
+
+@dataclass
+class Page:
+    campaign: str
+    source: str  # project-relative path, for diagnostics
+    slug: str  # campaign-relative path without ".md", e.g. "index" or "guide/intro"
+    meta: FrontMatter
+    body: str
+    body_line: int  # file line where the Markdown body starts
+    front: YamlDoc = field(repr=False, default_factory=lambda: YamlDoc(None))  # for key → line
+
+    @property
+    def url(self) -> str:
+        return f"{self.slug}.html"
+
+
+@dataclass
+class Campaign:
+    name: str
+    dir: Path
+    source: str
+    config: CampaignConfig
+    pages: list[Page] = field(default_factory=list)
+
+    def page(self, slug: str) -> Page | None:
+        return next((p for p in self.pages if p.slug == slug), None)
+
+
+@dataclass
+class Site:
+    root: Path
+    config: SiteConfig
+    campaigns: list[Campaign]
+
+
+def rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def read_text(path: Path, source: str, report: Diagnostics) -> str | None:
+    """Read a UTF-8 file; a file in another encoding is an error naming the line of the first bad byte."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        report.error(source, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+        return None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def read_yaml(path: Path, source: str, report: Diagnostics, offset: int = 0, text: str | None = None) -> YamlDoc | None:
+    if text is None:
+        text = read_text(path, source, report)
+        if text is None:
+            return None
+    try:
+        return load_yaml(text, offset)
+    except YamlSyntaxError as exc:
+        report.error(source, exc.line, str(exc))
+        return None
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """(front matter YAML or None, body, file line where the body starts)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None, text, 1
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    return "\n".join(lines[1:]), "", len(lines) + 1
+
+
+def load_page(root: Path, campaign: str, path: Path, campaign_dir: Path, report: Diagnostics) -> Page | None:
+    source = rel(root, path)
+    text = read_text(path, source, report)
+    if text is None:
+        return None
+    yaml_text, body, body_line = split_front_matter(text)
+    if yaml_text is None:
+        report.error(source, 1, "missing front matter: start the file with a --- block containing at least `title:`")
+        return None
+    doc = read_yaml(path, source, report, offset=1, text=yaml_text)
+    if doc is None:
+        return None
+    meta = validate(FrontMatter, doc, source, report, "front matter")
+    if meta is None:
+        return None
+    slug = path.relative_to(campaign_dir).with_suffix("").as_posix()
+    return Page(campaign, source, slug, meta, body, body_line, doc)
+
+
+def _page_files(campaign_dir: Path) -> list[Path]:
+    return sorted(
+        p for p in campaign_dir.rglob("*.md")
+        if not any(part.startswith((".", "_")) for part in p.relative_to(campaign_dir).parts)
+    )
+
+
+def load_campaign(root: Path, cdir: Path, report: Diagnostics) -> Campaign | None:
+    source = rel(root, cdir / CAMPAIGN_FILE)
+    if not ID_RE.match(cdir.name):
+        report.error(rel(root, cdir), None, "campaign folder names become URL paths: use lowercase letters, digits and '-'")
+    doc = read_yaml(cdir / CAMPAIGN_FILE, source, report)
+    config = validate(CampaignConfig, doc, source, report) if doc else None
+    if config is not None and doc is not None:
+        for path, message in references(config):
+            report.error(source, doc.line_of(path), f"{format_path(path)}: {message}")
+    pages = [p for f in _page_files(cdir) if (p := load_page(root, cdir.name, f, cdir, report))]
+    pages = [p for p in pages if not p.meta.draft]
+    if not (cdir / "index.md").exists():
+        report.error(rel(root, cdir), None, "campaign has no index.md (its landing page)")
+    if config is None:
+        return None
+    pages.sort(key=lambda p: (p.slug != "index", p.meta.order is None, p.meta.order or 0, p.slug))
+    return Campaign(cdir.name, cdir, source, config, pages)
+
+
+def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = ()) -> Site | None:
+    """Load and validate the whole project; problems go to `report`, never raised."""
+    site_path = root / SITE_FILE
+    if not site_path.exists():
+        report.error(SITE_FILE, None, f"not an h5press project: {root} has no {SITE_FILE} (create one with `h5press new`)")
+        return None
+    doc = read_yaml(site_path, SITE_FILE, report)
+    config = validate(SiteConfig, doc, SITE_FILE, report) if doc else None
+    content = root / CONTENT_DIR
+    dirs = sorted(d for d in content.iterdir() if d.is_dir() and not d.name.startswith((".", "_"))) if content.is_dir() else []
+    campaigns = []
+    for cdir in dirs:
+        if not (cdir / CAMPAIGN_FILE).exists():
+            report.error(rel(root, cdir), None, f"folder has no {CAMPAIGN_FILE}; every folder in content/ is a campaign")
+            continue
+        if only and cdir.name not in only:
+            continue
+        campaign = load_campaign(root, cdir, report)
+        if campaign:
+            campaigns.append(campaign)
+    for name in only:
+        if name not in [d.name for d in dirs]:
+            report.error(CONTENT_DIR, None, f'--only: no campaign "{name}" in content/')
+    if not dirs:
+        report.error(CONTENT_DIR, None, "no campaigns: add a folder content/<name>/ with a campaign.yaml")
+    return Site(root, config, campaigns) if config else None

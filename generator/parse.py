@@ -1,0 +1,227 @@
+"""Stage 2, parse: page Markdown → HTML fragment, with its links, images and anchors.
+
+Python-Markdown does the conversion; one extension (`H5Extension`) resolves links between
+Markdown files to their pages, records image references for the assets stage, and wraps
+tables so wide ones scroll instead of widening the page. Raw HTML is checked against the CSP.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.extensions import Extension
+from markdown.extensions.toc import slugify_unicode
+from markdown.treeprocessors import Treeprocessor
+
+from .errors import Diagnostic
+from .load import Page
+
+IMG_SCHEME = "h5img:"  # placeholder src, replaced once the image has been processed
+
+
+@dataclass
+class Link:
+    """A link to another page, checked once every page's anchors are known."""
+
+    line: int | None
+    slug: str  # campaign-relative slug of the target
+    fragment: str
+
+
+@dataclass
+class Parsed:
+    html: str
+    ids: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # campaign-relative image paths
+    links: list[Link] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    page: Page
+    campaign_dir: Path
+    slugs: frozenset[str]
+    parsed: Parsed
+
+    def line_of(self, needle: str) -> int | None:
+        return line_in(self.page.body, needle, self.page.body_line)
+
+    def report(self, needle: str, message: str, level: str = "error") -> None:
+        self.parsed.diagnostics.append(Diagnostic(self.page.source, self.line_of(needle), message, level))  # type: ignore[arg-type]
+
+
+def line_in(body: str, needle: str, first_line: int) -> int | None:
+    """File line of the first occurrence of `needle` in a page body."""
+    at = body.find(needle)
+    return None if at < 0 else first_line + body.count("\n", 0, at)
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return not (parts.scheme or parts.netloc or url.startswith(("/", "#")))
+
+
+class _Resolver(Treeprocessor):
+    """Rewrites `.md` links to `.html`, collects images, wraps tables for horizontal scroll."""
+
+    def __init__(self, md: markdown.Markdown, ext: "H5Extension") -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: etree.Element) -> None:
+        ctx = self.ext.context
+        assert ctx is not None
+        for parent in list(root.iter()):
+            for i, el in enumerate(list(parent)):
+                if el.tag == "a" and el.get("href"):
+                    self._link(ctx, el)
+                elif el.tag == "img":
+                    self._image(ctx, el)
+                elif el.tag == "table":
+                    wrapper = etree.Element("div", {"class": "h5-table"})
+                    parent.remove(el)
+                    wrapper.append(el)
+                    parent.insert(i, wrapper)
+
+    @staticmethod
+    def _link(ctx: _Context, el: etree.Element) -> None:
+        href = el.get("href", "")
+        if not is_local(href):
+            return
+        parts = urlsplit(href)
+        path = unquote(parts.path)
+        if not path.endswith(".md"):
+            return
+        here = posixpath.dirname(ctx.page.slug)
+        slug = posixpath.normpath(posixpath.join(here, path[:-3]))
+        if slug not in ctx.slugs:
+            ctx.report(href, f'broken link "{href}": no page {slug}.md in this campaign', "warning")
+            return
+        target = posixpath.relpath(f"{slug}.html", here or ".")
+        fragment = unquote(parts.fragment)
+        el.set("href", target + (f"#{fragment}" if fragment else ""))
+        ctx.parsed.links.append(Link(ctx.line_of(href), slug, fragment))
+
+    @staticmethod
+    def _image(ctx: _Context, el: etree.Element) -> None:
+        src = el.get("src", "")
+        if not el.get("alt"):
+            ctx.report(src or "![", f'image "{src}" has no alt text (screen readers announce nothing)', "warning")
+        if not is_local(src):
+            return
+        image = resolve_image(ctx.page, unquote(urlsplit(src).path), ctx.campaign_dir)
+        if image is None:
+            ctx.report(src, f'image not found: "{src}" (looked in {posixpath.dirname(ctx.page.source) or "."}/)')
+            return
+        ctx.parsed.images.append(image)
+        el.set("src", IMG_SCHEME + image)
+
+
+def resolve_image(page: Page, src: str, campaign_dir: Path) -> str | None:
+    """Campaign-relative path of an image referenced from `page`, or None if missing/outside."""
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(page.slug), src))
+    if path.startswith("../") or not (campaign_dir / path).is_file():
+        return None
+    return path
+
+
+class H5Extension(Extension):
+    def __init__(self) -> None:
+        super().__init__()
+        self.context: _Context | None = None
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown API)
+        # After "inline" (20) has created <a>/<img>, before "toc" (5) and "prettify" (10).
+        md.treeprocessors.register(_Resolver(md, self), "h5press-resolve", 15)
+
+
+class _RawHtmlCheck(HTMLParser):
+    """Finds what the CSP would block in raw HTML: inline scripts, handlers, javascript: URLs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[tuple[str, str]] = []  # (needle to locate, message)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script":
+            if values.get("src") is None:
+                self.problems.append(("<script", "inline <script> in raw HTML: the Content-Security-Policy blocks it; "
+                                                 "use a component or a script file in the theme"))
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append((name, f'event-handler attribute {name}="…" on <{tag}>: the Content-Security-Policy blocks it'))
+            elif value and name in ("href", "src", "action") and value.strip().lower().startswith("javascript:"):
+                self.problems.append(("javascript:", f"javascript: URL on <{tag}>: the Content-Security-Policy blocks it"))
+
+
+_md_cache: tuple[markdown.Markdown, H5Extension] | None = None
+
+
+def _markdown() -> tuple[markdown.Markdown, H5Extension]:
+    global _md_cache
+    if _md_cache is None:
+        ext = H5Extension()
+        md = markdown.Markdown(
+            extensions=["tables", "fenced_code", "attr_list", "toc", ext],
+            extension_configs={"toc": {"slugify": slugify_unicode}},
+            output_format="html",
+        )
+        _md_cache = (md, ext)
+    return _md_cache
+
+
+def _collect_ids(tokens: list[dict]) -> list[str]:
+    ids: list[str] = []
+    for token in tokens:
+        ids.append(token["id"])
+        ids.extend(_collect_ids(token.get("children", [])))
+    return ids
+
+
+def parse_page(page: Page, campaign_dir: Path, slugs: frozenset[str]) -> Parsed:
+    """Convert one page; problems are returned in `Parsed.diagnostics`, never raised."""
+    md, ext = _markdown()
+    md.reset()
+    parsed = Parsed("")
+    ext.context = _Context(page, campaign_dir, slugs, parsed)
+    try:
+        parsed.html = md.convert(page.body)
+    finally:
+        ext.context = None
+    parsed.ids = _collect_ids(getattr(md, "toc_tokens", []))
+    checker = _RawHtmlCheck()
+    for block in md.htmlStash.rawHtmlBlocks:
+        checker.feed(str(block))
+    checker.close()
+    for needle, message in checker.problems:
+        parsed.diagnostics.append(Diagnostic(page.source, line_in(page.body, needle, page.body_line), message))
+    return parsed
+
+
+def check_links(pages: dict[str, tuple[Page, Parsed]]) -> list[Diagnostic]:
+    """Warn about links to anchors that do not exist on their target page."""
+    out = []
+    for page, parsed in pages.values():
+        for link in parsed.links:
+            target = pages.get(link.slug)
+            if link.fragment and target and link.fragment not in target[1].ids:
+                out.append(Diagnostic(page.source, link.line,
+                                      f'broken anchor "#{link.fragment}": {link.slug}.md has no such heading', "warning"))
+    return out
+
+
+_IMG_RE = re.compile(r'<img\b([^>]*?)\ssrc="' + IMG_SCHEME + r'([^"]+)"([^>]*)>')
+
+
+def replace_images(html: str, render: Callable[[str, str], str]) -> str:
+    """Swap placeholder <img> tags for processed ones; `render(path, other_attrs)` gives the tag."""
+    return _IMG_RE.sub(lambda m: render(m.group(2), (m.group(1) + m.group(3)).strip()), html)

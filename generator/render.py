@@ -1,0 +1,79 @@
+"""Stage 3, render: Jinja2 layouts turn parsed pages into complete HTML documents.
+
+Template lookup: `theme/<name>` always means the theme's own file (so an override can extend
+what it replaces); a bare name finds the project's `layouts/<name>` first, then the theme's.
+"""
+from __future__ import annotations
+
+import posixpath
+import traceback
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import minify_html
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+
+from .assets import THEME_DIR
+from .errors import Diagnostic
+from .schema import did_you_mean
+
+CSP_PLACEHOLDER = "h5press-csp-placeholder"
+
+
+def environment(root: Path) -> Environment:
+    theme = FileSystemLoader(str(THEME_DIR / "layouts"))
+    loader = ChoiceLoader([PrefixLoader({"theme": theme}), FileSystemLoader(str(root / "layouts")), theme])
+    env = Environment(loader=loader, autoescape=select_autoescape(["html", "xml"]), trim_blocks=True, lstrip_blocks=True)
+    env.globals["relative"] = relative
+    return env
+
+
+def relative(target: str, from_page: str) -> str:
+    """URL of bundle path `target` as seen from the page at bundle path `from_page`."""
+    return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+
+
+def layout_name(env: Environment, requested: str | None, slug: str) -> tuple[str, str | None]:
+    """The template for a page, or an error message naming the layouts that exist."""
+    name = f"{requested or ('index' if slug == 'index' else 'page')}.html"
+    try:
+        env.get_template(name)
+    except jinja2.TemplateNotFound:
+        available = sorted(n[:-5] for n in env.list_templates(extensions=["html"]) if "/" not in n)
+        return name, f'layout "{requested}" not found{did_you_mean(requested or "", available)}; layouts: {", ".join(available)}'
+    except jinja2.TemplateError:
+        pass  # syntax errors are reported with their location when the page renders
+    return name, None
+
+
+def template_error(exc: Exception, root: Path, fallback: str) -> Diagnostic:
+    """Locate a Jinja error in the template that caused it, not in h5press's code."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return Diagnostic(_shown(exc.filename, root) or fallback, exc.lineno, f"template error: {exc.message}")
+    for frame, line in reversed(list(traceback.walk_tb(exc.__traceback__))):
+        name = frame.f_code.co_filename
+        if name.endswith((".html", ".xml", ".j2")):
+            return Diagnostic(_shown(name, root) or name, line, f"template error: {type(exc).__name__}: {exc}")
+    return Diagnostic(fallback, None, f"template error: {type(exc).__name__}: {exc}")
+
+
+def _shown(filename: str | None, root: Path) -> str | None:
+    if not filename:
+        return None
+    path = Path(filename)
+    for base, prefix in ((root, ""), (THEME_DIR, "(theme) ")):
+        try:
+            return prefix + path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return filename
+
+
+def render(env: Environment, name: str, context: dict[str, Any]) -> str:
+    return env.get_template(name).render(context)
+
+
+def minify(html: str) -> str:
+    return minify_html.minify(html, minify_css=True, minify_js=True, keep_html_and_head_opening_tags=True,
+                              keep_closing_tags=True, allow_noncompliant_unquoted_attribute_values=False)
