@@ -1,0 +1,190 @@
+"""Shared fixtures: throwaway site projects, the CLI, a stoppable HTTP server, real Chromium."""
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from click.testing import CliRunner, Result
+from PIL import Image
+
+from h5press.cli import cli
+
+SITE_YAML = """\
+base_url: https://h5.example.com/
+footer:
+  icp: 京ICP备12345678号
+  text: 测试银行
+"""
+
+CAMPAIGN_YAML = """\
+title: 测试活动
+description: 一个测试用的活动
+start: 2020-01-01
+end: 2099-12-31
+theme:
+  primary: "#1a9e5f"
+disclosure: 理财非存款，产品有风险，投资须谨慎。
+points:
+  actions:
+    read: {points: 2, per_day: 5}
+"""
+
+INDEX_MD = """\
+---
+title: 活动首页
+description: 首页描述
+cover: images/photo.png
+---
+
+欢迎参加。先读 [第一篇](article.md)，再读 [指南](guide/intro.md#第二步)。
+"""
+
+ARTICLE_MD = """\
+---
+title: 第一篇文章
+order: 1
+date: 2026-11-02
+author: 小青
+---
+
+## 存款保险
+
+| 类别 | 保障 |
+| --- | --- |
+| 存款 | 是 |
+
+- 列表一
+- 列表二
+
+![一张图片](images/photo.png)
+
+[返回首页](index.md)
+"""
+
+GUIDE_MD = """\
+---
+title: 参与指南
+order: 2
+---
+
+## 第一步
+
+打开页面。
+
+## 第二步
+
+分享链接。[返回](../index.md)
+"""
+
+
+def png(width: int = 1200, height: int = 600, color: str = "#3a7") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def write_tree(root: Path, files: dict[str, str | bytes | None]) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        if content is None:
+            path.unlink(missing_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, "utf-8")
+    return root
+
+
+def base_files() -> dict[str, str | bytes | None]:
+    return {
+        "h5press.yaml": SITE_YAML,
+        "content/demo/campaign.yaml": CAMPAIGN_YAML,
+        "content/demo/index.md": INDEX_MD,
+        "content/demo/article.md": ARTICLE_MD,
+        "content/demo/guide/intro.md": GUIDE_MD,
+        "content/demo/images/photo.png": png(),
+    }
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """A valid small site; keyword `files` adds, replaces (str/bytes) or removes (None) files."""
+
+    def make(files: dict[str, str | bytes | None] | None = None, name: str = "site") -> Path:
+        return write_tree(tmp_path / name, {**base_files(), **(files or {})})
+
+    return make
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def build(root: Path, *args: str) -> Result:
+    return run("build", "--project", str(root), "--workers", "1", *args)
+
+
+# --- HTTP server and browser ------------------------------------------------------------------
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".webmanifest": "application/manifest+json"}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class Server:
+    """Serves a folder on a fixed port; `stop()` makes the network really unavailable."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = 0
+        self.httpd: http.server.ThreadingHTTPServer | None = None
+
+    def start(self) -> "Server":
+        handler = functools.partial(_Quiet, directory=str(self.directory))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Path], Server]]:
+    servers: list[Server] = []
+
+    def start(directory: Path) -> Server:
+        servers.append(Server(directory).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    from h5press.browser import launch_options
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(**launch_options(managed=p.chromium.executable_path))
+        yield chromium
+        chromium.close()

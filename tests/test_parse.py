@@ -1,0 +1,83 @@
+"""Markdown → HTML: tables, anchors, links between pages, images, raw HTML against the CSP."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from h5press.generator.config import FrontMatter
+from h5press.generator.load import Page
+from h5press.generator.parse import IMG_SCHEME, check_links, parse_page, replace_images
+
+
+def page(body: str, slug: str = "index", first_line: int = 5) -> Page:
+    return Page("demo", f"content/demo/{slug}.md", slug, FrontMatter(title="t"), body, first_line)
+
+
+def parse(body: str, tmp_path: Path, slug: str = "index", slugs=("index", "a", "sub/b")):
+    (tmp_path / "images").mkdir(exist_ok=True)
+    (tmp_path / "images" / "x.png").write_bytes(b"png")
+    return parse_page(page(body, slug), tmp_path, frozenset(slugs))
+
+
+def test_tables_scroll_inside_a_wrapper(tmp_path):
+    html = parse("| a | b |\n|---|---|\n| 1 | 2 |\n", tmp_path).html
+    assert html.startswith('<div class="h5-table">\n<table>') and html.endswith('</table>\n</div>')
+
+
+def test_unicode_anchors_are_kept_and_deduplicated(tmp_path):
+    parsed = parse("## 存款 保险\n\n## 存款 保险\n\n## Hello World\n", tmp_path)
+    assert parsed.ids == ["存款-保险", "存款-保险_1", "hello-world"]
+    assert 'id="存款-保险"' in parsed.html
+
+
+def test_fenced_code_and_attribute_lists(tmp_path):
+    html = parse("提示内容\n{: .note }\n\n```js\nvar a = '<script>';\n```\n", tmp_path).html
+    assert '<p class="note">提示内容</p>' in html
+    assert '<pre><code class="language-js">' in html and "&lt;script&gt;" in html
+
+
+def test_links_between_markdown_files_become_relative_pages(tmp_path):
+    parsed = parse("[a](a.md) [b](sub/b.md#第二步) [web](https://x.cn/a.md) [top](#t)", tmp_path)
+    assert 'href="a.html"' in parsed.html and 'href="sub/b.html#第二步"' in parsed.html
+    assert 'href="https://x.cn/a.md"' in parsed.html and 'href="#t"' in parsed.html
+    parsed = parse("[home](../index.md) [a](../a.md)", tmp_path, slug="sub/b")
+    assert 'href="../index.html"' in parsed.html and 'href="../a.html"' in parsed.html
+
+
+def test_broken_link_is_a_warning_with_its_line(tmp_path):
+    parsed = parse("第一行\n\n[丢失](missing.md)\n", tmp_path)
+    (warning,) = parsed.diagnostics
+    assert (warning.level, warning.line) == ("warning", 7)
+    assert 'broken link "missing.md"' in warning.message
+
+
+def test_anchor_check_across_pages(tmp_path):
+    one = parse("[b](sub/b.md#没有)\n", tmp_path)
+    two = parse("## 有\n", tmp_path, slug="sub/b")
+    (warning,) = check_links({"index": (page("", "index"), one), "sub/b": (page("", "sub/b"), two)})
+    assert 'broken anchor "#没有"' in warning.message
+
+
+def test_images_become_placeholders_and_missing_ones_are_errors(tmp_path):
+    parsed = parse("![图](images/x.png)\n\n![缺](images/none.png)\n\n![](images/x.png)\n", tmp_path)
+    assert parsed.images == ["images/x.png", "images/x.png"]
+    assert f'src="{IMG_SCHEME}images/x.png"' in parsed.html
+    errors = [d for d in parsed.diagnostics if d.level == "error"]
+    assert [(e.line, e.message) for e in errors] == [(7, 'image not found: "images/none.png" (looked in content/demo/)')]
+    assert any("no alt text" in d.message for d in parsed.diagnostics if d.level == "warning")
+    replaced = replace_images(parsed.html, lambda path, attrs: f"<IMG {path} {attrs}>")
+    assert '<IMG images/x.png alt="图">' in replaced
+
+
+def test_inline_script_and_handlers_in_raw_html_are_errors(tmp_path):
+    body = "正文\n\n<div onclick=\"go()\">点我</div>\n\n<script>alert(1)</script>\n\n<a href=\"javascript:void(0)\">x</a>\n"
+    errors = parse(body, tmp_path).diagnostics
+    assert [(e.line, e.message.split(":")[0]) for e in errors] == [
+        (7, 'event-handler attribute onclick="…" on <div>'),
+        (9, "inline <script> in raw HTML"),
+        (11, "javascript"),
+    ]
+
+
+def test_external_script_and_plain_html_are_allowed(tmp_path):
+    parsed = parse('<details><summary>更多</summary>内容</details>\n\n<script src="x.js"></script>\n', tmp_path)
+    assert parsed.diagnostics == []
