@@ -196,7 +196,7 @@ class _CampaignBuild:
                      "meta": page.meta.model_dump(), "content": Markup(content), "cover": Markup(cover)},
             "prev": pages[index - 1] if index > 1 else None,
             "next": pages[index + 1] if 0 < index < len(pages) - 1 else None,
-            "root": relative(".", here).removesuffix(".") or "",
+            "root": "../" * here.count("/"),
             "css": {"url": self.url(self.css.path, here), "integrity": self.css.integrity},
             "js": {"url": self.url(self.js.path, here), "integrity": self.js.integrity},
             "icon": self.url(self.icons[0][0].path, here),
@@ -356,29 +356,61 @@ def build(options: BuildOptions) -> BuildResult:
     if diags.errors:
         raise BuildError(diags.errors)
 
+    out = options.out or root / "dist"
     files: dict[str, bytes] = {}
+    bundles: dict[str, tuple[str, list[str]]] = {}
     for cb in builds:
         files.update({f"{cb.c.name}/{path}": data for path, data in cb.files.items()})
-    uncached = lambda cb: [p for p in cb.files if not p.startswith("assets/")]  # noqa: E731
-    bundles = {cb.c.name: (cb.header_policy(), uncached(cb)) for cb in builds}
+        bundles[cb.c.name] = (cb.header_policy(), [p for p in cb.files if not p.startswith("assets/")])
+    kept, kept_reports = _kept_bundles(out, {cb.c.name for cb in builds}) if options.only else ({}, {})
+    for name, bundle in kept.items():
+        bundles[name] = _bundle_headers(config, bundle)
     files["_headers"] = netlify_headers(bundles).encode()
     files["nginx.conf"] = nginx_conf(bundles).encode()
     compressed = precompress(files, options.workers)
+    for name, bundle in kept.items():
+        files.update({f"{name}/{path}": data for path, data in bundle.items()})
     clock.lap("compress")
 
     report = {
         "generator": f"h5press {__version__}",
-        "campaigns": {cb.c.name: cb.report(compressed) for cb in builds},
+        "campaigns": {**kept_reports, **{cb.c.name: cb.report(compressed) for cb in builds}},
         "warnings": [str(w) for w in diags.warnings],
         "timings_ms": clock.marks,
     }
     files.update(compressed)
     files["build-report.json"] = _json(report)
-    out = options.out or root / "dist"
     replace_dir(out, files)
     clock.lap("write")
     report["timings_ms"] = clock.marks
     return BuildResult(out, report, diags.warnings)
+
+
+def _kept_bundles(out: Path, rebuilt: set[str]) -> tuple[dict[str, dict[str, bytes]], dict[str, Any]]:
+    """With --only, the bundles already in `out` that this build does not replace, kept as they are."""
+    kept: dict[str, dict[str, bytes]] = {}
+    for folder in sorted(out.iterdir()) if out.is_dir() else []:
+        if folder.is_dir() and folder.name not in rebuilt:
+            kept[folder.name] = {p.relative_to(folder).as_posix(): p.read_bytes()
+                                 for p in sorted(folder.rglob("*")) if p.is_file()}
+    try:
+        old = json.loads((out / "build-report.json").read_text("utf-8"))["campaigns"]
+    except (OSError, ValueError, KeyError):
+        old = {}
+    return kept, {name: old[name] for name in kept if name in old}
+
+
+def _bundle_headers(config: SiteConfig, bundle: dict[str, bytes]) -> tuple[str, list[str]]:
+    """CSP and uncached files of an existing bundle, read back from its own files."""
+    scripts: list[str] = []
+    styles: list[str] = []
+    for path, data in bundle.items():
+        if path.endswith(".html"):
+            found = inline_hashes(data.decode("utf-8"))
+            scripts += found[0]
+            styles += found[1]
+    uncached = [p for p in bundle if not p.startswith("assets/") and not p.endswith((".br", ".gz"))]
+    return policy(config.cdn_prefix, config.api_url, scripts, styles), uncached
 
 
 def _compile_theme(root: Path, diags: Diagnostics) -> str:

@@ -63,6 +63,10 @@ author: 小青
 
 ![一张图片](images/photo.png)
 
+正文继续。
+
+![第二张图片](images/photo.png)
+
 [返回首页](index.md)
 """
 

@@ -1,0 +1,224 @@
+"""Whole builds: the output contract of dist/ (DESIGN §4, §6)."""
+from __future__ import annotations
+
+import base64
+import brotli
+import gzip
+import hashlib
+import json
+import io
+import re
+from pathlib import Path
+
+from PIL import Image
+
+from conftest import build, png, write_tree
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_bundle_layout_and_relative_pages(make_project):
+    root = make_project()
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    dist = root / "dist" / "demo"
+    for name in ("index.html", "article.html", "guide/intro.html", "offline.html", "sw.js",
+                 "manifest.webmanifest", "asset-manifest.json"):
+        assert (dist / name).is_file(), name
+    guide = (dist / "guide/intro.html").read_text()
+    assert 'href="../index.html"' in guide or "href=../index.html" in guide
+    assert re.search(r'href="?\.\./assets/main\.[0-9a-f]{10}\.css', guide)
+    assert 'data-root="../"' in guide or "data-root=../" in guide
+    index = (dist / "index.html").read_text()
+    assert re.search(r'href="?guide/intro\.html#第二步', index)
+
+
+def test_every_script_and_stylesheet_has_matching_sri(make_project):
+    root = make_project()
+    build(root)
+    dist = root / "dist" / "demo"
+    for page in ("index.html", "article.html", "guide/intro.html"):
+        html = (dist / page).read_text()
+        tags = re.findall(r"<(?:script|link)[^>]*\bintegrity=([^\s>]+)[^>]*>", html)
+        assert len(tags) == 2
+        for tag in re.findall(r"<(?:script|link)[^>]*(?:src|href)=[^>]*assets/[^>]*>", html):
+            if "rel=stylesheet" not in tag and "<script" not in tag:
+                continue
+            url = re.search(r"(?:src|href)=\"?([^\s\">]+)", tag).group(1)
+            digest = re.search(r"integrity=\"?(sha384-[^\s\">]+)", tag).group(1)
+            data = (dist / Path(page).parent / url).resolve().read_bytes()
+            assert digest == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+            assert "crossorigin" in tag
+
+
+def test_images_become_webp_srcset_with_dimensions(make_project):
+    root = make_project()
+    build(root)
+    dist = root / "dist" / "demo"
+    html = (dist / "article.html").read_text()
+    first, second = re.findall(r"<img [^>]*>", html)
+    assert re.search(r"srcset=\"assets/photo-480\.[0-9a-f]{10}\.webp 480w, assets/photo-960\.[0-9a-f]{10}\.webp 960w\"", first)
+    assert "width=960" in first and "height=480" in first and "alt=一张图片" in first
+    assert "fetchpriority=high" in first and "loading=lazy" in second
+    cover = re.search(r"<figure class=\"h5-cover[^>]*><img [^>]*>", (dist / "index.html").read_text()).group(0)
+    assert "fetchpriority=high" in cover and "loading=lazy" not in cover
+    webp = next((dist / "assets").glob("photo-480.*.webp")).read_bytes()
+    assert webp[:4] == b"RIFF" and webp[8:12] == b"WEBP"
+
+
+def test_small_images_are_never_upscaled(make_project):
+    root = make_project({"content/demo/images/photo.png": png(300, 200)})
+    build(root)
+    names = sorted(p.name for p in (root / "dist/demo/assets").glob("photo-*.webp"))
+    assert len(names) == 1 and names[0].startswith("photo-300.")
+
+
+def test_csp_meta_matches_header_and_blocks_inline_code(make_project):
+    root = make_project()
+    build(root)
+    html = (root / "dist/demo/index.html").read_text()
+    meta = re.search(r'<meta content="([^"]+)" http-equiv=Content-Security-Policy>', html).group(1)
+    assert "script-src 'self'" in meta and "'unsafe-inline'" not in meta
+    headers = (root / "dist/_headers").read_text()
+    assert f"/demo/*\n  Content-Security-Policy: {meta}\n" in headers
+
+
+def test_layout_inline_code_gets_csp_hashes(make_project):
+    layout = '{% extends "theme/page.html" %}{% block head %}<style>body{color:red}</style>{% endblock %}'
+    root = make_project({"layouts/page.html": layout})
+    build(root)
+    html = (root / "dist/demo/article.html").read_text()
+    digest = base64.b64encode(hashlib.sha256(b"body{color:red}").digest()).decode()
+    assert f"style-src 'self' 'sha256-{digest}'" in html
+    assert f"'sha256-{digest}'" in (root / "dist/_headers").read_text()
+
+
+def test_headers_cache_only_hashed_files_forever(make_project):
+    root = make_project()
+    build(root)
+    headers = (root / "dist/_headers").read_text()
+    assert "/demo/assets/*\n  Cache-Control: public, max-age=31536000, immutable\n  Access-Control-Allow-Origin: *" in headers
+    for path in ("/demo/", "/demo/index.html", "/demo/guide/intro.html", "/demo/sw.js", "/demo/manifest.webmanifest",
+                 "/demo/asset-manifest.json", "/demo/offline.html"):
+        assert f"\n{path}\n  Cache-Control: no-cache\n" in headers, path
+    nginx = (root / "dist/nginx.conf").read_text()
+    assert "location ^~ /demo/assets/" in nginx and "immutable" in nginx and "gzip_static on;" in nginx
+
+
+def test_precompressed_files_beside_every_text_file(make_project):
+    root = make_project()
+    build(root)
+    dist = root / "dist"
+    texts = [p for p in dist.rglob("*") if p.suffix in {".html", ".css", ".js", ".json", ".webmanifest", ".svg"}]
+    assert texts
+    for path in texts:
+        if path.name == "build-report.json":
+            continue
+        data = path.read_bytes()
+        assert brotli.decompress(Path(f"{path}.br").read_bytes()) == data
+        assert gzip.decompress(Path(f"{path}.gz").read_bytes()) == data
+
+
+def test_asset_manifest_lists_hashed_urls_sizes_and_integrity(make_project):
+    root = make_project()
+    build(root)
+    dist = root / "dist/demo"
+    manifest = json.loads((dist / "asset-manifest.json").read_text())
+    assert {"main.css", "runtime.js", "icon-192.png", "photo-480.webp"} <= set(manifest)
+    for entry in manifest.values():
+        data = (dist / entry["url"]).read_bytes()
+        assert entry["size"] == len(data)
+        assert entry["integrity"] == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+    web = json.loads((dist / "manifest.webmanifest").read_text())
+    assert web["start_url"] == "./index.html" and web["theme_color"] == "#1a9e5f"
+    assert [i["sizes"] for i in web["icons"]] == ["192x192", "512x512"]
+
+
+def test_theme_colours_footer_and_window(make_project):
+    root = make_project()
+    build(root)
+    dist = root / "dist/demo"
+    css = next((dist / "assets").glob("main.*.css")).read_text()
+    assert css.startswith(":root{--h5-primary:#1a9e5f;")
+    html = (dist / "article.html").read_text()
+    assert "京ICP备12345678号" in html and "理财非存款，产品有风险，投资须谨慎。" in html
+    assert "data-start=2020-01-01T00:00:00+08:00" in html and "data-end=2100-01-01T00:00:00+08:00" in html
+
+
+def test_front_matter_extras_reach_layouts(make_project):
+    root = make_project({"layouts/page.html": '{% extends "theme/page.html" %}{% block content %}<p class=by>{{ page.meta.author }}</p>{{ super() }}{% endblock %}'})
+    build(root)
+    assert "<p class=by>小青</p>" in (root / "dist/demo/article.html").read_text()
+
+
+def test_project_scss_partial_overrides_theme(make_project):
+    root = make_project({"assets/scss/_chrome.scss": ".h5-bar{background:#123456}"})
+    build(root)
+    css = next((root / "dist/demo/assets").glob("main.*.css")).read_text()
+    assert "#123456" in css and ".h5-card" not in css and ".h5-prose" in css
+
+
+def test_cdn_prefix_moves_assets_not_the_worker(make_project):
+    root = make_project({"h5press.yaml": "base_url: https://h5.example.com/\ncdn_prefix: https://cdn.example.net/h5\n"})
+    build(root)
+    html = (root / "dist/demo/article.html").read_text()
+    assert re.search(r"src=https://cdn\.example\.net/h5/demo/assets/runtime\.[0-9a-f]{10}\.js", html)
+    assert "script-src 'self' https://cdn.example.net" in html
+    sw = (root / "dist/demo/sw.js").read_text()
+    assert '"https://cdn.example.net/h5/demo/assets/main.' in sw
+
+
+def test_precache_budget_leaves_files_for_runtime_caching(make_project):
+    noise = io.BytesIO()
+    Image.effect_noise((1200, 600), 90).convert("RGB").save(noise, "PNG")
+    root = make_project({"h5press.yaml": "base_url: https://h5.example.com/\nbudgets: {precache_kb: 30}\n",
+                         "content/demo/images/photo.png": noise.getvalue()})
+    result = build(root)
+    config = json.loads(re.match(r"self\.H5_SW_CONFIG=(\{.*?\});", (root / "dist/demo/sw.js").read_text()).group(1))
+    assert config["precache"][:2] == ["offline.html", "index.html"]
+    dist = root / "dist/demo"
+    assert sum((dist / u).stat().st_size for u in config["precache"]) <= 30 * 1024
+    assert "guide/intro.html" in config["precache"]
+    assert not any(u.endswith("webp") for u in config["precache"])
+    assert "over the 30 KB precache budget" in result.stderr
+
+
+def test_kill_switch_worker(make_project):
+    root = make_project({"h5press.yaml": "service_worker: false\n"})
+    build(root)
+    sw = (root / "dist/demo/sw.js").read_text()
+    assert "unregister()" in sw and "addAll" not in sw
+    assert "data-sw=0" in (root / "dist/demo/index.html").read_text()
+
+
+def test_build_report(make_project):
+    root = make_project()
+    build(root)
+    report = json.loads((root / "dist/build-report.json").read_text())
+    pages = report["campaigns"]["demo"]["pages"]
+    assert [p["path"] for p in pages] == ["demo/index.html", "demo/article.html", "demo/guide/intro.html"]
+    assert all(0 < p["br"] < p["bytes"] and p["first_render_br"] > p["br"] for p in pages)
+    assert set(report["timings_ms"]) >= {"load", "parse", "render", "compress"}
+
+
+def test_identical_input_gives_identical_output_in_other_folders(make_project):
+    one, two = make_project(name="one"), make_project(name="two")
+    build(one)
+    assert build(two, "--workers", "2").exit_code == 0
+    a, b = files_of(one / "dist"), files_of(two / "dist")
+    for report in (a, b):
+        data = json.loads(report.pop("build-report.json"))
+        data.pop("timings_ms")
+    assert a == b
+
+
+def test_only_rebuilds_one_campaign_and_keeps_the_others(make_project):
+    root = make_project({"content/other/campaign.yaml": "title: 另一个\n", "content/other/index.md": "---\ntitle: 另一个\n---\n旧\n"})
+    build(root)
+    write_tree(root, {"content/other/index.md": "---\ntitle: 另一个\n---\n新内容\n", "content/demo/index.md": "---\ntitle: 改\n---\n改了\n"})
+    assert build(root, "--only", "other").exit_code == 0
+    assert "新内容" in (root / "dist/other/index.html").read_text()
+    assert "改了" not in (root / "dist/demo/index.html").read_text()
+    assert "/demo/assets/*" in (root / "dist/_headers").read_text()
