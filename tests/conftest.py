@@ -106,6 +106,10 @@ def write_tree(root: Path, files: dict[str, str | bytes | None]) -> Path:
     return root
 
 
+def files_of(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def base_files() -> dict[str, str | bytes | None]:
     return {
         "h5press.yaml": SITE_YAML,

@@ -12,11 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from conftest import build, png, write_tree
-
-
-def files_of(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from conftest import build, files_of, png, write_tree
 
 
 def test_bundle_layout_and_relative_pages(make_project):
