@@ -316,9 +316,9 @@ def build(options: BuildOptions) -> BuildResult:
     root = options.root.resolve()
     diags = Diagnostics()
     site = load_site(root, diags, options.only)
-    if site is None or diags.errors:
+    if site is None:
         raise BuildError(diags.errors)
-    config = site.config
+    config = site.config or SiteConfig()
     if options.base_url:
         try:
             config = config.model_copy(update={"base_url": _absolute_url(options.base_url)})
@@ -340,6 +340,8 @@ def build(options: BuildOptions) -> BuildResult:
     for campaign in site.campaigns:
         diags.extend(check_links({slug: (campaign.page(slug), p) for slug, p in parsed[campaign.name].items()}))  # type: ignore[misc]
     clock.lap("parse")
+    if diags.errors:  # rendering needs valid configs and pages
+        raise BuildError(diags.errors)
 
     css = _compile_theme(root, diags)
     js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))

@@ -38,7 +38,7 @@ class Campaign:
     name: str
     dir: Path
     source: str
-    config: CampaignConfig
+    config: CampaignConfig | None  # None when invalid: its pages are still checked
     pages: list[Page] = field(default_factory=list)
 
     def page(self, slug: str) -> Page | None:
@@ -48,7 +48,7 @@ class Campaign:
 @dataclass
 class Site:
     root: Path
-    config: SiteConfig
+    config: SiteConfig | None  # None when invalid: the campaigns are still checked
     campaigns: list[Campaign]
 
 
@@ -117,7 +117,7 @@ def _page_files(campaign_dir: Path) -> list[Path]:
     )
 
 
-def load_campaign(root: Path, cdir: Path, report: Diagnostics) -> Campaign | None:
+def load_campaign(root: Path, cdir: Path, report: Diagnostics) -> Campaign:
     source = rel(root, cdir / CAMPAIGN_FILE)
     if not ID_RE.match(cdir.name):
         report.error(rel(root, cdir), None, "campaign folder names become URL paths: use lowercase letters, digits and '-'")
@@ -130,14 +130,15 @@ def load_campaign(root: Path, cdir: Path, report: Diagnostics) -> Campaign | Non
     pages = [p for p in pages if not p.meta.draft]
     if not (cdir / "index.md").exists():
         report.error(rel(root, cdir), None, "campaign has no index.md (its landing page)")
-    if config is None:
-        return None
     pages.sort(key=lambda p: (p.slug != "index", p.meta.order is None, p.meta.order or 0, p.slug))
     return Campaign(cdir.name, cdir, source, config, pages)
 
 
 def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = ()) -> Site | None:
-    """Load and validate the whole project; problems go to `report`, never raised."""
+    """Load and validate the whole project; problems go to `report`, never raised.
+
+    Invalid configs still yield a `Site` so that pages are checked too: one run reports all.
+    """
     site_path = root / SITE_FILE
     if not site_path.exists():
         report.error(SITE_FILE, None, f"not an h5press project: {root} has no {SITE_FILE} (create one with `h5press new`)")
@@ -153,12 +154,10 @@ def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = ()) -> Si
             continue
         if only and cdir.name not in only:
             continue
-        campaign = load_campaign(root, cdir, report)
-        if campaign:
-            campaigns.append(campaign)
+        campaigns.append(load_campaign(root, cdir, report))
     for name in only:
         if name not in [d.name for d in dirs]:
             report.error(CONTENT_DIR, None, f'--only: no campaign "{name}" in content/')
     if not dirs:
         report.error(CONTENT_DIR, None, "no campaigns: add a folder content/<name>/ with a campaign.yaml")
-    return Site(root, config, campaigns) if config else None
+    return Site(root, config, campaigns)
