@@ -147,6 +147,12 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
+    def send_head(self):  # type: ignore[no-untyped-def]
+        # Last-Modified has one-second resolution: a rebuild within the same second would be
+        # answered 304 and look unchanged. Real hosts also compare ETags; here, always send.
+        del self.headers["If-Modified-Since"]
+        return super().send_head()
+
 
 class Server:
     """Serves a folder on a fixed port; `stop()` makes the network really unavailable."""
