@@ -5,6 +5,7 @@ site built without errors. Each stage lives in its own module; this one only wir
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -184,13 +185,13 @@ class _CampaignBuild:
         here = page.url
         share_image = page.meta.share.image or page.meta.cover
         share_img_asset = self.images.get(_front_image(page, share_image, self.c.dir) or "") if share_image else None
-        pages = [{"title": p.meta.title, "description": p.meta.description, "date": p.meta.date, "slug": p.slug,
-                  "href": relative(p.url, here), "meta": p.meta.model_dump()} for p in self.c.pages]
+        pages = self.summaries
         index = next(i for i, p in enumerate(self.c.pages) if p.slug == page.slug)
         return {
             "site": site,
             "campaign": {"name": self.c.name, "config": cfg, "pages": pages,
                          "index_href": relative("index.html", here)},
+            "link": partial(relative, from_page=here),
             "page": {"title": page.meta.title, "description": page.meta.description or cfg.description,
                      "date": page.meta.date, "slug": page.slug, "url": here, "is_index": page.slug == "index",
                      "meta": page.meta.model_dump(), "content": Markup(content), "cover": Markup(cover)},
@@ -210,6 +211,12 @@ class _CampaignBuild:
             "csp": CSP_PLACEHOLDER,
             "generator": f"h5press {__version__}",
         }
+
+    @functools.cached_property
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every page of the campaign as layouts see it in lists (`link(p.url)` makes the href)."""
+        return [{"title": p.meta.title, "description": p.meta.description, "date": p.meta.date, "slug": p.slug,
+                 "url": p.url, "meta": p.meta.model_dump()} for p in self.c.pages]
 
     @property
     def sw_enabled(self) -> bool:

@@ -1,0 +1,117 @@
+"""Build targets of h5press (README "Benchmarks"); prints each figure next to its target.
+
+  python benchmarks/bench_build.py [--articles 1000]
+
+1. First render of every demo article: HTML + render-blocking CSS, Brotli (target ≤ 14 KB);
+   the runtime on a page without components (target ≤ 3 KB Brotli).
+2. Two builds of the demo in different folders are byte-identical.
+3. Cold build of N generated articles, next to a naive single-process Python-Markdown +
+   Jinja2 loop measured in the same run (ratio printed).
+"""
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jinja2
+import markdown
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import make_site  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+KB = 1024
+
+
+def h5press_build(project: Path, *args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "h5press", "build", "--project", str(project), *args],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def naive_build(project: Path, out: Path) -> float:
+    """What a hand-rolled generator does: parse, template, write; one process, no extras."""
+    started = time.perf_counter()
+    template = jinja2.Template("<!doctype html><html><head><meta charset=utf-8><title>{{ title }}</title></head>"
+                               "<body><main>{{ body }}</main></body></html>")
+    out.mkdir(parents=True, exist_ok=True)
+    for source in sorted((project / "content").rglob("*.md")):
+        text = source.read_text("utf-8")
+        _, front, body = text.split("---", 2)
+        title = front.split("title:", 1)[1].split("\n", 1)[0].strip()
+        html = markdown.markdown(body, extensions=["tables", "fenced_code", "toc"])
+        (out / f"{source.stem}.html").write_text(template.render(title=title, body=html), "utf-8")
+    return time.perf_counter() - started
+
+
+def first_render() -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "dist"
+        h5press_build(REPO, "--out", str(out))
+        report = json.loads((out / "build-report.json").read_text())
+    lines = []
+    for name, campaign in report["campaigns"].items():
+        worst = max(campaign["pages"], key=lambda p: p["first_render_br"])
+        lines.append(f"{name}: largest first render {worst['first_render_br'] / KB:.1f} KB br ({worst['path']}) "
+                     f"[target ≤ 14 KB] {'OK' if worst['first_render_br'] <= 14 * KB else 'OVER'}")
+        lines.append(f"{name}: runtime {campaign['runtime_br'] / KB:.2f} KB br [target ≤ 3 KB] "
+                     f"{'OK' if campaign['runtime_br'] <= 3 * KB else 'OVER'}")
+    return lines
+
+
+def identical() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        dirs = []
+        for name in ("a", "b"):
+            copy = Path(tmp) / name / "site"
+            shutil.copytree(REPO / "content", copy / "content")
+            shutil.copy(REPO / "h5press.yaml", copy)
+            h5press_build(copy)
+            report = copy / "dist" / "build-report.json"
+            data = json.loads(report.read_text())
+            data.pop("timings_ms")
+            report.write_text(json.dumps(data))
+            dirs.append(copy / "dist")
+        cmp = filecmp.dircmp(*dirs)
+        diffs = _differences(cmp)
+    return "byte-identical builds in two folders: " + ("yes" if not diffs else f"NO ({diffs[:5]})")
+
+
+def _differences(cmp: filecmp.dircmp) -> list[str]:
+    _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+    out = mismatch + errors + cmp.left_only + cmp.right_only
+    for sub in cmp.subdirs.values():
+        out += _differences(sub)
+    return out
+
+
+def cold_build(n: int) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_site(Path(tmp) / "site", n)
+        naive = naive_build(project, Path(tmp) / "naive")
+        ours = h5press_build(project)
+        pages = len(list((project / "dist").rglob("*.html")))
+    return [f"cold build, {n} articles, {os.cpu_count()} cores: h5press {ours:.2f}s ({pages} pages, minified, "
+            f"Brotli+gzip, service worker, SRI, CSP) | naive Markdown+Jinja loop {naive:.2f}s | "
+            f"ratio h5press/naive {ours / naive:.2f}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=1000)
+    args = parser.parse_args()
+    for line in [*first_render(), identical(), *cold_build(args.articles)]:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
