@@ -79,6 +79,7 @@ class _Resolver(Treeprocessor):
     def run(self, root: etree.Element) -> None:
         ctx = self.ext.context
         assert ctx is not None
+        join_cjk_lines(root)
         for parent in list(root.iter()):
             for i, el in enumerate(list(parent)):
                 if el.tag == "a" and el.get("href"):
@@ -123,6 +124,20 @@ class _Resolver(Treeprocessor):
             return
         ctx.parsed.images.append(image)
         el.set("src", IMG_SCHEME + image)
+
+
+_CJK = "\u2e80-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_BREAK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
+
+
+def join_cjk_lines(root: etree.Element) -> None:
+    """Drop line breaks between two CJK characters: Chinese has no spaces between words, so
+    a hard-wrapped source line must not become a visible space. Code keeps its text."""
+    for el in root.iter():
+        if el.tag not in ("pre", "code") and el.text:
+            el.text = _CJK_BREAK.sub("", el.text)
+        if el.tail:
+            el.tail = _CJK_BREAK.sub("", el.tail)
 
 
 def resolve_image(page: Page, src: str, campaign_dir: Path) -> str | None:

@@ -81,3 +81,9 @@ def test_inline_script_and_handlers_in_raw_html_are_errors(tmp_path):
 def test_external_script_and_plain_html_are_allowed(tmp_path):
     parsed = parse('<details><summary>更多</summary>内容</details>\n\n<script src="x.js"></script>\n', tmp_path)
     assert parsed.diagnostics == []
+
+
+def test_line_breaks_between_chinese_characters_vanish(tmp_path):
+    html = parse("少开一天车，\n多走一段路。\nEnglish\nwords 和\n中文\n\n```\n代码\n保留\n```\n", tmp_path).html
+    assert "少开一天车，多走一段路。\nEnglish\nwords 和中文" in html
+    assert "代码\n保留" in html
