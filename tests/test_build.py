@@ -218,3 +218,15 @@ def test_only_rebuilds_one_campaign_and_keeps_the_others(make_project):
     assert "新内容" in (root / "dist/other/index.html").read_text()
     assert "改了" not in (root / "dist/demo/index.html").read_text()
     assert "/demo/assets/*" in (root / "dist/_headers").read_text()
+
+
+def test_demo_site_builds_clean_in_strict_mode(tmp_path):
+    repo = Path(__file__).resolve().parent.parent
+    result = build(repo, "--strict", "--out", str(tmp_path / "dist"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "dist/build-report.json").read_text())
+    green = report["campaigns"]["green"]
+    assert len(green["pages"]) >= 4
+    assert all(p["first_render_br"] <= 14 * 1024 for p in green["pages"])
+    assert green["runtime_br"] <= 3 * 1024
+    assert report["warnings"] == []

@@ -1,0 +1,52 @@
+"""`h5press new` scaffolds a project that builds, also from a regular (non-editable) install."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from conftest import build, run
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_new_project_builds_strictly(tmp_path):
+    result = run("new", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"
+    assert (site / ".gitignore").read_text().startswith("dist/")
+    assert (site / "layouts").is_dir() and (site / "assets").is_dir()
+    result = build(site, "--strict")
+    assert result.exit_code == 0, result.output
+    assert (site / "dist/hello/index.html").is_file()
+
+
+def test_new_refuses_a_folder_with_files(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = run("new", str(tmp_path))
+    assert result.exit_code == 1 and "is not empty" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.slow
+def test_installed_wheel_ships_the_theme(tmp_path):
+    env = tmp_path / "venv"
+    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env)
+    py = env / "bin" / "python"
+    install = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", str(REPO)],
+                             capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    where = subprocess.run([py, "-c", "import h5press, os; print(os.path.dirname(h5press.__file__))"],
+                           capture_output=True, text=True, cwd=tmp_path, check=True).stdout.strip()
+    assert where.startswith(str(env)), where
+    package = Path(where)
+    assert (package / "layouts/base.html").is_file() and (package / "assets/scss/main.scss").is_file()
+    assert not (package.parent / "generator").exists() and not (package.parent / "cli.py").exists()
+    h5press = env / "bin" / "h5press"
+    subprocess.run([h5press, "new", "mysite"], cwd=tmp_path, check=True, capture_output=True)
+    done = subprocess.run([h5press, "build"], cwd=tmp_path / "mysite", capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "mysite/dist/hello/sw.js").is_file()
