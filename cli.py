@@ -1,14 +1,14 @@
 """The `h5press` command: `new` scaffolds a site project, `build` turns it into bundles."""
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .generator.build import BuildOptions, build as run_build
+from .generator.build import BuildOptions
+from .generator.build import build as run_build
 from .generator.errors import BuildError
 from .generator.scaffold import scaffold
 
@@ -74,4 +74,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

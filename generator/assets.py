@@ -106,7 +106,7 @@ def _encode(data: bytes, options: ImageOptions) -> tuple[int, int, list[tuple[in
         for width in sorted({min(w, image.width) for w in options.widths}):
             height = max(1, round(image.height * width / image.width))
             buf = io.BytesIO()
-            image.resize((width, height), Image.LANCZOS).save(buf, "WEBP", quality=options.quality, method=5)
+            image.resize((width, height), Image.Resampling.LANCZOS).save(buf, "WEBP", quality=options.quality, method=5)
             out.append((width, height, buf.getvalue()))
         return image.width, image.height, out
 
@@ -156,7 +156,7 @@ def make_icon(size: int, theme: Theme, source: bytes | None) -> Asset:
     """A square PNG home-screen icon: the campaign's icon image, or a plain mark in its colours."""
     if source is not None:
         with Image.open(io.BytesIO(source)) as opened:
-            image = ImageOps.fit(opened.convert("RGBA"), (size, size), Image.LANCZOS)
+            image = ImageOps.fit(opened.convert("RGBA"), (size, size), Image.Resampling.LANCZOS)
     else:
         image = Image.new("RGBA", (size, size), theme.primary)
         draw = ImageDraw.Draw(image)

@@ -15,23 +15,33 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import brotli
 import sass
 from markupsafe import Markup, escape
 
 from .. import __version__
-from .assets import (Asset, ImageAsset, compile_scss, hashed, is_image, make_icon, minify_js, process_image,
-                     theme_file, theme_variables, THEME_DIR)
-from .config import SiteConfig, _absolute_url, window
+from .assets import (
+    THEME_DIR,
+    Asset,
+    ImageAsset,
+    compile_scss,
+    hashed,
+    is_image,
+    make_icon,
+    minify_js,
+    process_image,
+    theme_file,
+    theme_variables,
+)
+from .config import CampaignConfig, SiteConfig, _absolute_url, window
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .load import Campaign, Page, Site, load_site
 from .parse import Parsed, check_links, parse_page, replace_images, resolve_image
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .sw import Entry, choose_precache, service_worker, web_manifest
-from .write import precompress, pmap, replace_dir
+from .write import pmap, precompress, replace_dir
 
 CACHE_DIR = ".h5press-cache"
 _CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
@@ -91,15 +101,15 @@ class _CampaignBuild:
     """Builds one bundle's files (paths relative to the bundle) from its parsed pages."""
 
     def __init__(self, shared: _Shared, campaign: Campaign, parsed: dict[str, Parsed]) -> None:
+        assert campaign.config is not None, "campaigns with invalid config never reach rendering"
         self.s = shared
         self.c = campaign
+        self.cfg: CampaignConfig = campaign.config
         self.parsed = parsed
         self.files: dict[str, bytes] = {}
         self.assets: dict[str, Asset] = {}
         self.images: dict[str, ImageAsset] = {}
         self.hashes: tuple[list[str], list[str]] = ([], [])
-        self.html: dict[str, str] = {}
-        self.components: dict[str, list[str]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
     def url(self, asset_path: str, from_page: str) -> str:
@@ -118,7 +128,7 @@ class _CampaignBuild:
     # -- stages ----------------------------------------------------------------------------
     def run(self) -> None:
         self.collect_images()
-        cfg = self.c.config
+        cfg = self.cfg
         self.css = self.add(hashed("main.css", (theme_variables(cfg.theme, cfg.elder_mode) + self.s.css).encode()))
         self.js = self.add(hashed("runtime.js", self.s.js.encode()))
         icon_src = self.c.dir / cfg.icon if cfg.icon else None
@@ -149,7 +159,7 @@ class _CampaignBuild:
                         self.s.diags.error(page.source, _key_line(page, key), f'{key}: image not found: "{ref}"')
                     else:
                         wanted[found] = None
-        for i, badge in enumerate(self.c.config.badges):
+        for i, badge in enumerate(self.cfg.badges):
             if badge.icon and not (self.c.dir / badge.icon).is_file():
                 self.s.diags.error(self.c.source, None, f'badges[{i}].icon: image not found: "{badge.icon}"')
             elif badge.icon:
@@ -180,7 +190,7 @@ class _CampaignBuild:
                 f'{loading} decoding="async"{extra}>')
 
     def page_context(self, page: Page, content: str, cover: str) -> dict[str, Any]:
-        cfg, site = self.c.config, self.s.config
+        cfg, site = self.cfg, self.s.config
         start, end = window(cfg, site.timezone)
         here = page.url
         share_image = page.meta.share.image or page.meta.cover
@@ -220,7 +230,7 @@ class _CampaignBuild:
 
     @property
     def sw_enabled(self) -> bool:
-        own = self.c.config.service_worker
+        own = self.cfg.service_worker
         return self.s.config.service_worker if own is None else own
 
     def render_page(self, page: Page) -> None:
@@ -261,8 +271,7 @@ class _CampaignBuild:
         self.hashes[0].extend(scripts)
         self.hashes[1].extend(styles)
         csp = policy(self.s.config.cdn_prefix, self.s.config.api_url, scripts, styles)
-        self.html[path] = html = _CSP_ATTR.sub(lambda _: f'content="{csp}"', html, count=1)
-        self.files[path] = html.encode()
+        self.files[path] = _CSP_ATTR.sub(lambda _: f'content="{csp}"', html, count=1).encode()
 
     def write_worker(self) -> None:
         entries = [Entry(p, len(self.files[p]), self.files[p]) for p in ("offline.html", "index.html") if p in self.files]
@@ -341,7 +350,7 @@ def build(options: BuildOptions) -> BuildResult:
         work += [(page, campaign.dir, slugs) for page in campaign.pages]
     parsed_list = pmap(_parse, work, options.workers)
     parsed: dict[str, dict[str, Parsed]] = {c.name: {} for c in site.campaigns}
-    for (page, _, _), result in zip(work, parsed_list):
+    for (page, _, _), result in zip(work, parsed_list, strict=True):
         parsed[page.campaign][page.slug] = result
         diags.extend(result.diagnostics)
     for campaign in site.campaigns:

@@ -114,7 +114,7 @@ class BadgeRule(Strict):
     points: Annotated[int, Field(ge=1)] | None = Field(None, description="total points reached")
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "BadgeRule":
+    def _one_kind(self) -> BadgeRule:
         kinds = [k for k in ("action", "streak", "points") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError("expected exactly one of action (with count), streak or points")

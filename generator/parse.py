@@ -9,10 +9,10 @@ from __future__ import annotations
 import posixpath
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -72,7 +72,7 @@ def is_local(url: str) -> bool:
 class _Resolver(Treeprocessor):
     """Rewrites `.md` links to `.html`, collects images, wraps tables for horizontal scroll."""
 
-    def __init__(self, md: markdown.Markdown, ext: "H5Extension") -> None:
+    def __init__(self, md: markdown.Markdown, ext: H5Extension) -> None:
         super().__init__(md)
         self.ext = ext
 

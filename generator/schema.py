@@ -11,6 +11,7 @@ import typing
 from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
 
 from .errors import Diagnostics
 from .yamldoc import Path_, YamlDoc
@@ -69,7 +70,7 @@ def did_you_mean(word: str, candidates: list[str]) -> str:
     return f' (did you mean "{match[0]}"?)' if match else ""
 
 
-def _describe(err: dict[str, Any], model: type[BaseModel]) -> tuple[Path_, str]:
+def _describe(err: ErrorDetails, model: type[BaseModel]) -> tuple[Path_, str]:
     loc: Path_ = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
     kind = err["type"]
     if kind == "extra_forbidden":

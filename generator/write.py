@@ -8,9 +8,10 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 import brotli
 
@@ -34,9 +35,15 @@ def is_text(path: str) -> bool:
     return PurePosixPath(path).suffix in TEXT
 
 
+def brotli_quality(path: str) -> int:
+    """Hashed assets are shared by every page and cached for a year: worth Brotli's slowest,
+    best level. Pages change with each build; level 10 is about 2% larger and twice as fast."""
+    return 11 if "/assets/" in f"/{path}" else 10
+
+
 def _compress(item: tuple[str, bytes]) -> tuple[str, bytes, bytes]:
     path, data = item
-    return path, brotli.compress(data, quality=11), gzip.compress(data, compresslevel=9, mtime=0)
+    return path, brotli.compress(data, quality=brotli_quality(path)), gzip.compress(data, compresslevel=9, mtime=0)
 
 
 def precompress(files: dict[str, bytes], workers: int) -> dict[str, bytes]:

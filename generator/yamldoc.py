@@ -6,11 +6,11 @@ Composing the node tree once gives both the data and a path → line index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
-Path_ = tuple[Union[str, int], ...]
+Path_ = tuple[str | int, ...]
 
 
 class YamlSyntaxError(ValueError):

@@ -5,8 +5,8 @@ import functools
 import http.server
 import io
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -162,7 +162,7 @@ class Server:
         self.port = 0
         self.httpd: http.server.ThreadingHTTPServer | None = None
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         handler = functools.partial(_Quiet, directory=str(self.directory))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self.port = self.httpd.server_address[1]

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import base64
-import brotli
 import gzip
 import hashlib
-import json
 import io
+import json
 import re
 from pathlib import Path
 
+import brotli
 from PIL import Image
 
 from conftest import build, files_of, png, write_tree
