@@ -11,20 +11,21 @@ pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
-def controlled(page) -> None:
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
-
-
-def test_bundle_works_offline_after_first_visit(make_project, serve, browser):
-    root = make_project()
+def open_controlled(root, serve, browser, path: str):
+    """Build `root`, serve it, open `path` on a phone and wait until the service worker controls it."""
     assert build(root).exit_code == 0
     server = serve(root / "dist")
     context = browser.new_context(**PHONE)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server.url("demo/index.html"))
-    controlled(page)
+    page.goto(server.url(path))
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    return server, context, page, errors
+
+
+def test_bundle_works_offline_after_first_visit(make_project, serve, browser):
+    server, context, page, errors = open_controlled(make_project(), serve, browser, "demo/index.html")
     assert page.locator("h1").inner_text() == "活动首页"
 
     server.stop()  # the network is really gone: connections are refused
@@ -44,12 +45,7 @@ def test_bundle_works_offline_after_first_visit(make_project, serve, browser):
 
 def test_new_build_shows_update_prompt(make_project, serve, browser):
     root = make_project()
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.goto(server.url("demo/article.html"))
-    controlled(page)
+    _, context, page, errors = open_controlled(root, serve, browser, "demo/article.html")
     assert page.locator("#h5-update").is_hidden()
 
     write_tree(root, {"content/demo/article.md": "---\ntitle: 第一篇文章（修订）\n---\n新的正文\n"})
@@ -59,17 +55,13 @@ def test_new_build_shows_update_prompt(make_project, serve, browser):
     prompt.wait_for(state="visible", timeout=15000)
     prompt.get_by_role("button").click()
     page.wait_for_function("() => document.querySelector('h1').textContent.includes('修订')", timeout=15000)
+    assert errors == []
     context.close()
 
 
 def test_kill_switch_unregisters_the_worker(make_project, serve, browser):
     root = make_project()
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.goto(server.url("demo/index.html"))
-    controlled(page)
+    _, context, page, errors = open_controlled(root, serve, browser, "demo/index.html")
     write_tree(root, {"h5press.yaml": "service_worker: false\n"})
     assert build(root).exit_code == 0
     page.reload()
