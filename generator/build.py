@@ -369,8 +369,6 @@ def build(options: BuildOptions) -> BuildResult:
         builds.append(cb)
     clock.lap("render")
 
-    if options.strict and diags.warnings:
-        diags.extend([Diagnostic(d.path, d.line, d.message + " (--strict)") for d in diags.warnings])
     if diags.errors:
         raise BuildError(diags.errors)
 
@@ -390,9 +388,21 @@ def build(options: BuildOptions) -> BuildResult:
         files.update({f"{name}/{path}": data for path, data in bundle.items()})
     clock.lap("compress")
 
+    reports = {cb.c.name: cb.report(compressed) for cb in builds}
+    budget = config.budgets.first_render_kb * 1024
+    for cb in builds:
+        for page in reports[cb.c.name]["pages"]:
+            if page["first_render_br"] > budget:
+                diags.warning(page["source"], None, f"first render is {page['first_render_br'] / 1024:.1f} KB Brotli "
+                                                    f"(HTML + CSS), over the {budget // 1024} KB budget")
+    if options.strict and diags.warnings:
+        diags.extend([Diagnostic(d.path, d.line, d.message + " (--strict)") for d in diags.warnings])
+    if diags.errors:
+        raise BuildError(diags.errors)
+
     report = {
         "generator": f"h5press {__version__}",
-        "campaigns": {**kept_reports, **{cb.c.name: cb.report(compressed) for cb in builds}},
+        "campaigns": {**kept_reports, **reports},
         "warnings": [str(w) for w in diags.warnings],
         "timings_ms": clock.marks,
     }

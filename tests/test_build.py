@@ -230,3 +230,11 @@ def test_demo_site_builds_clean_in_strict_mode(tmp_path):
     assert all(p["first_render_br"] <= 14 * 1024 for p in green["pages"])
     assert green["runtime_br"] <= 3 * 1024
     assert report["warnings"] == []
+
+
+def test_first_render_budget_is_a_warning(make_project):
+    root = make_project({"h5press.yaml": "base_url: https://h5.example.com/\nbudgets: {first_render_kb: 1}\n"})
+    result = build(root)
+    assert result.exit_code == 0
+    assert "warning: content/demo/article.md: first render is" in result.stderr and "over the 1 KB budget" in result.stderr
+    assert build(root, "--strict").exit_code == 1
