@@ -34,11 +34,12 @@ from .assets import (
     theme_file,
     theme_variables,
 )
+from .components import Component, registry
 from .config import CampaignConfig, SiteConfig, _absolute_url, window
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .load import Campaign, Page, Site, load_site
-from .parse import Parsed, check_links, parse_page, replace_images, resolve_image
+from .parse import Parsed, block_placeholder, check_links, parse_page, replace_images, resolve_image
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .sw import Entry, choose_precache, service_worker, web_manifest
 from .write import pmap, precompress, replace_dir
@@ -75,7 +76,7 @@ class _Clock:
         self._last = now
 
 
-def _parse(item: tuple[Page, Path, frozenset[str]]) -> Parsed:
+def _parse(item: tuple[Page, Path, frozenset[str], Path]) -> Parsed:
     return parse_page(*item)
 
 
@@ -95,6 +96,8 @@ class _Shared:
     diags: Diagnostics
     workers: int
     cache: Path
+    component_css: dict[str, str]  # component name → compiled CSS (components used anywhere)
+    component_js: dict[str, str]  # component name → minified JS
 
 
 class _CampaignBuild:
@@ -137,6 +140,12 @@ class _CampaignBuild:
             icon_src = None
         source = icon_src.read_bytes() if icon_src else None
         self.icons = [(self.add(make_icon(size, cfg.theme, source)), size) for size in (192, 512)]
+        used = {b.name for p in self.parsed.values() for b in p.blocks}
+        self.component_assets: dict[str, tuple[Asset | None, Asset | None]] = {}
+        for name in [n for n in registry(self.s.site.root) if n in used]:
+            css, js = self.s.component_css.get(name), self.s.component_js.get(name)
+            self.component_assets[name] = (self.add(hashed(f"c-{name}.css", css.encode())) if css else None,
+                                           self.add(hashed(f"c-{name}.js", js.encode())) if js else None)
         for page in self.c.pages:
             self.render_page(page)
         self.render_offline()
@@ -218,6 +227,7 @@ class _CampaignBuild:
                       "image": (self.absolute(share_img_asset.largest.asset.path) if share_img_asset else None)},
             "window": {"start": start, "end": end},
             "sw": self.sw_enabled,
+            "components": [],
             "csp": CSP_PLACEHOLDER,
             "generator": f"h5press {__version__}",
         }
@@ -249,8 +259,28 @@ class _CampaignBuild:
 
         cover_ref = _front_image(page, page.meta.cover, self.c.dir) if page.meta.cover else None
         cover = image(cover_ref, f'alt="{escape(page.meta.title)}"') if cover_ref else ""
-        content = replace_images(parsed.html, image)
-        self.emit_html(page.url, name, self.page_context(page, content, cover), page.source)
+        context = self.page_context(page, "", cover)
+        content = self.render_blocks(page, parsed, context)
+        context["page"]["content"] = Markup(replace_images(content, image))
+        names = [n for n in self.component_assets if n in {b.name for b in parsed.blocks}]
+        context["components"] = [{"name": n, **{kind: {"url": self.url(a.path, page.url), "integrity": a.integrity}
+                                                 for kind, a in zip(("css", "js"), self.component_assets[n], strict=True) if a}}
+                                 for n in names]
+        self.emit_html(page.url, name, context, page.source)
+
+    def render_blocks(self, page: Page, parsed: Parsed, context: dict[str, Any]) -> str:
+        """Each component block's template, rendered in place of its placeholder."""
+        html = parsed.html
+        components = registry(self.s.site.root)
+        for index, block in enumerate(parsed.blocks):
+            try:
+                rendered = render(self.s.env, components[block.name].template,
+                                  {**context, "c": block.config, "id": block.id, "component": block.name})
+            except Exception as exc:  # a component template's failure, located in the template
+                self.s.diags.items.append(template_error(exc, self.s.site.root, page.source))
+                rendered = ""
+            html = html.replace(block_placeholder(index), rendered, 1)
+        return html
 
     def render_offline(self) -> None:
         index = self.c.page("index")
@@ -279,6 +309,7 @@ class _CampaignBuild:
         def shell(a: Asset) -> Entry:
             return Entry(f"{cdn}{self.c.name}/{a.path}" if cdn else a.path, len(a.data), a.data)
         entries += [shell(self.css), shell(self.js), shell(self.icons[0][0])]
+        entries += [shell(a) for pair in self.component_assets.values() for a in pair if a]
         entries += [Entry("manifest.webmanifest", len(self.files["manifest.webmanifest"]), self.files["manifest.webmanifest"])]
         entries += [Entry(p.url, len(self.files[p.url]), self.files[p.url]) for p in self.c.pages
                     if p.slug != "index" and p.url in self.files]
@@ -296,15 +327,22 @@ class _CampaignBuild:
 
     def report(self, compressed: dict[str, bytes]) -> dict[str, Any]:
         prefix = f"{self.c.name}/"
-        css_br = len(compressed.get(prefix + self.css.path + ".br", b""))
+
+        def br(asset: Asset | None) -> int:
+            return len(compressed.get(prefix + asset.path + ".br", b"")) if asset else 0
+
+        css_br = br(self.css)
         pages = []
         for page in self.c.pages:
             if page.url not in self.files:
                 continue
-            br = len(compressed.get(prefix + page.url + ".br", b""))
+            html_br = len(compressed.get(prefix + page.url + ".br", b""))
+            used = sorted({b.name for b in self.parsed[page.slug].blocks})
+            blocking = css_br + sum(br(self.component_assets[n][0]) for n in used)
             pages.append({"path": prefix + page.url, "source": page.source, "title": page.meta.title,
-                          "bytes": len(self.files[page.url]), "br": br, "first_render_br": br + css_br,
-                          "images": len(self.parsed[page.slug].images), "components": []})
+                          "bytes": len(self.files[page.url]), "br": html_br, "first_render_br": html_br + blocking,
+                          "js_br": br(self.js) + sum(br(self.component_assets[n][1]) for n in used),
+                          "images": len(self.parsed[page.slug].images), "components": used})
         return {
             "pages": pages,
             "runtime_br": len(compressed.get(prefix + self.js.path + ".br", b"")),
@@ -347,21 +385,27 @@ def build(options: BuildOptions) -> BuildResult:
     work = []
     for campaign in site.campaigns:
         slugs = frozenset(p.slug for p in campaign.pages)
-        work += [(page, campaign.dir, slugs) for page in campaign.pages]
+        work += [(page, campaign.dir, slugs, root) for page in campaign.pages]
     parsed_list = pmap(_parse, work, options.workers)
     parsed: dict[str, dict[str, Parsed]] = {c.name: {} for c in site.campaigns}
-    for (page, _, _), result in zip(work, parsed_list, strict=True):
+    for (page, *_), result in zip(work, parsed_list, strict=True):
         parsed[page.campaign][page.slug] = result
         diags.extend(result.diagnostics)
     for campaign in site.campaigns:
         diags.extend(check_links({slug: (campaign.page(slug), p) for slug, p in parsed[campaign.name].items()}))  # type: ignore[misc]
+    for campaign in site.campaigns:
+        diags.extend(check_blocks(campaign, parsed[campaign.name], registry(root)))
     clock.lap("parse")
     if diags.errors:  # rendering needs valid configs and pages
         raise BuildError(diags.errors)
 
-    css = _compile_theme(root, diags)
+    used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
+    components = [c for name, c in registry(root).items() if name in used]
+    css, component_css = _compile_styles(root, components, diags)
+    component_js = {c.name: minify_js(script.read_text("utf-8")) for c in components if (script := c.file("script.js"))}
     js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
-    shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images")
+    shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images",
+                     component_css, component_js)
     builds = []
     for campaign in site.campaigns:
         cb = _CampaignBuild(shared, campaign, parsed[campaign.name])
@@ -414,6 +458,26 @@ def build(options: BuildOptions) -> BuildResult:
     return BuildResult(out, report, diags.warnings)
 
 
+def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict[str, Component]) -> list[Diagnostic]:
+    """Rules across a campaign's blocks: unique ids, and each component's own campaign checks."""
+    out: list[Diagnostic] = []
+    seen: dict[str, str] = {}
+    for page in campaign.pages:
+        for block in parsed[page.slug].blocks if page.slug in parsed else []:
+            where = f"{page.source}:{block.line}"
+            if block.id is not None:
+                if block.id in seen:
+                    out.append(Diagnostic(page.source, block.line,
+                                          f'{block.name} "{block.id}": id already used at {seen[block.id]}; ids are unique in a campaign'))
+                seen.setdefault(block.id, where)
+            check = components[block.name].check
+            if check and campaign.config is not None:
+                label = f'{block.name} "{block.id}"' if block.id else block.name
+                out += [Diagnostic(page.source, block.line, f"{label}: {'.'.join(map(str, path))}: {message}")
+                        for path, message in check(block.config, campaign.config)]
+    return out
+
+
 def _kept_bundles(out: Path, rebuilt: set[str]) -> tuple[dict[str, dict[str, bytes]], dict[str, Any]]:
     """With --only, the bundles already in `out` that this build does not replace, kept as they are."""
     kept: dict[str, dict[str, bytes]] = {}
@@ -441,28 +505,46 @@ def _bundle_headers(config: SiteConfig, bundle: dict[str, bytes]) -> tuple[str, 
     return policy(config.cdn_prefix, config.api_url, scripts, styles), uncached
 
 
-def _compile_theme(root: Path, diags: Diagnostics) -> str:
-    """Compile the theme SCSS with the project's files laid over it, partial by partial.
+def _compile_styles(root: Path, components: list[Component], diags: Diagnostics) -> tuple[str, dict[str, str]]:
+    """Compile the theme SCSS and each component's, with the project's files laid over the theme's.
 
     libsass resolves an @import next to the importing file first, so overrides only work if
-    theme and project partials sit in one folder: a temporary overlay of both.
+    theme and project partials sit in one folder: a temporary overlay of both. Component styles
+    see the theme's tokens (`$radius`, `$gap`, mixins).
     """
     layers = [THEME_DIR / "assets" / "scss", root / "assets" / "scss"]
     origin: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="h5press-scss-") as tmp:
+        overlay = Path(tmp)
+
+        def place(source: Path, name: str) -> None:
+            target = overlay / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            origin[name] = (source.relative_to(root).as_posix() if source.is_relative_to(root)
+                            else "(theme) " + source.relative_to(THEME_DIR).as_posix())
+
         for layer in layers:
             for path in sorted(layer.rglob("*.scss")) if layer.is_dir() else []:
-                name = path.relative_to(layer).as_posix()
-                target = Path(tmp) / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-                origin[name] = path.relative_to(root).as_posix() if layer.is_relative_to(root) else f"(theme) assets/scss/{name}"
-        try:
-            return compile_scss(Path(tmp) / "main.scss", [Path(tmp)])
-        except sass.CompileError as exc:
-            text = str(exc)
-            where = re.search(r"on line (\d+):\d+ of (\S+)", text)
-            name = Path(where.group(2)).resolve().relative_to(Path(tmp).resolve()).as_posix() if where else "main.scss"
-            diags.error(origin.get(name, name), int(where.group(1)) if where else None,
-                        "SCSS: " + text.splitlines()[0].removeprefix("Error: "))
-            return ""
+                place(path, path.relative_to(layer).as_posix())
+        entries = {"": "main.scss"}
+        for component in components:
+            style = component.file("style.scss")
+            if style:
+                place(style, f"components/_{component.name}.scss")
+                entry = f"component-{component.name}.scss"
+                (overlay / entry).write_text(f'@import "tokens";\n@import "components/{component.name}";\n')
+                entries[component.name] = entry
+        compiled: dict[str, str] = {}
+        for key, entry in entries.items():
+            try:
+                compiled[key] = compile_scss(overlay / entry, [overlay])
+            except sass.CompileError as exc:
+                text = str(exc)
+                where = re.search(r"on line (\d+):\d+ of (\S+)", text)
+                name = Path(where.group(2)).resolve().relative_to(overlay.resolve()).as_posix() if where else entry
+                diags.error(origin.get(name, name), int(where.group(1)) if where else None,
+                            "SCSS: " + text.splitlines()[0].removeprefix("Error: "))
+                compiled[key] = ""
+    main = compiled.pop("")
+    return main, compiled

@@ -18,10 +18,15 @@ from urllib.parse import unquote, urlsplit
 import markdown
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from .errors import Diagnostic
+from .components import registry
+from .config import ID_RE
+from .errors import Diagnostic, Diagnostics
 from .load import Page
+from .schema import did_you_mean, validate
+from .yamldoc import YamlSyntaxError, load_yaml
 
 IMG_SCHEME = "h5img:"  # placeholder src, replaced once the image has been processed
 
@@ -36,11 +41,22 @@ class Link:
 
 
 @dataclass
+class Block:
+    """A component block, validated against its schema; rendered by the render stage."""
+
+    name: str
+    id: str | None
+    line: int | None
+    config: dict  # the schema's model, dumped to JSON-compatible data
+
+
+@dataclass
 class Parsed:
     html: str
     ids: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)  # campaign-relative image paths
     links: list[Link] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -50,6 +66,7 @@ class _Context:
     campaign_dir: Path
     slugs: frozenset[str]
     parsed: Parsed
+    root: Path
 
     def line_of(self, needle: str) -> int | None:
         return line_in(self.page.body, needle, self.page.body_line)
@@ -148,6 +165,87 @@ def resolve_image(page: Page, src: str, campaign_dir: Path) -> str | None:
     return path
 
 
+BLOCK_OPEN = re.compile(r"^:::[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t]*$")
+BLOCK_CLOSE = re.compile(r"^:::[ \t]*$")
+
+
+def block_placeholder(index: int) -> str:
+    return f'<div data-h5-block="{index}"></div>'
+
+
+class _Blocks(Preprocessor):
+    """`::: name id` … `:::` blocks → validated `Block`s and a placeholder in the HTML.
+
+    Runs after fenced code has been stashed (so a block inside a code fence stays text).
+    Fenced code collapses lines here, so block lines are found in the page body instead.
+    """
+
+    def __init__(self, md: markdown.Markdown, ext: H5Extension) -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, lines: list[str]) -> list[str]:
+        ctx = self.ext.context
+        assert ctx is not None
+        out: list[str] = []
+        cursor = 0
+        i = 0
+        while i < len(lines):
+            opened = BLOCK_OPEN.match(lines[i])
+            if not opened:
+                out.append(lines[i])
+                i += 1
+                continue
+            at = ctx.page.body.find(lines[i], cursor)
+            cursor = at + len(lines[i]) if at >= 0 else cursor
+            line = ctx.page.body_line + ctx.page.body.count("\n", 0, at) if at >= 0 else None
+            end = i + 1
+            while end < len(lines) and not BLOCK_CLOSE.match(lines[end]) and not BLOCK_OPEN.match(lines[end]):
+                end += 1
+            if end == len(lines) or BLOCK_OPEN.match(lines[end]):
+                nested = " (blocks do not nest)" if end < len(lines) else ""
+                ctx.parsed.diagnostics.append(Diagnostic(ctx.page.source, line,
+                                                         f'"{lines[i].strip()}" is not closed by a ":::" line{nested}'))
+                i = end
+                continue
+            block = self._block(ctx, opened.group(1), opened.group(2), "\n".join(lines[i + 1:end]), line)
+            if block is not None:
+                out += ["", self.md.htmlStash.store(block_placeholder(len(ctx.parsed.blocks))), ""]
+                ctx.parsed.blocks.append(block)
+            cursor = max(cursor, ctx.page.body.find(lines[end], cursor) + 1)
+            i = end + 1
+        return out
+
+    @staticmethod
+    def _block(ctx: _Context, name: str, ident: str | None, body: str, line: int | None) -> Block | None:
+        source = ctx.page.source
+        known = registry(ctx.root)
+        component = known.get(name)
+        if component is None:
+            message = f'unknown component "{name}"{did_you_mean(name, list(known))}; components: {", ".join(known)}'
+            ctx.parsed.diagnostics.append(Diagnostic(source, line, message))
+            return None
+        label = f'{name} "{ident}"' if ident else name
+        if ident is not None and not ID_RE.match(ident):
+            ctx.parsed.diagnostics.append(Diagnostic(source, line, f'{label}: id must match [a-z0-9][a-z0-9-]*'))
+            return None
+        if ident is None and component.stateful:
+            ctx.parsed.diagnostics.append(Diagnostic(source, line, f"{name}: an id is required (`::: {name} my-id`): "
+                                                                   "it names the component's saved state and events"))
+            return None
+        try:
+            doc = load_yaml(body, offset=line or 0)
+        except YamlSyntaxError as exc:
+            ctx.parsed.diagnostics.append(Diagnostic(source, exc.line, f"{label}: {exc}"))
+            return None
+        report = Diagnostics()
+        model = validate(component.schema, doc, source, report, label)
+        ctx.parsed.diagnostics.extend(report.items)
+        if model is None:
+            return None
+        return Block(name, ident, line, model.model_dump(mode="json"))
+
+
 class H5Extension(Extension):
     def __init__(self) -> None:
         super().__init__()
@@ -156,6 +254,8 @@ class H5Extension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown API)
         # After "inline" (20) has created <a>/<img>, before "toc" (5) and "prettify" (10).
         md.treeprocessors.register(_Resolver(md, self), "h5press-resolve", 15)
+        # After fenced code (25) is stashed, before raw HTML blocks (20) are.
+        md.preprocessors.register(_Blocks(md, self), "h5press-blocks", 22)
 
 
 class _RawHtmlCheck(HTMLParser):
@@ -202,20 +302,20 @@ def _collect_ids(tokens: list[dict]) -> list[str]:
     return ids
 
 
-def parse_page(page: Page, campaign_dir: Path, slugs: frozenset[str]) -> Parsed:
+def parse_page(page: Page, campaign_dir: Path, slugs: frozenset[str], root: Path) -> Parsed:
     """Convert one page; problems are returned in `Parsed.diagnostics`, never raised."""
     md, ext = _markdown()
     md.reset()
     parsed = Parsed("")
-    ext.context = _Context(page, campaign_dir, slugs, parsed)
+    ext.context = _Context(page, campaign_dir, slugs, parsed, root)
     try:
         parsed.html = md.convert(page.body)
     finally:
         ext.context = None
     parsed.ids = _collect_ids(getattr(md, "toc_tokens", []))
     checker = _RawHtmlCheck()
-    for block in md.htmlStash.rawHtmlBlocks:
-        checker.feed(str(block))
+    for raw in md.htmlStash.rawHtmlBlocks:
+        checker.feed(str(raw))
     checker.close()
     for needle, message in checker.problems:
         parsed.diagnostics.append(Diagnostic(page.source, line_in(page.body, needle, page.body_line), message))

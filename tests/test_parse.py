@@ -15,7 +15,7 @@ def page(body: str, slug: str = "index", first_line: int = 5) -> Page:
 def parse(body: str, tmp_path: Path, slug: str = "index", slugs=("index", "a", "sub/b")):
     (tmp_path / "images").mkdir(exist_ok=True)
     (tmp_path / "images" / "x.png").write_bytes(b"png")
-    return parse_page(page(body, slug), tmp_path, frozenset(slugs))
+    return parse_page(page(body, slug), tmp_path, frozenset(slugs), tmp_path)
 
 
 def test_tables_scroll_inside_a_wrapper(tmp_path):

@@ -1,0 +1,71 @@
+"""The component registry: interactive blocks written as `::: name id` with a YAML body.
+
+Each component is one folder, `layouts/components/<name>/`, holding `schema.py` (a pydantic
+model named `Schema`, plus `STATEFUL` and `ORDER`), `template.html`, and optionally
+`style.scss` and `script.js`. The theme's folders are read first; a site project's own
+`layouts/components/<name>/` adds a component or replaces the theme's of that name.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .assets import THEME_DIR
+
+COMPONENTS_DIR = Path("layouts") / "components"
+
+
+class ComponentError(Exception):
+    """A component folder that cannot be loaded (a developer error, reported with its path)."""
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    folder: Path
+    schema: type[BaseModel]
+    stateful: bool  # needs an id: it keeps state and sends events under that id
+    order: int  # position of its CSS and JS among the components of a page
+    check: Callable[[dict, Any], list[tuple[tuple, str]]] | None  # rules that need the campaign config
+
+    def file(self, name: str) -> Path | None:
+        path = self.folder / name
+        return path if path.is_file() else None
+
+    @property
+    def template(self) -> str:
+        return f"components/{self.name}/template.html"
+
+
+def _load(folder: Path) -> Component:
+    spec = importlib.util.spec_from_file_location(f"h5press_component_{folder.name.replace('-', '_')}", folder / "schema.py")
+    if spec is None or spec.loader is None:
+        raise ComponentError(f"{folder}/schema.py cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the schema's annotations through it
+    spec.loader.exec_module(module)
+    schema = getattr(module, "Schema", None)
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        raise ComponentError(f"{folder}/schema.py must define `Schema`, a pydantic model")
+    if not (folder / "template.html").is_file():
+        raise ComponentError(f"{folder} has no template.html")
+    return Component(folder.name, folder, schema, bool(getattr(module, "STATEFUL", True)), int(getattr(module, "ORDER", 50)),
+                     getattr(module, "check", None))
+
+
+@cache
+def registry(root: Path) -> dict[str, Component]:
+    """Every component available to the project at `root`, in inclusion order."""
+    found: dict[str, Component] = {}
+    for base in (THEME_DIR / COMPONENTS_DIR, root / COMPONENTS_DIR):
+        for folder in sorted(base.iterdir()) if base.is_dir() else []:
+            if (folder / "schema.py").is_file():
+                found[folder.name] = _load(folder)
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
