@@ -35,7 +35,7 @@ from .assets import (
     theme_variables,
 )
 from .components import Component, registry
-from .config import CampaignConfig, SiteConfig, _absolute_url, window
+from .config import CampaignConfig, SiteConfig, _absolute_url, client_rules, window
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .load import Campaign, Page, Site, load_site
@@ -228,6 +228,7 @@ class _CampaignBuild:
             "window": {"start": start, "end": end},
             "sw": self.sw_enabled,
             "components": [],
+            "rules": self.rules_json,
             "csp": CSP_PLACEHOLDER,
             "generator": f"h5press {__version__}",
         }
@@ -237,6 +238,12 @@ class _CampaignBuild:
         """Every page of the campaign as layouts see it in lists (`link(p.url)` makes the href)."""
         return [{"title": p.meta.title, "description": p.meta.description, "date": p.meta.date, "slug": p.slug,
                  "url": p.url, "meta": p.meta.model_dump()} for p in self.c.pages]
+
+    @functools.cached_property
+    def rules_json(self) -> Markup:
+        """Campaign rules for the runtime, safe inside a <script type="application/json">."""
+        text = json.dumps(client_rules(self.cfg, self.s.config), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return Markup(text.replace("</", "<\\/"))
 
     @property
     def sw_enabled(self) -> bool:

@@ -244,6 +244,19 @@ def window(cfg: CampaignConfig, site_zone: str) -> tuple[str | None, str | None]
     return instant(cfg.start, False), instant(cfg.end, True)
 
 
+def client_rules(cfg: CampaignConfig, site: SiteConfig) -> dict[str, object]:
+    """The rules the browser runtime applies offline, from the same models the server reads."""
+    return {
+        "timezone": cfg.timezone or site.timezone,
+        "actions": {name: action.model_dump(exclude_none=True) for name, action in cfg.points.actions.items()},
+        "levels": [level.model_dump() for level in cfg.levels],
+        "badges": [{"id": b.id, "name": b.name, "when": b.when.model_dump(exclude_none=True)} for b in cfg.badges],
+        "consent": {"required": cfg.consent.required},
+        "analytics": cfg.analytics.enabled,
+        "api": site.api_url,
+    }
+
+
 def references(cfg: CampaignConfig) -> list[tuple[tuple[str | int, ...], str]]:
     """Cross-references a schema cannot express: ids that must exist and must be unique."""
     problems: list[tuple[tuple[str | int, ...], str]] = []

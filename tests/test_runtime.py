@@ -1,0 +1,64 @@
+"""The browser runtime in real Chromium: store, outbox with ULIDs, points with caps, badges."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import build
+
+pytestmark = pytest.mark.browser
+
+CAMPAIGN = """\
+title: 运行时
+start: 2020-01-01
+end: 2099-12-31
+points:
+  actions:
+    read: {points: 2, per_day: 2}
+    share: {points: 5, per_campaign: 1}
+levels:
+  - {name: 新手, min: 0}
+  - {name: 达人, min: 5}
+badges:
+  - {id: reader, name: 读者, when: {action: read, count: 2}}
+"""
+
+
+def test_outbox_points_and_caps_survive_reload(make_project, serve, browser):
+    root = make_project({"content/demo/campaign.yaml": CAMPAIGN})
+    assert build(root).exit_code == 0
+    server = serve(root / "dist")
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    page.goto(server.url("demo/article.html"))
+    page.wait_for_function("() => window.h5press")
+    awarded = page.evaluate("() => [1, 2, 3].map(() => h5press.award('read', 'test'))")
+    assert awarded == [2, 2, 0]  # per_day: 2
+    assert page.evaluate("() => [h5press.award('share'), h5press.award('share'), h5press.award('nope')]") == [5, 0, 0]
+    page.reload()
+    page.wait_for_function("() => window.h5press")
+    wallet = page.evaluate("() => h5press.wallet()")
+    assert wallet["total"] == 9 and wallet["badges"] == ["reader"]
+    assert page.evaluate("() => h5press.level(h5press.wallet().total).name") == "达人"
+    outbox = page.evaluate("() => JSON.parse(localStorage.getItem('h5press:demo:outbox'))")
+    types = [e["type"] for e in outbox]
+    assert types.count("view") == 2 and types.count("points") == 3 and types.count("badge") == 1
+    for event in outbox:
+        assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", event["id"])
+        assert event["v"] == 1 and event["campaign"] == "demo" and event["at"].endswith("Z")
+    assert outbox == sorted(outbox, key=lambda e: e["id"][:10])  # time-ordered ids
+    page.close()
+
+
+def test_outbox_is_bounded_and_drops_analytics_first(make_project, serve, browser):
+    root = make_project({"content/demo/campaign.yaml": CAMPAIGN})
+    assert build(root).exit_code == 0
+    server = serve(root / "dist")
+    page = browser.new_page()
+    page.goto(server.url("demo/index.html"))
+    page.wait_for_function("() => window.h5press")
+    page.evaluate("() => { for (let i = 0; i < 600; i++) h5press.emit(i % 2 ? 'view' : 'quiz.answer', 'q', {i}); }")
+    outbox = page.evaluate("() => JSON.parse(localStorage.getItem('h5press:demo:outbox'))")
+    assert len(outbox) == 500
+    assert sum(e["type"] == "quiz.answer" for e in outbox) == 300  # no user action was dropped
+    page.close()
