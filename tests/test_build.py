@@ -12,7 +12,7 @@ from pathlib import Path
 import brotli
 from PIL import Image
 
-from conftest import build, files_of, png, write_tree
+from h5fixtures import build, files_of, png, write_tree
 
 
 def test_bundle_layout_and_relative_pages(make_project):

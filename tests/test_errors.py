@@ -1,7 +1,7 @@
 """Errors for people: every problem in one run, file:line, exit 1, no traceback, dist/ untouched."""
 from __future__ import annotations
 
-from conftest import build, files_of, write_tree
+from h5fixtures import build, files_of, write_tree
 
 BROKEN = {
     "h5press.yaml": "base_url: https://h5.example.com/\nfooter:\n  icpp: 京ICP备1号\n",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build, run
+from h5fixtures import build, run
 
 REPO = Path(__file__).resolve().parent.parent
 

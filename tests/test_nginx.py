@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build
+from h5fixtures import build
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (apt-get install nginx-light)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import build, write_tree
+from h5fixtures import build, write_tree
 
 pytestmark = pytest.mark.browser
 

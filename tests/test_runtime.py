@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import build
+from h5fixtures import build
 
 pytestmark = pytest.mark.browser
 

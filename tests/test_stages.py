@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import png
+from h5fixtures import png
 from h5press.generator.assets import hashed, make_icon, process_image, theme_variables
 from h5press.generator.config import ImageOptions, Theme
 from h5press.generator.headers import inline_hashes, policy

@@ -81,8 +81,8 @@
 
   /* Points: the campaign's actions with their per-day and per-campaign caps. */
   function wallet() { return get('points', { total: 0, actions: {}, badges: [] }); }
-  function award(action, component) {
-    var rule = (rules.actions || {})[action];
+  function award(action, component, points) {
+    var rule = (rules.actions || {})[action] || (points != null ? { points: points } : null);
     var wal = wallet();
     var today = day();
     var seen = wal.actions[action] || (wal.actions[action] = { count: 0, day: today, today: 0 });

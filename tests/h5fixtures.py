@@ -1,4 +1,5 @@
-"""Shared fixtures: throwaway site projects, the CLI, a stoppable HTTP server, real Chromium."""
+"""Shared fixtures and helpers, loaded as a pytest plugin (`-p h5fixtures`) so tests under
+tests/ and component tests under layouts/components/ share one browser."""
 from __future__ import annotations
 
 import functools
