@@ -352,7 +352,8 @@ class _CampaignBuild:
                           "images": len(self.parsed[page.slug].images), "components": used})
         return {
             "pages": pages,
-            "runtime_br": len(compressed.get(prefix + self.js.path + ".br", b"")),
+            "runtime_br": br(self.js),
+            "components": {name: {"css_br": br(css), "js_br": br(js)} for name, (css, js) in self.component_assets.items()},
             "css_br": css_br,
             "precache": {"files": len(self.precache), "bytes": sum(e.size for e in self.precache)},
             "bytes": sum(len(d) for d in self.files.values()),

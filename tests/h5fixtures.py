@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import io
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -148,6 +149,15 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
+    def do_POST(self) -> None:  # noqa: N802 - the collaboration API's event endpoint, recorded
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.posts.append((self.path, json.loads(body)))  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
     def send_head(self):  # type: ignore[no-untyped-def]
         # Last-Modified has one-second resolution: a rebuild within the same second would be
         # answered 304 and look unchanged. Real hosts also compare ETags; here, always send.
@@ -162,10 +172,12 @@ class Server:
         self.directory = directory
         self.port = 0
         self.httpd: http.server.ThreadingHTTPServer | None = None
+        self.posts: list[tuple[str, dict]] = []  # POST requests received: (path, JSON body)
 
     def start(self) -> Server:
         handler = functools.partial(_Quiet, directory=str(self.directory))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.httpd.posts = self.posts  # type: ignore[attr-defined]
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self
