@@ -184,7 +184,8 @@ class _CampaignBuild:
                 self.add(v.asset)
             if len(image.largest.asset.data) > budget:
                 self.s.diags.warning(f"{self.c.dir.name}/{image.source}", None,
-                                     f"largest variant is {len(image.largest.asset.data) // 1024} KB, over the {budget // 1024} KB image budget")
+                                     f"largest variant is {len(image.largest.asset.data) // 1024} KB, "
+                                     f"over the {budget // 1024} KB image budget")
 
     def img_tag(self, path: str, attrs: str, page_url: str, eager: bool) -> str:
         image = self.images.get(path)
@@ -476,7 +477,8 @@ def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict
             if block.id is not None:
                 if block.id in seen:
                     out.append(Diagnostic(page.source, block.line,
-                                          f'{block.name} "{block.id}": id already used at {seen[block.id]}; ids are unique in a campaign'))
+                                          f'{block.name} "{block.id}": id already used at {seen[block.id]}; '
+                                          "ids are unique in a campaign"))
                 seen.setdefault(block.id, where)
             check = components[block.name].check
             if check and campaign.config is not None:

@@ -59,13 +59,15 @@ class Footer(Strict):
 
 
 class ImageOptions(Strict):
-    widths: list[Annotated[int, Field(ge=16, le=4096)]] = Field([480, 960], min_length=1, description="WebP widths for srcset (never upscaled)")
+    widths: list[Annotated[int, Field(ge=16, le=4096)]] = Field([480, 960], min_length=1,
+                                                               description="WebP widths for srcset (never upscaled)")
     quality: Annotated[int, Field(ge=1, le=100)] = Field(80, description="WebP quality")
 
 
 class Budgets(Strict):
     precache_kb: Annotated[int, Field(ge=0)] = Field(2048, description="bytes the service worker precaches per bundle")
-    first_render_kb: Annotated[int, Field(ge=1)] = Field(14, description="HTML + render-blocking CSS, Brotli; over budget is a warning")
+    first_render_kb: Annotated[int, Field(ge=1)] = Field(
+        14, description="HTML + render-blocking CSS, Brotli; over budget is a warning")
     image_kb: Annotated[int, Field(ge=1)] = Field(200, description="largest WebP variant of one image; over budget is a warning")
 
 
@@ -270,7 +272,8 @@ def references(cfg: CampaignConfig) -> list[tuple[tuple[str | int, ...], str]]:
     for i, badge in enumerate(cfg.badges):
         if badge.when.action and badge.when.action not in actions:
             problems.append((("badges", i, "when", "action"),
-                             f'"{badge.when.action}" is not an action in points.actions{did_you_mean(badge.when.action, actions)}'))
+                             f'"{badge.when.action}" is not an action in points.actions'
+                             + did_you_mean(badge.when.action, actions)))
     reward_ids = [r.id for r in cfg.rewards]
     if cfg.team and cfg.team.unlock and cfg.team.unlock.reward not in reward_ids:
         problems.append((("team", "unlock", "reward"),

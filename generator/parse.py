@@ -273,7 +273,8 @@ class _RawHtmlCheck(HTMLParser):
                                                  "use a component or a script file in the theme"))
         for name, value in attrs:
             if name.startswith("on"):
-                self.problems.append((name, f'event-handler attribute {name}="…" on <{tag}>: the Content-Security-Policy blocks it'))
+                self.problems.append((name, f'event-handler attribute {name}="…" on <{tag}>: '
+                                            "the Content-Security-Policy blocks it"))
             elif value and name in ("href", "src", "action") and value.strip().lower().startswith("javascript:"):
                 self.problems.append(("javascript:", f"javascript: URL on <{tag}>: the Content-Security-Policy blocks it"))
 

@@ -205,6 +205,16 @@ def serve() -> Iterator[Callable[[Path], Server]]:
         server.stop()
 
 
+def layout_shift(page) -> float:  # type: ignore[no-untyped-def]
+    """Cumulative layout shift of the page so far (hydration must add none)."""
+    return page.evaluate("""() => new Promise(done => {
+        let total = 0;
+        new PerformanceObserver(list => list.getEntries().forEach(e => { if (!e.hadRecentInput) total += e.value; }))
+            .observe({type: 'layout-shift', buffered: true});
+        setTimeout(() => done(total), 300);
+    })""")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright

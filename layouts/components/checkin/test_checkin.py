@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from h5fixtures import layout_shift
 from h5press.cli import cli
 
 CAMPAIGN = """title: t
@@ -79,6 +80,7 @@ def test_check_in_offline_streak_and_report_survive_reload(tmp_path, serve, brow
     yesterday = (dt.datetime.now(ZoneInfo("Asia/Shanghai")) - dt.timedelta(days=1)).date().isoformat()
     page.evaluate("d => localStorage.setItem('h5press:c:checkins', JSON.stringify({[d]: {saved: 100}}))", yesterday)
     page.reload()
+    assert layout_shift(page) == 0
     server.stop()  # the network is really gone from here on
 
     box = page.locator('[data-h5c="checkin"]')

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from h5fixtures import layout_shift
 from h5press.cli import cli
 
 KNOWLEDGE = """::: quiz deposit-insurance
@@ -87,8 +88,7 @@ def test_answer_offline_reload_keeps_points_and_outbox(tmp_path, serve, browser,
     page = context.new_page()
     page.goto(server.url("c/index.html"))
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
-    shift = page.evaluate("() => new Promise(r => { let s = 0; new PerformanceObserver(l => l.getEntries().forEach(e => s += e.value)).observe({type: 'layout-shift', buffered: true}); setTimeout(() => r(s), 300); })")
-    assert shift == 0
+    assert layout_shift(page) == 0
     server.stop()  # the network is really gone
 
     quiz = page.locator('[data-id="deposit-insurance"]')
