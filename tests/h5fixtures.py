@@ -123,6 +123,12 @@ def base_files() -> dict[str, str | bytes | None]:
     }
 
 
+def one_page_site(root: Path, body: str, campaign: str = "title: t\nstart: 2020-01-01\nend: 2099-12-31\n") -> Path:
+    """A site with one campaign `c` whose landing page is `body`: for component tests."""
+    return write_tree(root, {"h5press.yaml": "base_url: https://h5.example.com/\n", "content/c/campaign.yaml": campaign,
+                             "content/c/index.md": "---\ntitle: 首页\n---\n\n" + body})
+
+
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Path]:
     """A valid small site; keyword `files` adds, replaces (str/bytes) or removes (None) files."""

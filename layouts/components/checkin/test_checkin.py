@@ -3,14 +3,11 @@ with the network really gone, with and without service workers."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 
-from h5fixtures import layout_shift
-from h5press.cli import cli
+from h5fixtures import build, layout_shift, one_page_site
 
 CAMPAIGN = """title: t
 start: 2020-01-01
@@ -33,17 +30,8 @@ distances: [5, 10]
 """
 
 
-def site(tmp_path: Path, page: str, campaign: str = CAMPAIGN) -> Path:
-    files = {"h5press.yaml": "base_url: https://h5.example.com/\n", "content/c/campaign.yaml": campaign,
-             "content/c/index.md": "---\ntitle: 首页\n---\n\n" + page}
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text, "utf-8")
-    return tmp_path
-
-
-def build(root: Path):
-    return CliRunner().invoke(cli, ["build", "-p", str(root), "-j", "1"])
+def site(tmp_path: Path, body: str, campaign: str = CAMPAIGN) -> Path:
+    return one_page_site(tmp_path, body, campaign)
 
 
 def test_schema_errors(tmp_path):

@@ -1,13 +1,9 @@
 """quiz: schema errors, both modes, and operated by tapping in real Chromium (offline, reload)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
-from h5fixtures import layout_shift
-from h5press.cli import cli
+from h5fixtures import build, layout_shift, one_page_site
 
 KNOWLEDGE = """::: quiz deposit-insurance
 title: 存款保险知识小测
@@ -40,21 +36,8 @@ results:
 """
 
 
-def site(tmp_path: Path, page: str, campaign: str = "title: t\nstart: 2020-01-01\nend: 2099-12-31\n") -> Path:
-    files = {"h5press.yaml": "base_url: https://h5.example.com/\n", "content/c/campaign.yaml": campaign,
-             "content/c/index.md": "---\ntitle: 首页\n---\n\n" + page}
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text, "utf-8")
-    return tmp_path
-
-
-def build(root: Path):
-    return CliRunner().invoke(cli, ["build", "-p", str(root), "-j", "1"])
-
-
 def test_design_example_builds_and_is_readable_before_js(tmp_path):
-    root = site(tmp_path, KNOWLEDGE)
+    root = one_page_site(tmp_path, KNOWLEDGE)
     assert build(root).exit_code == 0
     html = (root / "dist/c/index.html").read_text()
     assert "以下哪一项受存款保险保障？" in html and html.count("data-option=") == 6
@@ -63,17 +46,17 @@ def test_design_example_builds_and_is_readable_before_js(tmp_path):
 
 def test_schema_errors_name_key_and_line(tmp_path):
     page = KNOWLEDGE.replace("answer: 2", "answer: 5").replace("points: 10\n", "")
-    result = build(site(tmp_path, page))
+    result = build(one_page_site(tmp_path, page))
     assert result.exit_code == 1
     assert 'content/c/index.md:14: quiz "deposit-insurance": questions[1].answer: 5 is out of range (3 options' in result.stderr
-    result = build(site(tmp_path, KNOWLEDGE.replace("points: 10\n", "")))
+    result = build(one_page_site(tmp_path, KNOWLEDGE.replace("points: 10\n", "")))
     assert 'content/c/index.md:5: quiz "deposit-insurance": points: is required: campaign.yaml has no points.actions.quiz' in result.stderr
 
 
 def test_profile_quiz_needs_scores_for_every_option(tmp_path):
-    result = build(site(tmp_path, PROFILE.replace("scores: [1, 3, 5]\n  - q: 能", "scores: [1, 3]\n  - q: 能")))
+    result = build(one_page_site(tmp_path, PROFILE.replace("scores: [1, 3, 5]\n  - q: 能", "scores: [1, 3]\n  - q: 能")))
     assert "questions[0].scores: expected 3 scores, one per option, got 2" in result.stderr
-    result = build(site(tmp_path, PROFILE.replace("    scores: [1, 3, 5]\nresults", "results")))
+    result = build(one_page_site(tmp_path, PROFILE.replace("    scores: [1, 3, 5]\nresults", "results")))
     assert "questions[1] needs `scores` in a profile quiz" in result.stderr
 
 
@@ -81,7 +64,7 @@ def test_profile_quiz_needs_scores_for_every_option(tmp_path):
 @pytest.mark.parametrize("width", [320, 375])
 def test_answer_offline_reload_keeps_points_and_outbox(tmp_path, serve, browser, width):
     campaign = "title: t\nstart: 2020-01-01\nend: 2099-12-31\npoints:\n  actions:\n    quiz: {points: 10, per_campaign: 1}\n"
-    root = site(tmp_path, KNOWLEDGE + "\n" + PROFILE, campaign)
+    root = one_page_site(tmp_path, KNOWLEDGE + "\n" + PROFILE, campaign)
     assert build(root).exit_code == 0
     server = serve(root / "dist")
     context = browser.new_context(viewport={"width": width, "height": 640}, has_touch=True, is_mobile=True)
