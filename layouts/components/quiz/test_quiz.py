@@ -61,16 +61,18 @@ def test_profile_quiz_needs_scores_for_every_option(tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("width", [320, 375])
-def test_answer_offline_reload_keeps_points_and_outbox(tmp_path, serve, browser, width):
+@pytest.mark.parametrize(("width", "workers"), [(320, "allow"), (375, "allow"), (375, "block")])
+def test_answer_offline_reload_keeps_points_and_outbox(tmp_path, serve, browser, width, workers):
     campaign = "title: t\nstart: 2020-01-01\nend: 2099-12-31\npoints:\n  actions:\n    quiz: {points: 10, per_campaign: 1}\n"
     root = one_page_site(tmp_path, KNOWLEDGE + "\n" + PROFILE, campaign)
     assert build(root).exit_code == 0
     server = serve(root / "dist")
-    context = browser.new_context(viewport={"width": width, "height": 640}, has_touch=True, is_mobile=True)
+    context = browser.new_context(viewport={"width": width, "height": 640}, has_touch=True, is_mobile=True,
+                                  service_workers=workers)
     page = context.new_page()
     page.goto(server.url("c/index.html"))
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+    if workers == "allow":
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
     assert layout_shift(page) == 0
     server.stop()  # the network is really gone
 
@@ -85,7 +87,9 @@ def test_answer_offline_reload_keeps_points_and_outbox(tmp_path, serve, browser,
     risk.get_by_role("button", name="30%以内").tap()
     assert risk.locator(".h5c-quiz__result").inner_text().startswith("测评结果：稳健型。适合中低风险产品")
 
-    page.reload()  # served by the service worker
+    if workers == "block":
+        server.start()  # no worker cached the page: it needs the network back to load again
+    page.reload()  # with a worker, served from its cache while the network is still gone
     quiz = page.locator('[data-id="deposit-insurance"]')
     assert quiz.locator(".h5c-quiz__result").inner_text() == "答对 1 / 2 题，获得 10 积分"
     assert quiz.get_by_role("button", name="50万元").is_disabled()
