@@ -425,7 +425,8 @@ def build(options: BuildOptions) -> BuildResult:
     if diags.errors:
         raise BuildError(diags.errors)
 
-    out = options.out or root / "dist"
+    out = (options.out or root / "dist").resolve()
+    _check_output_folder(out, root)
     files: dict[str, bytes] = {}
     bundles: dict[str, tuple[str, list[str]]] = {}
     for cb in builds:
@@ -486,6 +487,18 @@ def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict
                 out += [Diagnostic(page.source, block.line, f"{label}: {'.'.join(map(str, path))}: {message}")
                         for path, message in check(block.config, campaign.config)]
     return out
+
+
+def _check_output_folder(out: Path, root: Path) -> None:
+    """The output folder is replaced whole: refuse anything that is not a previous build."""
+    shown = str(out)
+    if out == root or out in root.parents:
+        raise BuildError([Diagnostic(shown, None, "--out would replace the project itself; choose a folder such as dist/")])
+    if out.exists() and not out.is_dir():
+        raise BuildError([Diagnostic(shown, None, "--out is a file; choose a folder")])
+    if out.is_dir() and any(out.iterdir()) and not (out / "build-report.json").is_file():
+        raise BuildError([Diagnostic(shown, None, "--out is a folder with other files (no build-report.json from an "
+                                                  "earlier build); it would be replaced whole, so choose an empty or new folder")])
 
 
 def _kept_bundles(out: Path, rebuilt: set[str]) -> tuple[dict[str, dict[str, bytes]], dict[str, Any]]:

@@ -93,3 +93,19 @@ def test_unexpected_failure_is_one_line_without_debug(make_project, monkeypatch)
     assert result.exit_code == 1
     assert "RuntimeError: disk on fire (run again with --debug for the traceback)" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_output_folder_that_is_not_a_build_is_never_replaced(make_project, tmp_path):
+    root = make_project()
+    precious = tmp_path / "documents"
+    (precious / "notes.txt").parent.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    result = build(root, "--out", str(precious))
+    assert result.exit_code == 1 and "--out is a folder with other files" in result.stderr
+    assert (precious / "notes.txt").read_text() == "keep me"
+    assert "--out would replace the project itself" in build(root, "--out", str(root)).stderr
+    assert "--out would replace the project itself" in build(root, "--out", str(root.parent)).stderr
+    (tmp_path / "file.txt").write_text("x")
+    assert "is a file" in build(root, "--out", str(tmp_path / "file.txt")).stderr
+    assert build(root, "--out", str(tmp_path / "new" / "dist")).exit_code == 0
+    assert build(root, "--out", str(tmp_path / "new" / "dist")).exit_code == 0  # a previous build is replaced
