@@ -45,8 +45,11 @@ class Asset:
 
 
 def hashed(logical: str, data: bytes, folder: str = "assets") -> Asset:
+    """`folder/stem.<hash>.ext`; spaces and URL-special characters in the stem become "-" (a
+    space would split a srcset entry)."""
     name = PurePosixPath(logical)
-    return Asset(logical, f"{folder}/{name.stem}.{content_hash(data)}{name.suffix}", data)
+    stem = re.sub(r"[^\w.-]+", "-", name.stem).strip("-") or "file"
+    return Asset(logical, f"{folder}/{stem}.{content_hash(data)}{name.suffix.lower()}", data)
 
 
 def theme_file(root: Path, relpath: str) -> Path:

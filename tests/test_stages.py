@@ -19,6 +19,7 @@ def test_hashed_names_follow_content():
     a, b = hashed("main.css", b"a{}"), hashed("main.css", b"b{}")
     assert a.path.startswith("assets/main.") and a.path.endswith(".css") and a.path != b.path
     assert hashed("main.css", b"a{}") == a and a.integrity.startswith("sha384-")
+    assert hashed("封面 图 (1).JPG", b"x").path.startswith("assets/封面-图-1.") and hashed("封面 图 (1).JPG", b"x").path.endswith(".jpg")
 
 
 def test_images_resize_to_webp_and_cache(tmp_path):
