@@ -481,11 +481,14 @@ def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict
                                           f'{block.name} "{block.id}": id already used at {seen[block.id]}; '
                                           "ids are unique in a campaign"))
                 seen.setdefault(block.id, where)
+            if campaign.config is None:
+                continue
+            label = f'{block.name} "{block.id}"' if block.id else block.name
+            problems = _points_rule(block.config, campaign.config)
             check = components[block.name].check
-            if check and campaign.config is not None:
-                label = f'{block.name} "{block.id}"' if block.id else block.name
-                out += [Diagnostic(page.source, block.line, f"{label}: {'.'.join(map(str, path))}: {message}")
-                        for path, message in check(block.config, campaign.config)]
+            problems += check(block.config, campaign.config) if check else []
+            out += [Diagnostic(page.source, block.line, f"{label}: {'.'.join(map(str, path))}: {message}")
+                    for path, message in problems]
     return out
 
 
@@ -498,7 +501,16 @@ def _check_output_folder(out: Path, root: Path) -> None:
         raise BuildError([Diagnostic(shown, None, "--out is a file; choose a folder")])
     if out.is_dir() and any(out.iterdir()) and not (out / "build-report.json").is_file():
         raise BuildError([Diagnostic(shown, None, "--out is a folder with other files (no build-report.json from an "
-                                                  "earlier build); it would be replaced whole, so choose an empty or new folder")])
+                                                  "earlier build); it would be replaced whole, so choose an empty "
+                                                  "or new folder")])
+
+
+def _points_rule(config: dict[str, Any], campaign: CampaignConfig) -> list[tuple[tuple, str]]:
+    """Components that award points name an `action`; its points come from the block or the campaign."""
+    action = config.get("action")
+    if action is None or config.get("points") is not None or action in campaign.points.actions:
+        return []
+    return [(("points",), f"is required: campaign.yaml has no points.actions.{action}")]
 
 
 def _kept_bundles(out: Path, rebuilt: set[str]) -> tuple[dict[str, dict[str, bytes]], dict[str, Any]]:

@@ -211,6 +211,32 @@ def serve() -> Iterator[Callable[[Path], Server]]:
         server.stop()
 
 
+def open_served(root: Path, serve: Callable[[Path], Server], browser, path: str, width: int = 375,  # type: ignore[no-untyped-def]
+                workers: str = "allow"):
+    """Build `root`, serve its dist/, open `path` on a phone-sized page and, where service
+    workers are allowed, wait until one controls it. Returns (server, context, page, page errors)."""
+    assert build(root).exit_code == 0
+    server = serve(root / "dist")
+    context = browser.new_context(viewport={"width": width, "height": 700}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, service_workers=workers)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url(path))
+    if workers == "allow":
+        page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                               timeout=15000)
+    return server, context, page, errors
+
+
+def reload_after_offline(page, server: Server, workers: str) -> None:  # type: ignore[no-untyped-def]
+    """Reload after offline use: a service worker serves the page from its cache with the network
+    still gone; without one (WeChat on iOS) the page needs the network back, the state is local."""
+    if workers == "block":
+        server.start()
+    page.reload()
+
+
 def layout_shift(page) -> float:  # type: ignore[no-untyped-def]
     """Cumulative layout shift of the page so far (hydration must add none)."""
     return page.evaluate("""() => new Promise(done => {

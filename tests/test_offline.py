@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from h5fixtures import build, write_tree
+from h5fixtures import build, open_served, write_tree
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-
-
-def open_controlled(root, serve, browser, path: str):
-    """Build `root`, serve it, open `path` on a phone and wait until the service worker controls it."""
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server.url(path))
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
-    return server, context, page, errors
-
-
 def test_bundle_works_offline_after_first_visit(make_project, serve, browser):
-    server, context, page, errors = open_controlled(make_project(), serve, browser, "demo/index.html")
+    server, context, page, errors = open_served(make_project(), serve, browser, "demo/index.html")
     assert page.locator("h1").inner_text() == "活动首页"
 
     server.stop()  # the network is really gone: connections are refused
@@ -45,7 +29,7 @@ def test_bundle_works_offline_after_first_visit(make_project, serve, browser):
 
 def test_new_build_shows_update_prompt(make_project, serve, browser):
     root = make_project()
-    _, context, page, errors = open_controlled(root, serve, browser, "demo/article.html")
+    _, context, page, errors = open_served(root, serve, browser, "demo/article.html")
     assert page.locator("#h5-update").is_hidden()
 
     write_tree(root, {"content/demo/article.md": "---\ntitle: 第一篇文章（修订）\n---\n新的正文\n"})
@@ -61,7 +45,7 @@ def test_new_build_shows_update_prompt(make_project, serve, browser):
 
 def test_kill_switch_unregisters_the_worker(make_project, serve, browser):
     root = make_project()
-    _, context, page, errors = open_controlled(root, serve, browser, "demo/index.html")
+    _, context, page, errors = open_served(root, serve, browser, "demo/index.html")
     write_tree(root, {"h5press.yaml": "service_worker: false\n"})
     assert build(root).exit_code == 0
     page.reload()
@@ -76,7 +60,7 @@ def test_campaign_window_notice(make_project, serve, browser):
     root = make_project({"content/demo/campaign.yaml": "title: 已结束\nstart: 2020-01-01\nend: 2020-01-31\n"})
     assert build(root).exit_code == 0
     server = serve(root / "dist")
-    page = browser.new_page(**PHONE)
+    page = browser.new_page(viewport={"width": 375, "height": 667})
     page.goto(server.url("demo/index.html"))
     notice = page.locator("#h5-window")
     assert notice.is_visible() and "活动已结束" in notice.inner_text()

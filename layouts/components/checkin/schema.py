@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from h5press.generator.config import CampaignConfig, Ident
+from h5press.generator.config import Ident
 from h5press.generator.schema import Strict
 
 STATEFUL = True
@@ -47,8 +47,3 @@ class Schema(Strict):
     modes: list[TravelMode] = Field(default_factory=lambda: list(DEFAULT_MODES), min_length=1)
     distances: list[float] = Field([2, 5, 10, 20], min_length=1, description="carbon mode: distance choices in km")
 
-
-def check(config: dict, campaign: CampaignConfig) -> list[tuple[tuple[str, ...], str]]:
-    if config.get("points") is None and config["action"] not in campaign.points.actions:
-        return [(("points",), f'is required: campaign.yaml has no points.actions.{config["action"]}')]
-    return []

@@ -3,11 +3,12 @@ with the network really gone, with and without service workers."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from h5fixtures import build, layout_shift, one_page_site
+from h5fixtures import build, layout_shift, one_page_site, open_served, reload_after_offline
 
 CAMPAIGN = """title: t
 start: 2020-01-01
@@ -56,15 +57,7 @@ def test_default_modes_are_documented_values(tmp_path):
 @pytest.mark.browser
 @pytest.mark.parametrize(("width", "workers"), [(320, "allow"), (375, "allow"), (375, "block")])
 def test_check_in_offline_streak_and_report_survive_reload(tmp_path, serve, browser, width, workers):
-    root = site(tmp_path, BLOCK)
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    context = browser.new_context(viewport={"width": width, "height": 700}, has_touch=True, is_mobile=True,
-                                  service_workers=workers)
-    page = context.new_page()
-    page.goto(server.url("c/index.html"))
-    if workers == "allow":
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+    server, context, page, errors = open_served(site(tmp_path, BLOCK), serve, browser, "c/index.html", width, workers)
     yesterday = (dt.datetime.now(ZoneInfo("Asia/Shanghai")) - dt.timedelta(days=1)).date().isoformat()
     page.evaluate("d => localStorage.setItem('h5press:c:checkins', JSON.stringify({[d]: {saved: 100}}))", yesterday)
     page.reload()
@@ -80,9 +73,7 @@ def test_check_in_offline_streak_and_report_survive_reload(tmp_path, serve, brow
     assert box.locator(".h5c-checkin__status").inner_text() == "今天已打卡，减排约 1500 克"
     assert box.locator("[data-streak]").inner_text() == "2"
 
-    if workers == "block":
-        server.start()  # no worker cached the page: it needs the network back to load again
-    page.reload()  # with a worker, served from its cache while the network is still gone
+    reload_after_offline(page, server, workers)
     box = page.locator('[data-h5c="checkin"]')
     assert box.locator(".h5c-checkin__status").inner_text() == "今天已打卡，减排约 1500 克"
     assert box.get_by_role("button", name="打卡").is_disabled()
@@ -96,4 +87,5 @@ def test_check_in_offline_streak_and_report_survive_reload(tmp_path, serve, brow
     assert event["component"] == "commute"
     assert event["payload"] == {"day": dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat(), "mode": "metro",
                                 "km": 10, "saved_g": 1500, "streak": 2}
+    assert errors == []
     context.close()

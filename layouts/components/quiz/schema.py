@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from h5press.generator.config import CampaignConfig
 from h5press.generator.schema import Strict
 
 STATEFUL = True
@@ -73,8 +72,3 @@ class Schema(Strict):
             raise ValueError(f"questions[{missing[0]}] needs `{key}` in {mode}")
         return self
 
-
-def check(config: dict, campaign: CampaignConfig) -> list[tuple[tuple[str, ...], str]]:
-    if config.get("points") is None and config["action"] not in campaign.points.actions:
-        return [(("points",), f'is required: campaign.yaml has no points.actions.{config["action"]}')]
-    return []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from h5fixtures import build, layout_shift, one_page_site
+from h5fixtures import build, layout_shift, one_page_site, open_served, reload_after_offline
 
 KNOWLEDGE = """::: quiz deposit-insurance
 title: 存款保险知识小测
@@ -65,14 +65,7 @@ def test_profile_quiz_needs_scores_for_every_option(tmp_path):
 def test_answer_offline_reload_keeps_points_and_outbox(tmp_path, serve, browser, width, workers):
     campaign = "title: t\nstart: 2020-01-01\nend: 2099-12-31\npoints:\n  actions:\n    quiz: {points: 10, per_campaign: 1}\n"
     root = one_page_site(tmp_path, KNOWLEDGE + "\n" + PROFILE, campaign)
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    context = browser.new_context(viewport={"width": width, "height": 640}, has_touch=True, is_mobile=True,
-                                  service_workers=workers)
-    page = context.new_page()
-    page.goto(server.url("c/index.html"))
-    if workers == "allow":
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", width, workers)
     assert layout_shift(page) == 0
     server.stop()  # the network is really gone
 
@@ -87,9 +80,7 @@ def test_answer_offline_reload_keeps_points_and_outbox(tmp_path, serve, browser,
     risk.get_by_role("button", name="30%以内").tap()
     assert risk.locator(".h5c-quiz__result").inner_text().startswith("测评结果：稳健型。适合中低风险产品")
 
-    if workers == "block":
-        server.start()  # no worker cached the page: it needs the network back to load again
-    page.reload()  # with a worker, served from its cache while the network is still gone
+    reload_after_offline(page, server, workers)
     quiz = page.locator('[data-id="deposit-insurance"]')
     assert quiz.locator(".h5c-quiz__result").inner_text() == "答对 1 / 2 题，获得 10 积分"
     assert quiz.get_by_role("button", name="50万元").is_disabled()
@@ -99,4 +90,5 @@ def test_answer_offline_reload_keeps_points_and_outbox(tmp_path, serve, browser,
     assert [(e["component"], e["payload"]["option"]) for e in answers] == [
         ("deposit-insurance", 2), ("deposit-insurance", 2), ("risk", 2), ("risk", 3)]
     assert [e["component"] for e in outbox if e["type"] == "quiz.complete"] == ["deposit-insurance", "risk"]
+    assert errors == []
     context.close()
