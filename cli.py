@@ -1,4 +1,5 @@
-"""The `h5press` command: `new` scaffolds a site project, `build` turns it into bundles."""
+"""The `h5press` command: `new` scaffolds a site project, `build` turns it into bundles, `check`
+renders them on phone profiles."""
 from __future__ import annotations
 
 import time
@@ -7,6 +8,8 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .browser import BrowserNotFound
+from .check.command import run_check
 from .generator.build import BuildOptions
 from .generator.build import build as run_build
 from .generator.errors import BuildError
@@ -67,6 +70,37 @@ def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str
     pages = sum(len(c["pages"]) for c in campaigns.values())
     click.echo(f"built {len(campaigns)} campaign(s), {pages} page(s) into {result.out} "
                f"in {time.perf_counter() - started:.2f}s")
+
+
+@cli.command()
+@click.argument("target", required=False)
+@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
+              show_default=True, help="site project whose h5press.yaml has the check settings")
+@click.option("--devices", metavar="NAMES", help='comma-separated profile names, e.g. "iPhone SE,Pixel 7"')
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default="check-report",
+              show_default=True, help="folder for the HTML report and screenshots")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), help="write JUnit XML here")
+@click.option("--browser", metavar="PATH", help="Chromium executable to use instead of the one found")
+@click.option("--engine", type=click.Choice(["chromium", "webkit"]), default="chromium", show_default=True,
+              help="webkit: iPhone profiles on Playwright's WebKit")
+@click.option("-j", "--workers", type=click.IntRange(1), default=4, show_default=True, help="pages checked at once")
+@click.option("--update-baseline", is_flag=True, help="store these screenshots as the pixel baseline")
+@click.option("--debug", is_flag=True, help="show tracebacks of unexpected errors")
+def check(target: str | None, project: Path, devices: str | None, report_dir: Path, junit_path: Path | None,
+          browser: str | None, engine: str, workers: int, update_baseline: bool, debug: bool) -> None:
+    """Render every page of TARGET (a dist/ folder, a bundle or an URL; default PROJECT/dist)
+    on phone profiles and report what breaks."""
+    try:
+        status = run_check(target, project, devices, report_dir, junit_path, browser, workers, update_baseline, engine)
+    except BrowserNotFound as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        raise SystemExit(2) from None
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _fail_cleanly(debug, exc)
+        return
+    raise SystemExit(status)
 
 
 def main() -> None:

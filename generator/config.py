@@ -71,6 +71,48 @@ class Budgets(Strict):
     image_kb: Annotated[int, Field(ge=1)] = Field(200, description="largest WebP variant of one image; over budget is a warning")
 
 
+class Viewport(Strict):
+    width: Annotated[int, Field(ge=200, le=3000)]
+    height: Annotated[int, Field(ge=200, le=4000)]
+
+
+class Profile(Strict):
+    """A phone to check on: a Playwright device descriptor, with any field overridden."""
+
+    name: str = Field(min_length=1, description="what reports and --devices call it")
+    device: str | None = Field(None, description="a Playwright device name to start from, e.g. Pixel 7")
+    viewport: Viewport | None = None
+    device_scale_factor: Annotated[float, Field(gt=0, le=5)] | None = None
+    user_agent: str | None = None
+    is_mobile: bool | None = None
+    has_touch: bool | None = None
+    service_workers: Literal["allow", "block"] = Field("allow", description="block: like WeChat's iOS web view")
+    android: bool | None = Field(None, description="48 px tap targets instead of 44; default: from the user agent")
+    low_end: bool = Field(False, description="LCP/CLS are measured on this profile, throttled")
+
+
+class Waiver(Strict):
+    rule: str = Field(min_length=1, description="finding rule, e.g. tap-target")
+    page: str = Field("*", description="glob on the page path, e.g. green/*.html")
+    device: str = Field("*", description="glob on the profile name")
+    selector: str = Field("*", description="glob on the finding's selector or URL")
+    reason: str = Field(min_length=1, description="why this is accepted; shown in the report")
+
+
+class CheckBudgets(Strict):
+    lcp_ms: Annotated[int, Field(ge=100)] = Field(2500, description="largest contentful paint, throttled low-end profile")
+    cls: Annotated[float, Field(ge=0)] = Field(0.1, description="cumulative layout shift, same run")
+
+
+class CheckConfig(Strict):
+    devices: list[str] | None = Field(None, description="profiles checked by default (names); default: the built-in six")
+    profiles: list[Profile] = Field(default_factory=list, description="more profiles, or built-in ones overridden by name")
+    budgets: CheckBudgets = CheckBudgets()
+    waive: list[Waiver] = Field(default_factory=list)
+    baseline: str = Field("check-baseline", description="folder for --update-baseline screenshots")
+    diff_threshold: Annotated[float, Field(ge=0, le=1)] = Field(0.001, description="share of changed pixels that fails")
+
+
 class SiteConfig(Strict):
     base_url: Url | None = Field(None, description="absolute URL where dist/ is published (canonical links, share cards)")
     cdn_prefix: Url | None = Field(None, description="absolute URL prefix for hashed assets on another origin")
@@ -81,6 +123,7 @@ class SiteConfig(Strict):
     footer: Footer = Footer()
     images: ImageOptions = ImageOptions()
     budgets: Budgets = Budgets()
+    check: CheckConfig = CheckConfig()
 
 
 # --- campaign.yaml ---------------------------------------------------------------------------

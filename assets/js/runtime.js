@@ -117,11 +117,26 @@
   var listeners = [];
   function changed() { listeners.forEach(function (fn) { fn(); }); }
 
+  /* Self-tests for `h5press check`: every component root must have hydrated, and may add checks. */
+  var tests = {};
+  function selftest() {
+    var problems = [];
+    [].forEach.call(d.querySelectorAll('[data-h5c]'), function (el) {
+      var name = el.getAttribute('data-h5c');
+      var label = name + ' "' + el.getAttribute('data-id') + '": ';
+      if (!el.hasAttribute('data-h5-ready')) problems.push(label + 'not hydrated (its script did not run)');
+      else (tests[name] ? tests[name](el) : []).forEach(function (p) { problems.push(label + p); });
+    });
+    return problems;
+  }
+
   w.h5press = {
     campaign: campaign, window: state, rules: rules, get: get, set: set, day: day, ulid: ulid,
     emit: emit, flush: flush, award: award, wallet: wallet, level: level, streak: streak,
     consent: function (yes) { set('consent', !!yes); flush(); },
     on: function (fn) { listeners.push(fn); },
+    register: function (name, test) { tests[name] = test; },
+    selftest: selftest,
     track: function (type, payload) { return emit(type, null, payload); }
   };
 

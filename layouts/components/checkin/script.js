@@ -69,5 +69,14 @@
     });
     h.on(paint);
     paint();
+    root.setAttribute('data-h5-ready', '');
+  });
+  h.register('checkin', function (root) {
+    var done = h.get('checkins', {})[h.day()];
+    var choices = root.querySelectorAll('[data-mode]:not([disabled]),[data-km]:not([disabled])').length;
+    var go = root.querySelector('.h5c-checkin__go');
+    var carbon = JSON.parse(root.getAttribute('data-config')).carbon;
+    if (h.window !== 'open' || done) return [];
+    return (carbon ? !choices : go.disabled) ? ['check-in cannot be started'] : [];
   });
 })(document);

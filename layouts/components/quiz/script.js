@@ -59,5 +59,11 @@
       paint();
     });
     paint();
+    root.setAttribute('data-h5-ready', '');
+  });
+  h.register('quiz', function (root) {
+    var st = h.get('quiz:' + root.getAttribute('data-id'), { done: false });
+    var enabled = root.querySelectorAll('button[data-option]:not([disabled])').length;
+    return h.window === 'open' && !st.done && !enabled ? ['no option can be chosen'] : [];
   });
 })(document);

@@ -1,0 +1,1 @@
+"""`h5press check`: render every page on a matrix of phone profiles and report what breaks."""

@@ -1,0 +1,104 @@
+"""`h5press check`: resolve the target, config and profiles, run, write the report, summarise."""
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ..generator.config import CheckConfig, SiteConfig
+from ..generator.errors import BuildError, Diagnostics
+from ..generator.load import SITE_FILE, read_yaml
+from ..generator.schema import validate
+from .findings import Visit, apply_waivers
+from .profiles import select
+from .report import html_report, junit
+from .runner import CheckOptions, Runner
+
+
+def load_check_config(project: Path) -> CheckConfig:
+    """The `check:` section of the project's h5press.yaml (defaults when there is none)."""
+    path = project / SITE_FILE
+    if not path.is_file():
+        return CheckConfig()
+    report = Diagnostics()
+    doc = read_yaml(path, SITE_FILE, report)
+    site = validate(SiteConfig, doc, SITE_FILE, report) if doc else None
+    if site is None:
+        raise BuildError(report.errors)
+    return site.check
+
+
+def cjk_font_installed() -> bool | None:
+    """True/False from fontconfig, None when fontconfig is not there to ask."""
+    if not shutil.which("fc-list"):
+        return None
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+    return bool(listed.strip())
+
+
+class Progress:
+    """A bar on a terminal; a line every 10 % in CI logs."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1
+        if self.tty:
+            bar = "#" * int(share * 30)
+            click.echo(f"\r[{bar:<30}] {done}/{total}", nl=False, err=True)
+            if done == total:
+                click.echo("", err=True)
+        elif int(share * 10) != self.shown:
+            self.shown = int(share * 10)
+            click.echo(f"checked {done}/{total}", err=True)
+
+
+def run_check(target: str | None, project: Path, devices: str | None, report: Path, junit_path: Path | None,
+              browser: str | None, workers: int, update_baseline: bool, engine: str) -> int:
+    """Run the check and return the exit status: 1 on any error-level finding, else 0."""
+    config = load_check_config(project)
+    target = target or str(project / "dist")
+    if not re.match(r"^https?://", target):
+        if not Path(target).is_dir():
+            raise click.ClickException(f"{target}: no such folder (build first with `h5press build`, or pass a URL)")
+        target = str(Path(target).resolve())
+    try:
+        profiles = select(config, devices.split(",") if devices else None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--devices") from None
+    if cjk_font_installed() is False:
+        click.secho("warning: no CJK font is installed: Chinese text renders as boxes in screenshots and measures "
+                    "wrong (Debian/Ubuntu: apt-get install fonts-noto-cjk)", fg="yellow", err=True)
+    if report.exists():
+        shutil.rmtree(report / "shots", ignore_errors=True)
+    report.mkdir(parents=True, exist_ok=True)
+    options = CheckOptions(target, profiles, report.resolve(), config, (project / config.baseline).resolve(),
+                           update_baseline, browser, engine, workers, progress=Progress())
+    started = time.perf_counter()
+    visits: list[Visit] = asyncio.run(Runner(options).run())
+    seconds = time.perf_counter() - started
+    apply_waivers(visits, config.waive)
+    names = [p.name for p in profiles]
+    index = html_report(visits, names, report, f"h5press check: {target}", seconds)
+    if junit_path:
+        junit(visits, junit_path, seconds)
+    errors = sum(len(v.errors) for v in visits)
+    warnings = sum(len(v.warnings) for v in visits)
+    waived = sum(1 for v in visits for f in v.findings if f.waived)
+    pages = len({v.page for v in visits})
+    for visit in visits:
+        for finding in visit.errors:
+            click.echo(f"error: {visit.page} [{visit.device}] {finding.rule}: {finding.message} {finding.selector}".rstrip(),
+                       err=True)
+    colour = "red" if errors else "green"
+    click.secho(f"checked {pages} pages × {len(names)} profiles in {seconds:.1f}s: {errors} errors, {warnings} warnings, "
+                f"{waived} waived → {index}", fg=colour, err=True)
+    return 1 if errors else 0

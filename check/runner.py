@@ -1,0 +1,300 @@
+"""Drive one browser over every page × profile, in parallel contexts, and collect findings.
+
+Phases: (1) every page on every profile — probes, component self-tests, screenshot, a 200 %
+text pass and a dark-mode pass; (2) LCP and CLS of every page on the low-end profiles, cold and
+throttled; (3) with the local server stopped, every page again on each profile that allows
+service workers (offline reload).
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from ..browser import LAUNCH_ARGS, BrowserNotFound, find_chromium
+from ..generator.config import CheckConfig
+from .baseline import compare, mark
+from .findings import Finding, Visit
+from .profiles import Device, resolve
+from .serve import StaticServer
+
+PROBES = (Path(__file__).resolve().parent / "probes.js").read_text("utf-8")
+SW_TIMEOUT_MS = 8000
+NAV_TIMEOUT_MS = 20000
+# ≈150 ms round trip and 1.6 Mbps down (a slow 4G cell), with the CPU slowed 4× (DESIGN §8).
+THROTTLE = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8}
+CPU_SLOWDOWN = 4
+METRICS = """() => new Promise(done => {
+    let lcp = 0, cls = 0;
+    new PerformanceObserver(l => l.getEntries().forEach(e => { lcp = e.startTime; }))
+        .observe({type: 'largest-contentful-paint', buffered: true});
+    new PerformanceObserver(l => l.getEntries().forEach(e => { if (!e.hadRecentInput) cls += e.value; }))
+        .observe({type: 'layout-shift', buffered: true});
+    setTimeout(() => done({lcp, cls}), 250);
+})"""
+
+
+@dataclass
+class CheckOptions:
+    target: str  # a folder, or an http(s) URL
+    devices: list[Any]  # Profile models
+    out: Path  # report folder (screenshots live there)
+    config: CheckConfig
+    baseline: Path
+    update_baseline: bool = False
+    browser: str | None = None
+    engine: str = "chromium"
+    workers: int = 4
+    max_pages: int = 200
+    progress: Callable[[int, int], None] = field(default=lambda done, total: None)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", text).strip("-") or "index"
+
+
+def local_pages(root: Path, limit: int) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))[:limit]
+
+
+async def crawl(browser: Browser, start: str, limit: int) -> list[str]:
+    """Same-origin pages under the start URL's folder, breadth first, as paths relative to it."""
+    base = start.rsplit("/", 1)[0] + "/"
+    seen, queue = [start], [start]
+    context = await browser.new_context(service_workers="block")
+    page = await context.new_page()
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        try:
+            await page.goto(url, timeout=NAV_TIMEOUT_MS)
+        except Exception:  # an unreachable page is reported by the visit itself
+            continue
+        for href in await page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)"):
+            link = urljoin(url, href).split("#")[0]
+            if link.startswith(base) and link not in seen and (link.endswith((".html", "/"))):
+                seen.append(link)
+                queue.append(link)
+    await context.close()
+    return [u[len(base):] or "index.html" for u in seen[:limit]]
+
+
+class Runner:
+    def __init__(self, options: CheckOptions) -> None:
+        self.o = options
+        self.visits: list[Visit] = []
+        self.server: StaticServer | None = None
+        self.base = ""
+        self.done = 0
+        self.total = 0
+
+    async def run(self) -> list[Visit]:
+        local = not re.match(r"^https?://", self.o.target)
+        if local:
+            self.server = StaticServer(Path(self.o.target)).start()
+            self.base = self.server.url
+        async with async_playwright() as p:
+            browser = await self._launch(p, "chromium")
+            webkit = await self._launch(p, "webkit") if self.o.engine == "webkit" else None
+            try:
+                if local:
+                    pages = local_pages(Path(self.o.target), self.o.max_pages)
+                else:
+                    self.base = self.o.target.rsplit("/", 1)[0] + "/"
+                    pages = await crawl(browser, self.o.target, self.o.max_pages)
+                devices = [resolve(d, p.devices) for d in self.o.devices]
+                lows = [d for d in devices if d.low_end]
+                self.total = len(pages) * len(devices) + len(pages) * len(lows)
+                self.total += len(pages) * sum(1 for d in devices if d.service_workers)
+                contexts = {}
+                for device in devices:
+                    engine = webkit if webkit and device.webkit_capable else browser
+                    contexts[device.name] = await engine.new_context(**device.options)
+                    contexts[device.name].set_default_timeout(NAV_TIMEOUT_MS)
+                limit = asyncio.Semaphore(self.o.workers)
+                await asyncio.gather(*(self._guarded(limit, self._device(contexts[d.name], d, pages)) for d in devices))
+                for device in lows:  # one page at a time: the timings must not compete for the CPU
+                    await self._performance(browser, device, pages)
+                await self._offline(contexts, devices, pages, local)  # last: it stops the server
+                for context in contexts.values():
+                    await context.close()
+            finally:
+                await browser.close()
+                if webkit:
+                    await webkit.close()
+                if self.server:
+                    self.server.stop()
+        order = {d.name: i for i, d in enumerate(self.o.devices)}
+        self.visits.sort(key=lambda v: (v.page, order.get(v.device, 0)))
+        return self.visits
+
+    async def _launch(self, p: Any, engine: str) -> Browser:
+        if engine == "webkit":
+            try:
+                return await p.webkit.launch()
+            except Exception as exc:
+                raise BrowserNotFound("--engine webkit needs Playwright's WebKit: python -m playwright install webkit") from exc
+        path = find_chromium(self.o.browser, p.chromium.executable_path)
+        return await p.chromium.launch(args=LAUNCH_ARGS, **({"executable_path": path} if path else {}))
+
+    async def _guarded(self, limit: asyncio.Semaphore, job: Any) -> None:
+        async with limit:
+            await job
+
+    def _tick(self) -> None:
+        self.done += 1
+        self.o.progress(self.done, self.total)
+
+    def _visit_of(self, page: str, device: str) -> Visit:
+        found = next((v for v in self.visits if v.page == page and v.device == device), None)
+        if found is None:
+            found = Visit(page, device)
+            self.visits.append(found)
+        return found
+
+    def _listen(self, page: Page, current: list[Visit]) -> None:
+        """Page events go to the visit under way in this tab (`current[0]`)."""
+
+        def console(message: Any) -> None:
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                current[0].add(Finding("console", "error", message.text[:500]))
+
+        def response(r: Any) -> None:
+            if r.status >= 400:
+                current[0].add(Finding("request", "error", f"HTTP {r.status}", r.url))
+
+        page.on("console", console)
+        page.on("pageerror", lambda exc: current[0].add(Finding("exception", "error", str(exc)[:500])))
+        page.on("requestfailed",
+                lambda r: current[0].add(Finding("request", "error", f"request failed: {r.failure}", r.url)))
+        page.on("response", response)
+
+    async def _probe(self, page: Page, visit: Visit, device: Device, run: str) -> None:
+        for item in await page.evaluate(PROBES, {"tapMin": device.tap_min, "pass": run}):
+            visit.add(Finding(item["rule"], item["severity"], item["message"], item["selector"], item["box"]))
+
+    async def _device(self, context: BrowserContext, device: Device, paths: list[str]) -> None:
+        """Every page on one profile, in one tab: a tab keeps its renderer (and its loaded fonts)
+        from page to page, which makes a visit several times cheaper than a fresh tab."""
+        page = await context.new_page()
+        current = [Visit("", device.name)]
+        self._listen(page, current)
+        cdp = await context.new_cdp_session(page) if self._chromium(context) else None
+        for path in paths:
+            current[0] = self._visit_of(path, device.name)
+            await self._visit(page, cdp, device, current[0])
+        await page.close()
+
+    @staticmethod
+    def _chromium(context: BrowserContext) -> bool:
+        return bool(context.browser and context.browser.browser_type.name == "chromium")
+
+    async def _visit(self, page: Page, cdp: Any, device: Device, visit: Visit) -> None:
+        started = time.perf_counter()
+        try:
+            await page.emulate_media(color_scheme="light")
+            await page.goto(self.base + visit.page, wait_until="load")
+            if device.service_workers and await page.evaluate("document.documentElement.dataset.sw === '1'"):
+                try:
+                    await page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=SW_TIMEOUT_MS)
+                except Exception:
+                    visit.add(Finding("offline", "error", "the service worker did not take control of the page"))
+            await page.evaluate("document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => r())))")
+            visit.title = await page.title()
+            await self._probe(page, visit, device, "main")
+            for problem in await page.evaluate("window.h5press && h5press.selftest ? h5press.selftest() : []"):
+                visit.add(Finding("selftest", "error", problem))
+            shot = self.o.out / "shots" / slug(device.name) / f"{slug(visit.page)}.jpg"
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(shot), full_page=True, scale="css", animations="disabled", type="jpeg", quality=80)
+            visit.screenshot = shot
+            if cdp:  # 200 % text, as a phone's font-size setting does (WebKit has no such control)
+                await cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})
+                await self._probe(page, visit, device, "large-text")
+                await cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 16, "fixed": 13}})
+            await page.emulate_media(color_scheme="dark")
+            await self._probe(page, visit, device, "dark-mode")
+        except Exception as exc:  # a page that cannot be loaded at all is itself a finding
+            visit.add(Finding("load", "error", f"page did not load: {str(exc).splitlines()[0]}"))
+        self._compare(visit, device)
+        visit.ms = round((time.perf_counter() - started) * 1000)
+        self._tick()
+
+    def _compare(self, visit: Visit, device: Device) -> None:
+        if not visit.screenshot:
+            return
+        reference = self.o.baseline / slug(device.name) / visit.screenshot.name
+        if self.o.update_baseline:
+            reference.parent.mkdir(parents=True, exist_ok=True)
+            reference.write_bytes(visit.screenshot.read_bytes())
+        elif reference.is_file():
+            finding, diff = compare(reference, visit.screenshot, self.o.config.diff_threshold)
+            if finding:
+                visit.add(finding)
+                visit.diff = diff
+        boxes = [(f.box, f.severity) for f in visit.findings if f.box]
+        if boxes:
+            visit.marked = mark(visit.screenshot, boxes)
+
+    async def _offline(self, contexts: dict[str, BrowserContext], devices: list[Device], pages: list[str], local: bool) -> None:
+        """Reload every page with the network really gone; the service worker must serve it."""
+        with_workers = [d for d in devices if d.service_workers]
+        if not with_workers:
+            return
+        if self.server:
+            self.server.stop()
+        for device in with_workers:
+            context = contexts[device.name]
+            if not local:  # a remote site cannot be switched off: refuse every request instead
+                await context.set_offline(True)
+                await context.route("**/*", lambda route: route.abort("internetdisconnected"))
+            page = await context.new_page()
+            for path in pages:
+                visit = self._visit_of(path, device.name)
+                if not any(f.rule == "offline" for f in visit.findings) and visit.title:
+                    await self._offline_page(page, visit, path)
+                self._tick()
+            await page.close()
+
+    async def _offline_page(self, page: Page, visit: Visit, path: str) -> None:
+        try:
+            response = await page.goto(self.base + path, wait_until="load", timeout=10000)
+            title = await page.title()
+        except Exception as exc:
+            visit.add(Finding("offline", "error", f"offline reload failed: {str(exc).splitlines()[0]}"))
+            return
+        if response is None or title != visit.title:
+            visit.add(Finding("offline", "error", f'offline reload showed "{title}" instead of the page'))
+
+    async def _performance(self, browser: Browser, device: Device, paths: list[str]) -> None:
+        """LCP and CLS of each page loaded cold (no HTTP cache, no service worker), throttled."""
+        context = await browser.new_context(**{**device.options, "service_workers": "block"})
+        page = await context.new_page()
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Network.enable")
+        await cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        await cdp.send("Network.emulateNetworkConditions", THROTTLE)
+        await cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+        budgets = self.o.config.budgets
+        for path in paths:
+            visit = self._visit_of(path, device.name)
+            try:
+                await page.goto(self.base + path, wait_until="load", timeout=60000)
+                metrics = await page.evaluate(METRICS)
+            except Exception as exc:
+                visit.add(Finding("lcp", "error", f"throttled load failed: {str(exc).splitlines()[0]}"))
+                self._tick()
+                continue
+            visit.metrics = {"lcp_ms": round(metrics["lcp"]), "cls": round(metrics["cls"], 4)}
+            if metrics["lcp"] > budgets.lcp_ms:
+                visit.add(Finding("lcp", "error", f"LCP {metrics['lcp']:.0f} ms throttled, over the {budgets.lcp_ms} ms budget"))
+            if metrics["cls"] > budgets.cls:
+                visit.add(Finding("cls", "error", f"CLS {metrics['cls']:.3f}, over the {budgets.cls} budget"))
+            self._tick()
+        await context.close()

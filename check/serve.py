@@ -1,0 +1,79 @@
+"""A local static server that sends the headers a CDN would, read from `dist/_headers`.
+
+Checking a bundle with its real headers means the CSP, caching and CORS rules are exercised
+too: a page that only works without its CSP fails here, as it would in production.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+Rule = tuple[re.Pattern[str], list[tuple[str, str]]]
+
+
+def parse_headers(text: str) -> list[Rule]:
+    """Netlify / Cloudflare `_headers`: a path pattern, then indented `Name: value` lines."""
+    rules: list[Rule] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            pattern = re.escape(line.strip()).replace(r"\*", ".*")
+            pattern = re.sub(r":[A-Za-z]\w*", "[^/]+", pattern)
+            rules.append((re.compile(pattern), []))
+        elif rules and ":" in line:
+            name, value = line.strip().split(":", 1)
+            rules[-1][1].append((name.strip(), value.strip()))
+    return rules
+
+
+def headers_for(rules: list[Rule], path: str) -> list[tuple[str, str]]:
+    """Every matching rule applies, in file order (as on Netlify and Cloudflare Pages)."""
+    return [header for pattern, headers in rules if pattern.fullmatch(path) for header in headers]
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".webmanifest": "application/manifest+json", ".js": "text/javascript"}
+    rules: list[Rule] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        for name, value in headers_for(self.rules, unquote(urlsplit(self.path).path)):
+            self.send_header(name, value)
+        super().end_headers()
+
+
+class StaticServer:
+    """Serves `root` on 127.0.0.1; `stop()` makes it really unreachable (connections refused)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        headers = root / "_headers"
+        rules = parse_headers(headers.read_text("utf-8")) if headers.is_file() else []
+        self.handler = functools.partial(type("Handler", (_Handler,), {"rules": rules}), directory=str(root))
+        self.httpd: http.server.ThreadingHTTPServer | None = None
+        self.port = 0
+
+    def start(self) -> StaticServer:
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
