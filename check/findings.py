@@ -35,6 +35,7 @@ class Visit:
     marked: Path | None = None
     diff: Path | None = None
     title: str = ""
+    controlled: bool = False  # a service worker controlled the page: it must also load offline
     ms: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)  # lcp_ms, cls (low-end profiles)
 

@@ -15,7 +15,7 @@
   };
   const selector = (el) => {
     const parts = [];
-    for (let node = el; node && node.nodeType === 1 && parts.length < 4; node = node.parentElement) {
+    for (let node = el; node && node !== doc && parts.length < 4; node = node.parentElement) {
       let part = node.localName;
       if (node.id) { parts.unshift(part + '#' + CSS.escape(node.id)); break; }
       const cls = [...node.classList].slice(0, 2).map((c) => '.' + CSS.escape(c)).join('');
@@ -39,7 +39,7 @@
   };
   const prefix = options.pass === 'main' ? '' : options.pass + ': ';
 
-  if (document.scrollingElement.scrollWidth > width + 1) {
+  if (document.scrollingElement.scrollWidth > width + 1 && !options.overflowKnown) {
     const culprit = [...document.body.querySelectorAll('*')].find((el) => visible(el) && !scrolls(el) &&
       el.getBoundingClientRect().right > width + 1 && getComputedStyle(el).position !== 'fixed');
     add(options.pass === 'main' ? 'overflow' : options.pass, 'error',

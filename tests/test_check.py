@@ -1,0 +1,116 @@
+"""`h5press check` in real Chromium: known defects give exactly the expected findings."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from h5fixtures import png, write_tree
+from h5press.check.serve import headers_for, parse_headers
+from h5press.cli import cli
+
+pytestmark = pytest.mark.browser
+
+HEAD = '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">' \
+       '<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>' \
+       '<style>body{{margin:0;font:16px/1.5 sans-serif}} p{{margin:8px}}</style></head><body>'
+CLEAN = HEAD.format(title="干净") + '<h1>干净的页面</h1><p>正文。</p><img src="ok.png" width="40" height="20" alt="图"></body></html>'
+DEFECTS = HEAD.format(title="缺陷") + """
+<h1>有缺陷的页面</h1>
+<div style="width:360px;height:20px;background:#eee"></div>
+<img src="missing.png" width="40" height="20" alt="不存在">
+<button style="height:20px;width:120px">小按钮</button>
+<p style="font-size:10px">十像素的文字</p>
+<img src="ok.png" alt="没有尺寸">
+<script>undefinedFunction();</script>
+</body></html>"""
+
+DEVICES = "iPhone SE,Pixel 7"
+
+
+def check(*args: str):
+    return CliRunner().invoke(cli, ["check", *args], catch_exceptions=False)
+
+
+def findings(report: Path) -> set[tuple[str, str, str]]:
+    data = json.loads((report / "check.json").read_text())
+    return {(v["page"], v["device"], f["rule"]) for v in data for f in v["findings"] if not f["waived"]}
+
+
+def test_known_defects_give_exactly_the_expected_findings(tmp_path):
+    site = write_tree(tmp_path / "plain", {"clean.html": CLEAN, "defects.html": DEFECTS, "ok.png": png(40, 20)})
+    report = tmp_path / "report"
+    result = check(str(site), "-p", str(tmp_path), "--devices", DEVICES, "--report", str(report),
+                   "--junit", str(tmp_path / "junit.xml"))
+    assert result.exit_code == 1, result.output
+    expected = {("defects.html", device, rule) for device in ("iPhone SE", "Pixel 7")
+                for rule in ("request", "tap-target", "text-size", "image-dimensions", "exception")}
+    expected.add(("defects.html", "iPhone SE", "overflow"))
+    assert findings(report) == expected
+    data = {(v["page"], v["device"]): v for v in json.loads((report / "check.json").read_text())}
+    overflow = next(f for f in data[("defects.html", "iPhone SE")]["findings"] if f["rule"] == "overflow")
+    assert overflow["selector"] == "body > div" and overflow["severity"] == "error"
+    tap = next(f for f in data[("defects.html", "Pixel 7")]["findings"] if f["rule"] == "tap-target")
+    assert "under 48×48" in tap["message"]  # Android profile
+    request = next(f for f in data[("defects.html", "Pixel 7")]["findings"] if f["rule"] == "request")
+    assert request["selector"].endswith("/missing.png") and request["message"] == "HTTP 404"
+    assert data[("defects.html", "Pixel 7")]["marked"]  # screenshot with the findings drawn on it
+    assert Path(data[("clean.html", "Pixel 7")]["screenshot"]).is_file()
+    html = (report / "index.html").read_text()
+    assert "defects.html" in html and "tap-target" in html
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    cases = suite.findall("testcase")
+    assert len(cases) == 4 and suite.get("failures") == "2"
+    assert {c.get("name") for c in cases if c.find("failure") is not None} == {"defects.html"}
+    assert "checked 2 pages × 2 profiles" in result.stderr and "errors" in result.stderr
+
+
+def test_waivers_and_baselines(tmp_path):
+    site = write_tree(tmp_path / "plain", {"clean.html": CLEAN, "ok.png": png(40, 20)})
+    write_tree(tmp_path, {"h5press.yaml": "check:\n  waive:\n    - {rule: image-dimensions, page: '*.html', reason: 装饰图}\n"})
+    report = tmp_path / "report"
+    assert check(str(site), "-p", str(tmp_path), "--devices", "Pixel 7", "--report", str(report), "--update-baseline").exit_code == 0
+    assert (tmp_path / "check-baseline" / "Pixel-7" / "clean.html.jpg").is_file()
+    write_tree(site, {"clean.html": CLEAN.replace("<p>正文。</p>", "<p style='background:#c00;height:200px'>改了</p>")
+                      .replace('width="40" height="20" ', "")})
+    result = check(str(site), "-p", str(tmp_path), "--devices", "Pixel 7", "--report", str(report))
+    assert result.exit_code == 1
+    data = json.loads((report / "check.json").read_text())
+    (visit,) = data
+    rules = {f["rule"]: f for f in visit["findings"]}
+    assert rules["image-dimensions"]["waived"] == "装饰图"
+    assert rules["baseline"]["severity"] == "error" and visit["diff"]
+
+
+def test_demo_site_passes_clean_on_every_profile(tmp_path):
+    repo = Path(__file__).resolve().parent.parent
+    dist = tmp_path / "dist"
+    assert CliRunner().invoke(cli, ["build", "-p", str(repo), "-o", str(dist)]).exit_code == 0
+    report = tmp_path / "report"
+    result = check(str(dist), "-p", str(repo), "--report", str(report))
+    data = json.loads((report / "check.json").read_text())
+    problems = [(v["page"], v["device"], f["rule"], f["message"]) for v in data for f in v["findings"]]
+    assert problems == [] and result.exit_code == 0, problems
+    devices = {v["device"] for v in data}
+    assert devices == {"iPhone SE", "iPhone 15", "Pixel 7", "Galaxy S24", "Low-end Android", "WeChat iOS"}
+    low = [v for v in data if v["device"] == "Low-end Android"]
+    assert all(v["metrics"]["lcp_ms"] > 0 for v in low)
+    wechat = [v for v in data if v["device"] == "WeChat iOS"]
+    assert not any(v["controlled"] for v in wechat)  # service workers blocked, as in WeChat on iOS
+    assert all(v["controlled"] for v in data if v["device"] == "Pixel 7")
+
+
+def test_unknown_device_and_missing_target(tmp_path):
+    result = check(str(tmp_path), "--devices", "Nokia 3310")
+    assert result.exit_code == 2 and 'unknown device "Nokia 3310"' in result.output
+    result = check(str(tmp_path / "nope"))
+    assert result.exit_code == 1 and "no such folder" in result.output
+
+
+def test_headers_file_rules_apply_like_on_the_cdn():
+    rules = parse_headers("/*\n  X-A: 1\n/green/assets/*\n  Cache-Control: immutable\n/green/\n  Cache-Control: no-cache\n")
+    assert headers_for(rules, "/green/assets/a.1.css") == [("X-A", "1"), ("Cache-Control", "immutable")]
+    assert headers_for(rules, "/green/") == [("X-A", "1"), ("Cache-Control", "no-cache")]
