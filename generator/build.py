@@ -380,7 +380,7 @@ def build(options: BuildOptions) -> BuildResult:
     diags = Diagnostics()
     site = load_site(root, diags, options.only)
     if site is None:
-        raise BuildError(diags.errors)
+        raise BuildError(diags.errors, diags.warnings)
     config = site.config or SiteConfig()
     if options.base_url:
         try:
@@ -406,7 +406,7 @@ def build(options: BuildOptions) -> BuildResult:
         diags.extend(check_blocks(campaign, parsed[campaign.name], registry(root)))
     clock.lap("parse")
     if diags.errors:  # rendering needs valid configs and pages
-        raise BuildError(diags.errors)
+        raise BuildError(diags.errors, diags.warnings)
 
     used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
     components = [c for name, c in registry(root).items() if name in used]
@@ -423,7 +423,7 @@ def build(options: BuildOptions) -> BuildResult:
     clock.lap("render")
 
     if diags.errors:
-        raise BuildError(diags.errors)
+        raise BuildError(diags.errors, diags.warnings)
 
     out = (options.out or root / "dist").resolve()
     _check_output_folder(out, root)
@@ -452,7 +452,7 @@ def build(options: BuildOptions) -> BuildResult:
     if options.strict and diags.warnings:
         diags.extend([Diagnostic(d.path, d.line, d.message + " (--strict)") for d in diags.warnings])
     if diags.errors:
-        raise BuildError(diags.errors)
+        raise BuildError(diags.errors, diags.warnings)
 
     report = {
         "generator": f"h5press {__version__}",

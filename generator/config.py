@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .schema import Strict, did_you_mean
 
@@ -249,14 +249,6 @@ class CampaignConfig(Strict):
     team: Team | None = None
     lottery: list[Lottery] = Field(default_factory=list)
 
-    @field_validator("end")
-    @classmethod
-    def _after_start(cls, end: dt.datetime | dt.date | None, info: ValidationInfo) -> dt.datetime | dt.date | None:
-        start = info.data.get("start")
-        if end is not None and start is not None and _as_datetime(end) < _as_datetime(start):
-            raise ValueError(f"end ({end}) is before start ({start})")
-        return end
-
     @field_validator("levels")
     @classmethod
     def _ascending(cls, levels: list[Level]) -> list[Level]:
@@ -264,12 +256,6 @@ class CampaignConfig(Strict):
         if mins and (mins[0] != 0 or mins != sorted(set(mins))):
             raise ValueError(f"level thresholds must start at 0 and strictly increase, got {mins}")
         return levels
-
-
-def _as_datetime(value: dt.datetime | dt.date) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    return dt.datetime.combine(value, dt.time())
 
 
 def window(cfg: CampaignConfig, site_zone: str) -> tuple[str | None, str | None]:
@@ -302,9 +288,12 @@ def client_rules(cfg: CampaignConfig, site: SiteConfig) -> dict[str, object]:
     }
 
 
-def references(cfg: CampaignConfig) -> list[tuple[tuple[str | int, ...], str]]:
-    """Cross-references a schema cannot express: ids that must exist and must be unique."""
+def references(cfg: CampaignConfig, site_zone: str) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules a schema cannot express: the window's order, ids that must exist and be unique."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
+    start, end = window(cfg, site_zone)
+    if start and end and dt.datetime.fromisoformat(end) <= dt.datetime.fromisoformat(start):
+        problems.append((("end",), f"end ({cfg.end}) is before start ({cfg.start})"))
     for section in ("badges", "rewards", "lottery"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(cfg, section)):

@@ -15,7 +15,7 @@ import click
 Level = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Diagnostic:
     """One problem, located as precisely as the input allows (file, then line)."""
 
@@ -44,13 +44,18 @@ class Diagnostics:
     def extend(self, other: list[Diagnostic]) -> None:
         self.items.extend(other)
 
+    def _level(self, level: Level) -> list[Diagnostic]:
+        """Sorted by file and line, each distinct problem once (a broken layout fails every page)."""
+        unique = {(d.path, d.line, d.message): d for d in self.items if d.level == level}
+        return sorted(unique.values(), key=lambda d: (d.path, d.line or 0, d.message))
+
     @property
     def errors(self) -> list[Diagnostic]:
-        return sorted(d for d in self.items if d.level == "error")
+        return self._level("error")
 
     @property
     def warnings(self) -> list[Diagnostic]:
-        return sorted(d for d in self.items if d.level == "warning")
+        return self._level("warning")
 
 
 class BuildError(click.ClickException):
@@ -58,13 +63,14 @@ class BuildError(click.ClickException):
 
     exit_code = 1
 
-    def __init__(self, errors: list[Diagnostic]) -> None:
+    def __init__(self, errors: list[Diagnostic], warnings: list[Diagnostic] | None = None) -> None:
         self.errors = errors
+        self.warnings = warnings or []
         noun = "error" if len(errors) == 1 else "errors"
         super().__init__(f"build failed with {len(errors)} {noun}")
 
     def format_message(self) -> str:
-        return "\n".join([*(f"error: {e}" for e in self.errors), self.message])
+        return "\n".join([*(f"warning: {w}" for w in self.warnings), *(f"error: {e}" for e in self.errors), self.message])
 
     def show(self, file: typing.IO[str] | None = None) -> None:
         click.echo(self.format_message(), file=file or sys.stderr)

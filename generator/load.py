@@ -5,6 +5,7 @@ never touch the project files except for images and layouts.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     for i in range(1, len(lines)):
         if lines[i].strip() in ("---", "..."):
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
-    return "\n".join(lines[1:]), "", len(lines) + 1
+    raise ValueError("front matter is not closed: add a --- line after it")
 
 
 def load_page(root: Path, campaign: str, path: Path, campaign_dir: Path, report: Diagnostics) -> Page | None:
@@ -96,7 +97,11 @@ def load_page(root: Path, campaign: str, path: Path, campaign_dir: Path, report:
     text = read_text(path, source, report)
     if text is None:
         return None
-    yaml_text, body, body_line = split_front_matter(text)
+    try:
+        yaml_text, body, body_line = split_front_matter(text)
+    except ValueError as exc:
+        report.error(source, 1, str(exc))
+        return None
     if yaml_text is None:
         report.error(source, 1, "missing front matter: start the file with a --- block containing at least `title:`")
         return None
@@ -113,23 +118,36 @@ def load_page(root: Path, campaign: str, path: Path, campaign_dir: Path, report:
 def _page_files(campaign_dir: Path) -> list[Path]:
     return sorted(
         p for p in campaign_dir.rglob("*.md")
-        if not any(part.startswith((".", "_")) for part in p.relative_to(campaign_dir).parts)
+        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(campaign_dir).parts)
     )
 
 
-def load_campaign(root: Path, cdir: Path, report: Diagnostics) -> Campaign:
+RESERVED = {"offline": "offline.html is the page shown offline", "assets": "assets/ holds the hashed, immutable files"}
+PAGE_NAME = re.compile(r"^[\w-]+$")
+
+
+def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str) -> Campaign:
     source = rel(root, cdir / CAMPAIGN_FILE)
     if not ID_RE.match(cdir.name):
         report.error(rel(root, cdir), None, "campaign folder names become URL paths: use lowercase letters, digits and '-'")
     doc = read_yaml(cdir / CAMPAIGN_FILE, source, report)
     config = validate(CampaignConfig, doc, source, report) if doc else None
     if config is not None and doc is not None:
-        for path, message in references(config):
+        for path, message in references(config, site_zone):
             report.error(source, doc.line_of(path), f"{format_path(path)}: {message}")
-    pages = [p for f in _page_files(cdir) if (p := load_page(root, cdir.name, f, cdir, report))]
+    files = _page_files(cdir)
+    for path in files:
+        parts = path.relative_to(cdir).with_suffix("").parts
+        if parts[0] in RESERVED:
+            report.error(rel(root, path), None, f'"{parts[0]}" is reserved: {RESERVED[parts[0]]}; rename this page')
+        elif not all(PAGE_NAME.match(part) for part in parts):
+            report.error(rel(root, path), None, "page file and folder names become URLs: use letters, digits, '-' and '_'")
+    pages = [p for f in files if (p := load_page(root, cdir.name, f, cdir, report))]
     pages = [p for p in pages if not p.meta.draft]
-    if not (cdir / "index.md").exists():
+    if not (cdir / "index.md").is_file():
         report.error(rel(root, cdir), None, "campaign has no index.md (its landing page)")
+    elif not any(p.slug == "index" for p in pages) and not any(d.path == rel(root, cdir / "index.md") for d in report.items):
+        report.error(rel(root, cdir / "index.md"), None, "the landing page cannot be a draft")
     pages.sort(key=lambda p: (p.slug != "index", p.meta.order is None, p.meta.order or 0, p.slug))
     return Campaign(cdir.name, cdir, source, config, pages)
 
@@ -154,7 +172,7 @@ def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = ()) -> Si
             continue
         if only and cdir.name not in only:
             continue
-        campaigns.append(load_campaign(root, cdir, report))
+        campaigns.append(load_campaign(root, cdir, report, config.timezone if config else SiteConfig().timezone))
     for name in only:
         if name not in [d.name for d in dirs]:
             report.error(CONTENT_DIR, None, f'--only: no campaign "{name}" in content/')

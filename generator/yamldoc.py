@@ -42,6 +42,9 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 child = (*path, key.value)
+                if child in lines:
+                    raise YamlSyntaxError(f'duplicate key "{key.value}" (first written on line {lines[child]})',
+                                          key.start_mark.line + 1)
                 lines[child] = key.start_mark.line + 1
                 _index(value, child, lines)
     elif isinstance(node, yaml.SequenceNode):
@@ -65,5 +68,8 @@ def load_yaml(text: str, offset: int = 0) -> YamlDoc:
         loader.dispose()
     lines: dict[Path_, int] = {}
     if node is not None:
-        _index(node, (), lines)
+        try:
+            _index(node, (), lines)
+        except YamlSyntaxError as exc:
+            raise YamlSyntaxError(str(exc), (exc.line or 0) + offset) from None
     return YamlDoc(data, lines, offset)

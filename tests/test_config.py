@@ -39,9 +39,26 @@ def test_wrong_type_shows_the_value():
     assert "'lots'" in errors[0]
 
 
-def test_end_before_start():
-    _, errors = check(CampaignConfig, "title: t\nstart: 2026-11-10\nend: 2026-11-01\n")
-    assert errors == ["x.yaml:3: end: end (2026-11-01) is before start (2026-11-10)"]
+def test_end_before_start_compares_instants():
+    def problems(**window):
+        return [m for path, m in references(CampaignConfig(title="t", **window), "Asia/Shanghai") if path == ("end",)]
+
+    assert problems(start=dt.date(2026, 11, 10), end=dt.date(2026, 11, 1)) == ["end (2026-11-01) is before start (2026-11-10)"]
+    assert problems(start=dt.datetime(2026, 3, 1, 10), end=dt.date(2026, 3, 1)) == []  # end's whole day counts
+    utc = dt.timezone.utc
+    assert problems(start=dt.datetime(2026, 3, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+                    end=dt.datetime(2026, 3, 1, 5, tzinfo=utc)) == []  # 13:00 in Shanghai
+    assert problems(start=dt.datetime(2026, 3, 1, 10), end=dt.datetime(2026, 3, 1, 1, tzinfo=utc)) != []
+
+
+def test_duplicate_keys_are_errors():
+    import pytest
+
+    from h5press.generator.yamldoc import YamlSyntaxError
+
+    with pytest.raises(YamlSyntaxError) as info:
+        load_yaml("title: a\ntheme:\n  primary: '#000000'\ntitle: b\n")
+    assert str(info.value) == 'duplicate key "title" (first written on line 1)' and info.value.line == 4
 
 
 def test_missing_title_and_bad_colour_reported_together():
@@ -73,7 +90,7 @@ def test_references_between_sections():
         "badges": [{"id": "a", "name": "A", "when": {"action": "checkn"}}, {"id": "a", "name": "B", "when": {"points": 3}}],
         "team": {"unlock": {"points": 10, "reward": "coupon"}},
     })
-    problems = dict(references(cfg))
+    problems = dict(references(cfg, "Asia/Shanghai"))
     assert problems[("badges", 0, "when", "action")] == '"checkn" is not an action in points.actions (did you mean "checkin"?)'
     assert problems[("badges", 1, "id")] == 'duplicate id "a"'
     assert problems[("team", "unlock", "reward")] == '"coupon" is not a reward id'

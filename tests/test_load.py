@@ -63,3 +63,27 @@ def test_folder_without_campaign_yaml_and_bad_name(make_project):
 def test_not_a_project(tmp_path):
     site, report = load(tmp_path)
     assert site is None and "has no h5press.yaml" in report.errors[0].message
+
+
+def test_reserved_and_unsafe_page_names(make_project):
+    root = make_project({"content/demo/offline.md": "---\ntitle: 离线说明\n---\n", "content/demo/assets/notes.md": "---\ntitle: 笔记\n---\n",
+                         "content/demo/利率 表.md": "---\ntitle: 利率\n---\n", "content/demo/中文页.md": "---\ntitle: 中文\n---\n"})
+    (root / "content/demo/folder.md").mkdir()
+    _, report = load(root)
+    messages = [str(e) for e in report.errors]
+    assert 'content/demo/offline.md: "offline" is reserved: offline.html is the page shown offline; rename this page' in messages
+    assert any(m.startswith('content/demo/assets/notes.md: "assets" is reserved') for m in messages)
+    assert "content/demo/利率 表.md: page file and folder names become URLs: use letters, digits, '-' and '_'" in messages
+    assert len(messages) == 3  # 中文页.md is a fine name; a folder called folder.md is not a page
+
+
+def test_landing_page_cannot_be_a_draft(make_project):
+    root = make_project({"content/demo/index.md": "---\ntitle: 首页\ndraft: true\n---\n"})
+    _, report = load(root)
+    assert [str(e) for e in report.errors] == ["content/demo/index.md: the landing page cannot be a draft"]
+
+
+def test_unclosed_front_matter(make_project):
+    root = make_project({"content/demo/open.md": "---\ntitle: 没有结束\n\n正文\n"})
+    _, report = load(root)
+    assert [str(e) for e in report.errors] == ["content/demo/open.md:1: front matter is not closed: add a --- line after it"]
