@@ -2,6 +2,7 @@
 renders them on phone profiles."""
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 
@@ -37,8 +38,10 @@ def new(directory: Path) -> None:
         created = scaffold(directory)
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot create {directory}: {exc.strerror}") from None
     click.echo(f"created {len(created)} files in {directory}/")
-    click.echo(f"next: cd {directory} && h5press build")
+    click.echo(f"next: cd {shlex.quote(str(directory))} && h5press build")
 
 
 @cli.command()

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
 
 import PIL
 import rjsmin
@@ -44,10 +45,10 @@ class Asset:
         return integrity(self.data)
 
 
-def hashed(logical: str, data: bytes, folder: str = "assets") -> Asset:
-    """`folder/stem.<hash>.ext`; spaces and URL-special characters in the stem become "-" (a
-    space would split a srcset entry)."""
-    name = PurePosixPath(logical)
+def hashed(logical: str, data: bytes, filename: str | None = None, folder: str = "assets") -> Asset:
+    """`folder/stem.<hash>.ext` from `filename` (default: the logical name); spaces and
+    URL-special characters in the stem become "-" (a space would split a srcset entry)."""
+    name = PurePosixPath(filename or logical)
     stem = re.sub(r"[^\w.-]+", "-", name.stem).strip("-") or "file"
     return Asset(logical, f"{folder}/{stem}.{content_hash(data)}{name.suffix.lower()}", data)
 
@@ -99,11 +100,22 @@ class ImageAsset:
         return self.variants[-1]
 
 
-def _encode(data: bytes, options: ImageOptions) -> tuple[int, int, list[tuple[int, int, bytes]]]:
-    with Image.open(io.BytesIO(data)) as opened:
+class ImageProblem(ValueError):
+    """An image that cannot be published as it is; the message says why."""
+
+
+def _encode(data: bytes, options: ImageOptions) -> tuple[int, int, str, list[tuple[int, int, bytes]]]:
+    """(width, height, suffix, [(w, h, bytes)]): WebP variants, or the original if animated."""
+    try:
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageProblem(f"not a readable image ({exc.__class__.__name__}); use JPEG, PNG, WebP, GIF or SVG") from None
+    with opened:
         image = ImageOps.exif_transpose(opened)
-        if getattr(opened, "is_animated", False):
-            return image.width, image.height, [(image.width, image.height, data)]
+        if getattr(opened, "is_animated", False):  # animation survives only in its own format
+            suffix = "." + (opened.format or "gif").lower().replace("jpeg", "jpg")
+            return image.width, image.height, suffix, [(image.width, image.height, data)]
         image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
         out = []
         for width in sorted({min(w, image.width) for w in options.widths}):
@@ -111,16 +123,26 @@ def _encode(data: bytes, options: ImageOptions) -> tuple[int, int, list[tuple[in
             buf = io.BytesIO()
             image.resize((width, height), Image.Resampling.LANCZOS).save(buf, "WEBP", quality=options.quality, method=5)
             out.append((width, height, buf.getvalue()))
-        return image.width, image.height, out
+        return image.width, image.height, ".webp", out
 
 
-def _svg_size(data: bytes) -> tuple[int, int]:
-    head = data[:2048].decode("utf-8", "replace")
-    box = re.search(r'viewBox="\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)', head)
-    if box:
-        return round(float(box.group(1))), round(float(box.group(2)))
-    w, h = re.search(r'\swidth="([\d.]+)', head), re.search(r'\sheight="([\d.]+)', head)
-    return (round(float(w.group(1))), round(float(h.group(1)))) if w and h else (0, 0)
+_LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(px)?\s*")
+
+
+def svg_size(data: bytes) -> tuple[int, int]:
+    """Intrinsic size of an SVG from its root's width/height (in px) or its viewBox."""
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise ImageProblem(f"not a well-formed SVG ({exc})") from None
+    width, height = (_LENGTH.fullmatch(root.get(k, "")) for k in ("width", "height"))
+    if width and height:
+        return round(float(width.group(1))), round(float(height.group(1)))
+    box = [float(v) for v in re.split(r"[\s,]+", root.get("viewBox", "").strip()) if v] if root.get("viewBox") else []
+    if len(box) == 4 and box[2] > 0 and box[3] > 0:
+        return round(box[2]), round(box[3])
+    raise ImageProblem("SVG has no viewBox and no width/height in px on its root: its size, needed to reserve "
+                       "space on the page, is unknown")
 
 
 def process_image(source: str, data: bytes, options: ImageOptions, cache: Path | None) -> ImageAsset:
@@ -130,23 +152,24 @@ def process_image(source: str, data: bytes, options: ImageOptions, cache: Path |
     """
     stem = PurePosixPath(source).stem
     if source.lower().endswith(".svg"):
-        w, h = _svg_size(data)
-        return ImageAsset(source, w, h, (Variant(w, h, hashed(f"{stem}.svg", data)),))
-    key = hashlib.sha256(data + repr((options.widths, options.quality, PIL.__version__)).encode()).hexdigest()
+        w, h = svg_size(data)
+        return ImageAsset(source, w, h, (Variant(w, h, hashed(source, data, f"{stem}.svg")),))
+    key = hashlib.sha256(data + repr((2, options.widths, options.quality, PIL.__version__)).encode()).hexdigest()
     meta_path = cache / f"{key}.json" if cache else None
     if meta_path and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         encoded = [(w, h, (cache / f"{key}-{w}.bin").read_bytes()) for w, h in meta["variants"]]  # type: ignore[operator]
         width, height = meta["size"]
+        suffix = meta["suffix"]
     else:
-        width, height, encoded = _encode(data, options)
+        width, height, suffix, encoded = _encode(data, options)
         if meta_path and cache:
             cache.mkdir(parents=True, exist_ok=True)
             for w, _, blob in encoded:
                 (cache / f"{key}-{w}.bin").write_bytes(blob)
-            meta_path.write_text(json.dumps({"size": [width, height], "variants": [[w, h] for w, h, _ in encoded]}))
-    suffix = ".gif" if encoded and encoded[0][2][:3] == b"GIF" else ".webp"
-    variants = tuple(Variant(w, h, hashed(f"{stem}-{w}{suffix}", blob)) for w, h, blob in encoded)
+            meta_path.write_text(json.dumps({"size": [width, height], "suffix": suffix,
+                                             "variants": [[w, h] for w, h, _ in encoded]}))
+    variants = tuple(Variant(w, h, hashed(f"{source}@{w}w", blob, f"{stem}-{w}{suffix}")) for w, h, blob in encoded)
     return ImageAsset(source, width, height, variants)
 
 
@@ -158,7 +181,12 @@ def is_image(path: str) -> bool:
 def make_icon(size: int, theme: Theme, source: bytes | None) -> Asset:
     """A square PNG home-screen icon: the campaign's icon image, or a plain mark in its colours."""
     if source is not None:
-        with Image.open(io.BytesIO(source)) as opened:
+        try:
+            opened = Image.open(io.BytesIO(source))
+            opened.load()
+        except (OSError, SyntaxError, ValueError):
+            raise ImageProblem("the icon must be a JPEG, PNG or WebP image (home screens need a bitmap)") from None
+        with opened:
             image = ImageOps.fit(opened.convert("RGBA"), (size, size), Image.Resampling.LANCZOS)
     else:
         image = Image.new("RGBA", (size, size), theme.primary)

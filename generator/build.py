@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import posixpath
 import re
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ from .assets import (
     THEME_DIR,
     Asset,
     ImageAsset,
+    ImageProblem,
     compile_scss,
     hashed,
     is_image,
@@ -39,7 +41,7 @@ from .config import CampaignConfig, SiteConfig, _absolute_url, client_rules, win
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .load import Campaign, Page, Site, load_site
-from .parse import Parsed, block_placeholder, check_links, parse_page, replace_images, resolve_image
+from .parse import Parsed, block_placeholder, check_links, parse_page, replace_files, replace_images, resolve_local
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .sw import Entry, choose_precache, service_worker, web_manifest
 from .write import pmap, precompress, replace_dir
@@ -80,8 +82,12 @@ def _parse(item: tuple[Page, Path, frozenset[str], Path]) -> Parsed:
     return parse_page(*item)
 
 
-def _image(item: tuple[str, bytes, Any, Path | None]) -> ImageAsset:
-    return process_image(*item)
+def _image(item: tuple[str, bytes, Any, Path | None]) -> ImageAsset | str:
+    """An image processed in a worker process; a problem comes back as its message."""
+    try:
+        return process_image(*item)
+    except ImageProblem as exc:
+        return str(exc)
 
 
 @dataclass
@@ -130,16 +136,20 @@ class _CampaignBuild:
 
     # -- stages ----------------------------------------------------------------------------
     def run(self) -> None:
+        self.collect_files()
         self.collect_images()
         cfg = self.cfg
         self.css = self.add(hashed("main.css", (theme_variables(cfg.theme, cfg.elder_mode) + self.s.css).encode()))
         self.js = self.add(hashed("runtime.js", self.s.js.encode()))
-        icon_src = self.c.dir / cfg.icon if cfg.icon else None
-        if icon_src is not None and not icon_src.is_file():
-            self.s.diags.error(self.c.source, None, f'icon: image not found: "{cfg.icon}"')
-            icon_src = None
-        source = icon_src.read_bytes() if icon_src else None
-        self.icons = [(self.add(make_icon(size, cfg.theme, source)), size) for size in (192, 512)]
+        source = None
+        if cfg.icon:
+            found = self.campaign_file(cfg.icon, ("icon",))
+            source = (self.c.dir / found).read_bytes() if found else None
+        try:
+            self.icons = [(self.add(make_icon(size, cfg.theme, source)), size) for size in (192, 512)]
+        except ImageProblem as exc:
+            self.s.diags.error(self.c.source, self.c.line_of(("icon",)), f"icon: {exc}")
+            self.icons = [(self.add(make_icon(size, cfg.theme, None)), size) for size in (192, 512)]
         used = {b.name for p in self.parsed.values() for b in p.blocks}
         self.component_assets: dict[str, tuple[Asset | None, Asset | None]] = {}
         for name in [n for n in registry(self.s.site.root) if n in used]:
@@ -157,6 +167,12 @@ class _CampaignBuild:
                     for name, a in sorted(self.assets.items())}
         self.files["asset-manifest.json"] = _json(manifest)
 
+    def collect_files(self) -> None:
+        """Files linked from pages (a rate sheet PDF, say), published under their hashed names."""
+        self.linked: dict[str, Asset] = {}
+        for path in sorted({f for p in self.parsed.values() for f in p.files}):
+            self.linked[path] = self.add(hashed(path, (self.c.dir / path).read_bytes()))
+
     def collect_images(self) -> None:
         wanted: dict[str, None] = {}
         for page in self.c.pages:
@@ -169,23 +185,36 @@ class _CampaignBuild:
                     else:
                         wanted[found] = None
         for i, badge in enumerate(self.cfg.badges):
-            if badge.icon and not (self.c.dir / badge.icon).is_file():
-                self.s.diags.error(self.c.source, None, f'badges[{i}].icon: image not found: "{badge.icon}"')
-            elif badge.icon:
-                wanted[badge.icon] = None
-        unsupported = [p for p in wanted if not is_image(p)]
-        for path in unsupported:
-            self.s.diags.error(f"{self.c.source.rsplit('/', 1)[0]}/{path}", None, "not an image format h5press can process")
+            found = self.campaign_file(badge.icon, ("badges", i, "icon")) if badge.icon else None
+            if found:
+                wanted[found] = None
+        folder = self.c.source.rsplit("/", 1)[0]
+        for path in [p for p in wanted if not is_image(p)]:
+            self.s.diags.error(f"{folder}/{path}", None, "not an image format h5press can process "
+                                                         "(JPEG, PNG, WebP, GIF, SVG)")
         work = [(p, (self.c.dir / p).read_bytes(), self.s.config.images, self.s.cache) for p in wanted if is_image(p)]
         budget = self.s.config.budgets.image_kb * 1024
-        for image in pmap(_image, work, self.s.workers):
+        for (path, *_), image in zip(work, pmap(_image, work, self.s.workers), strict=True):
+            if isinstance(image, str):
+                self.s.diags.error(f"{folder}/{path}", None, image)
+                continue
             self.images[image.source] = image
             for v in image.variants:
                 self.add(v.asset)
             if len(image.largest.asset.data) > budget:
-                self.s.diags.warning(f"{self.c.dir.name}/{image.source}", None,
+                self.s.diags.warning(f"{folder}/{image.source}", None,
                                      f"largest variant is {len(image.largest.asset.data) // 1024} KB, "
                                      f"over the {budget // 1024} KB image budget")
+
+    def campaign_file(self, ref: str, key: tuple[str | int, ...]) -> str | None:
+        """A file named in campaign.yaml, inside the campaign folder; else an error at its line."""
+        path = posixpath.normpath(ref)
+        if ref.startswith("/") or path.startswith("..") or not (self.c.dir / path).is_file():
+            where = ".".join(str(k) for k in key).replace(".0.", "[0].")
+            self.s.diags.error(self.c.source, self.c.line_of(key),
+                               f'{where}: no file "{ref}" in the campaign folder')
+            return None
+        return path
 
     def img_tag(self, path: str, attrs: str, page_url: str, eager: bool) -> str:
         image = self.images.get(path)
@@ -205,6 +234,10 @@ class _CampaignBuild:
         here = page.url
         share_image = page.meta.share.image or page.meta.cover
         share_img_asset = self.images.get(_front_image(page, share_image, self.c.dir) or "") if share_image else None
+        if share_img_asset and share_img_asset.source.lower().endswith(".svg"):
+            self.s.diags.warning(page.source, _key_line(page, "share.image" if page.meta.share.image else "cover"),
+                                 "share cards (WeChat and others) do not show SVG: set share.image to a JPEG or PNG")
+            share_img_asset = None
         pages = self.summaries
         index = next(i for i, p in enumerate(self.c.pages) if p.slug == page.slug)
         return {
@@ -269,6 +302,7 @@ class _CampaignBuild:
         cover = image(cover_ref, f'alt="{escape(page.meta.title)}"') if cover_ref else ""
         context = self.page_context(page, "", cover)
         content = self.render_blocks(page, parsed, context)
+        content = replace_files(content, lambda path: self.url(self.linked[path].path, page.url))
         context["page"]["content"] = Markup(replace_images(content, image))
         names = [n for n in self.component_assets if n in {b.name for b in parsed.blocks}]
         context["components"] = [{"name": n, **{kind: {"url": self.url(a.path, page.url), "integrity": a.integrity}
@@ -366,7 +400,7 @@ def _json(data: Any) -> bytes:
 
 
 def _front_image(page: Page, ref: str | None, campaign_dir: Path) -> str | None:
-    return resolve_image(page, ref, campaign_dir) if ref else None
+    return resolve_local(page, ref, campaign_dir) if ref else None
 
 
 def _key_line(page: Page, key: str) -> int | None:
@@ -497,8 +531,9 @@ def _check_output_folder(out: Path, root: Path) -> None:
     shown = str(out)
     if out == root or out in root.parents:
         raise BuildError([Diagnostic(shown, None, "--out would replace the project itself; choose a folder such as dist/")])
-    if out.exists() and not out.is_dir():
-        raise BuildError([Diagnostic(shown, None, "--out is a file; choose a folder")])
+    blocker = next((p for p in [out, *out.parents] if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise BuildError([Diagnostic(shown, None, f"--out: {blocker} is a file; choose a folder")])
     if out.is_dir() and any(out.iterdir()) and not (out / "build-report.json").is_file():
         raise BuildError([Diagnostic(shown, None, "--out is a folder with other files (no build-report.json from an "
                                                   "earlier build); it would be replaced whole, so choose an empty "

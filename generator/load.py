@@ -41,6 +41,10 @@ class Campaign:
     source: str
     config: CampaignConfig | None  # None when invalid: its pages are still checked
     pages: list[Page] = field(default_factory=list)
+    doc: YamlDoc | None = field(default=None, repr=False)  # campaign.yaml, for key → line
+
+    def line_of(self, path: tuple[str | int, ...]) -> int | None:
+        return self.doc.line_of(path) if self.doc else None
 
     def page(self, slug: str) -> Page | None:
         return next((p for p in self.pages if p.slug == slug), None)
@@ -149,7 +153,7 @@ def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str) -
     elif not any(p.slug == "index" for p in pages) and not any(d.path == rel(root, cdir / "index.md") for d in report.items):
         report.error(rel(root, cdir / "index.md"), None, "the landing page cannot be a draft")
     pages.sort(key=lambda p: (p.slug != "index", p.meta.order is None, p.meta.order or 0, p.slug))
-    return Campaign(cdir.name, cdir, source, config, pages)
+    return Campaign(cdir.name, cdir, source, config, pages, doc)
 
 
 def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = ()) -> Site | None:

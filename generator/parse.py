@@ -29,6 +29,7 @@ from .schema import did_you_mean, validate
 from .yamldoc import YamlSyntaxError, load_yaml
 
 IMG_SCHEME = "h5img:"  # placeholder src, replaced once the image has been processed
+FILE_SCHEME = "h5file:"  # placeholder href of a linked file (a PDF, say), replaced by its hashed URL
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Parsed:
     ids: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)  # campaign-relative image paths
     links: list[Link] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # campaign-relative paths of linked files
     blocks: list[Block] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -103,11 +105,24 @@ class _Resolver(Treeprocessor):
                     self._link(ctx, el)
                 elif el.tag == "img":
                     self._image(ctx, el)
-                elif el.tag == "table":
+                if el.get("style") is not None:
+                    self._style(ctx, el)
+                if el.tag == "table":
                     wrapper = etree.Element("div", {"class": "h5-table"})
                     parent.remove(el)
                     wrapper.append(el)
                     parent.insert(i, wrapper)
+
+    @staticmethod
+    def _style(ctx: _Context, el: etree.Element) -> None:
+        """Table column alignment becomes a class; any other style attribute would be blocked."""
+        style = el.attrib.pop("style")
+        align = re.fullmatch(r"\s*text-align:\s*(left|right|center);?\s*", style)
+        if el.tag in ("th", "td") and align:
+            el.set("class", (el.get("class", "") + f" h5-align-{align.group(1)}").strip())
+        else:
+            ctx.report("style=", f'style="{style}" on <{el.tag}>: the Content-Security-Policy blocks inline styles; '
+                                 "use a class ({: .name }) styled in assets/scss")
 
     @staticmethod
     def _link(ctx: _Context, el: etree.Element) -> None:
@@ -116,7 +131,15 @@ class _Resolver(Treeprocessor):
             return
         parts = urlsplit(href)
         path = unquote(parts.path)
+        if not path:
+            return
         if not path.endswith(".md"):
+            found = resolve_local(ctx.page, path, ctx.campaign_dir)  # any file inside the campaign
+            if found is None:
+                ctx.report(href, f'broken link "{href}": no such file in this campaign', "warning")
+            else:
+                ctx.parsed.files.append(found)
+                el.set("href", FILE_SCHEME + found)
             return
         here = posixpath.dirname(ctx.page.slug)
         slug = posixpath.normpath(posixpath.join(here, path[:-3]))
@@ -134,8 +157,11 @@ class _Resolver(Treeprocessor):
         if not el.get("alt"):
             ctx.report(src or "![", f'image "{src}" has no alt text (screen readers announce nothing)', "warning")
         if not is_local(src):
+            if not src.startswith("data:"):
+                ctx.report(src, f'remote image "{src}": the Content-Security-Policy allows only the bundle\'s own '
+                                "images; save it under images/")
             return
-        image = resolve_image(ctx.page, unquote(urlsplit(src).path), ctx.campaign_dir)
+        image = resolve_local(ctx.page, unquote(urlsplit(src).path), ctx.campaign_dir)
         if image is None:
             ctx.report(src, f'image not found: "{src}" (looked in {posixpath.dirname(ctx.page.source) or "."}/)')
             return
@@ -157,10 +183,11 @@ def join_cjk_lines(root: etree.Element) -> None:
             el.tail = _CJK_BREAK.sub("", el.tail)
 
 
-def resolve_image(page: Page, src: str, campaign_dir: Path) -> str | None:
-    """Campaign-relative path of an image referenced from `page`, or None if missing/outside."""
+def resolve_local(page: Page, src: str, campaign_dir: Path) -> str | None:
+    """Campaign-relative path of a file referenced from `page`, or None if missing or outside
+    the campaign folder (only the campaign's own files are published with it)."""
     path = posixpath.normpath(posixpath.join(posixpath.dirname(page.slug), src))
-    if path.startswith("../") or not (campaign_dir / path).is_file():
+    if src.startswith("/") or path.startswith("../") or path == ".." or not (campaign_dir / path).is_file():
         return None
     return path
 
@@ -252,14 +279,16 @@ class H5Extension(Extension):
         self.context: _Context | None = None
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown API)
-        # After "inline" (20) has created <a>/<img>, before "toc" (5) and "prettify" (10).
-        md.treeprocessors.register(_Resolver(md, self), "h5press-resolve", 15)
+        # After "inline" (20) has created <a>/<img> and "attr_list" (8) has set attributes,
+        # before "toc" (5) gives headings their ids.
+        md.treeprocessors.register(_Resolver(md, self), "h5press-resolve", 7)
         # After fenced code (25) is stashed, before raw HTML blocks (20) are.
         md.preprocessors.register(_Blocks(md, self), "h5press-blocks", 22)
 
 
 class _RawHtmlCheck(HTMLParser):
-    """Finds what the CSP would block in raw HTML: inline scripts, handlers, javascript: URLs."""
+    """Finds what would break in raw HTML: what the CSP blocks (scripts, handlers, style
+    attributes, frames, javascript: URLs) and local files the build would not copy."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -268,15 +297,26 @@ class _RawHtmlCheck(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if tag == "script":
-            if values.get("src") is None:
-                self.problems.append(("<script", "inline <script> in raw HTML: the Content-Security-Policy blocks it; "
-                                                 "use a component or a script file in the theme"))
+            kind = "inline <script>" if values.get("src") is None else f'<script src="{values["src"]}">'
+            self.problems.append(("<script", f"{kind} in raw HTML: the Content-Security-Policy blocks it (and the build "
+                                             "copies no scripts); use a component or a script file in the theme"))
+        elif tag in ("iframe", "frame", "object", "embed"):
+            self.problems.append((f"<{tag}", f"<{tag}> in raw HTML: the Content-Security-Policy blocks embedded pages"))
+        elif tag in ("img", "source", "video", "audio") and (values.get("src") or values.get("srcset")):
+            self.problems.append((f"<{tag}", f"<{tag}> in raw HTML is not processed or copied: write images in Markdown "
+                                             "(![alt](images/x.jpg)) so they are resized, hashed and precached"))
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append((name, f'event-handler attribute {name}="…" on <{tag}>: '
                                             "the Content-Security-Policy blocks it"))
+            elif name == "style":
+                self.problems.append(("style=", f'style="…" on <{tag}>: the Content-Security-Policy blocks inline '
+                                                "styles; use a class styled in assets/scss"))
             elif value and name in ("href", "src", "action") and value.strip().lower().startswith("javascript:"):
                 self.problems.append(("javascript:", f"javascript: URL on <{tag}>: the Content-Security-Policy blocks it"))
+            elif tag == "a" and name == "href" and value and is_local(value):
+                self.problems.append((value, f'raw HTML link "{value}" is not resolved or copied: write it as a '
+                                             "Markdown link"))
 
 
 _md_cache: tuple[markdown.Markdown, H5Extension] | None = None
@@ -333,6 +373,14 @@ def check_links(pages: dict[str, tuple[Page, Parsed]]) -> list[Diagnostic]:
                 out.append(Diagnostic(page.source, link.line,
                                       f'broken anchor "#{link.fragment}": {link.slug}.md has no such heading', "warning"))
     return out
+
+
+_FILE_RE = re.compile(r'href="' + FILE_SCHEME + r'([^"]+)"')
+
+
+def replace_files(html: str, url: Callable[[str], str]) -> str:
+    """Swap placeholder hrefs of linked files for their hashed URLs."""
+    return _FILE_RE.sub(lambda m: f'href="{url(m.group(1))}"', html)
 
 
 _IMG_RE = re.compile(r'<img\b([^>]*?)\ssrc="' + IMG_SCHEME + r'([^"]+)"([^>]*)>')

@@ -122,7 +122,7 @@ def test_asset_manifest_lists_hashed_urls_sizes_and_integrity(make_project):
     build(root)
     dist = root / "dist/demo"
     manifest = json.loads((dist / "asset-manifest.json").read_text())
-    assert {"main.css", "runtime.js", "icon-192.png", "photo-480.webp"} <= set(manifest)
+    assert {"main.css", "runtime.js", "icon-192.png", "images/photo.png@480w"} <= set(manifest)
     for entry in manifest.values():
         data = (dist / entry["url"]).read_bytes()
         assert entry["size"] == len(data)
@@ -238,3 +238,27 @@ def test_first_render_budget_is_a_warning(make_project):
     assert result.exit_code == 0
     assert "warning: content/demo/article.md: first render is" in result.stderr and "over the 1 KB budget" in result.stderr
     assert build(root, "--strict").exit_code == 1
+
+
+def test_image_problems_are_errors_naming_the_file(make_project):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="100" height="50"/></svg>'
+    root = make_project({"content/demo/images/photo.png": b"not an image", "content/demo/images/bad.svg": svg,
+                         "content/demo/guide/intro.md": "---\ntitle: 指南\ncover: ../images/bad.svg\n---\n",
+                         "content/demo/campaign.yaml": "title: t\nicon: ../../h5press.yaml\n"})
+    result = build(root)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "error: content/demo/images/photo.png: not a readable image" in result.stderr
+    assert "error: content/demo/images/bad.svg: SVG has no viewBox and no width/height" in result.stderr
+    assert 'error: content/demo/campaign.yaml:2: icon: no file "../../h5press.yaml" in the campaign folder' in result.stderr
+
+
+def test_svg_sizes_and_same_named_images(make_project):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 1e3 500"><rect width="100"/></svg>'
+    root = make_project({"content/demo/images/a/hero.png": png(600, 300), "content/demo/images/b/hero.png": png(600, 300, "#a00"),
+                         "content/demo/images/wide.svg": svg,
+                         "content/demo/article.md": "---\ntitle: a\n---\n![一](images/a/hero.png) ![二](images/b/hero.png) ![三](images/wide.svg)\n"})
+    assert build(root).exit_code == 0
+    html = (root / "dist/demo/article.html").read_text()
+    assert re.search(r"src=assets/wide\.[0-9a-f]{10}\.svg[^>]* width=1000|height=500[^>]*width=1000", html)
+    manifest = json.loads((root / "dist/demo/asset-manifest.json").read_text())
+    assert {"images/a/hero.png@480w", "images/b/hero.png@480w"} <= set(manifest)

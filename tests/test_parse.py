@@ -1,6 +1,7 @@
 """Markdown → HTML: tables, anchors, links between pages, images, raw HTML against the CSP."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from h5press.generator.config import FrontMatter
@@ -20,7 +21,7 @@ def parse(body: str, tmp_path: Path, slug: str = "index", slugs=("index", "a", "
 
 def test_tables_scroll_inside_a_wrapper(tmp_path):
     html = parse("| a | b |\n|---|---|\n| 1 | 2 |\n", tmp_path).html
-    assert html.startswith('<div class="h5-table">\n<table>') and html.endswith('</table>\n</div>')
+    assert re.match(r'<div class="h5-table">\s*<table>', html) and re.search(r"</table>\s*</div>$", html)
 
 
 def test_unicode_anchors_are_kept_and_deduplicated(tmp_path):
@@ -78,8 +79,8 @@ def test_inline_script_and_handlers_in_raw_html_are_errors(tmp_path):
     ]
 
 
-def test_external_script_and_plain_html_are_allowed(tmp_path):
-    parsed = parse('<details><summary>更多</summary>内容</details>\n\n<script src="x.js"></script>\n', tmp_path)
+def test_plain_raw_html_is_allowed(tmp_path):
+    parsed = parse('<details><summary>更多</summary>内容</details>\n\n<a href="https://www.pbc.gov.cn/">人民银行</a>\n', tmp_path)
     assert parsed.diagnostics == []
 
 
@@ -87,3 +88,29 @@ def test_line_breaks_between_chinese_characters_vanish(tmp_path):
     html = parse("少开一天车，\n多走一段路。\nEnglish\nwords 和\n中文\n\n```\n代码\n保留\n```\n", tmp_path).html
     assert "少开一天车，多走一段路。\nEnglish\nwords 和中文" in html
     assert "代码\n保留" in html
+
+
+def test_table_alignment_becomes_classes_and_other_styles_are_errors(tmp_path):
+    parsed = parse("| a | b |\n|:-:|--:|\n| 1 | 2 |\n\n段落\n{: style=\"color:red\" }\n", tmp_path)
+    assert 'class="h5-align-center"' in parsed.html and 'class="h5-align-right"' in parsed.html
+    assert "style=" not in parsed.html
+    (error,) = parsed.diagnostics
+    assert error.line == 10 and error.message.startswith('style="color:red" on <p>: the Content-Security-Policy blocks')
+
+
+def test_raw_html_that_would_break_is_reported(tmp_path):
+    body = ('<p style="color:red">红</p>\n\n<iframe src="https://v.qq.com/x"></iframe>\n\n'
+            '<img src="images/x.png" alt="原始">\n\n<script src="https://evil.example.com/x.js"></script>\n\n'
+            '<a href="a.md">原始链接</a>\n')
+    messages = [d.message.split(":")[0] for d in sorted(parse(body, tmp_path).diagnostics, key=lambda d: d.line)]
+    assert messages == ['style="…" on <p>', "<iframe> in raw HTML", "<img> in raw HTML is not processed or copied",
+                        '<script src="https', 'raw HTML link "a.md" is not resolved or copied']
+
+
+def test_linked_files_are_published_and_remote_images_refused(tmp_path):
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "rates.pdf").write_bytes(b"%PDF")
+    parsed = parse("[费率表](files/rates.pdf) [没有](files/none.pdf)\n\n![远程](https://img.example.com/a.png)\n", tmp_path)
+    assert parsed.files == ["files/rates.pdf"] and 'href="h5file:files/rates.pdf"' in parsed.html
+    levels = sorted((d.level, d.message.split(":")[0]) for d in parsed.diagnostics)
+    assert levels == [("error", 'remote image "https'), ("warning", 'broken link "files/none.pdf"')]
