@@ -114,3 +114,26 @@ def test_headers_file_rules_apply_like_on_the_cdn():
     rules = parse_headers("/*\n  X-A: 1\n/green/assets/*\n  Cache-Control: immutable\n/green/\n  Cache-Control: no-cache\n")
     assert headers_for(rules, "/green/assets/a.1.css") == [("X-A", "1"), ("Cache-Control", "immutable")]
     assert headers_for(rules, "/green/") == [("X-A", "1"), ("Cache-Control", "no-cache")]
+
+
+def test_deployed_url_is_crawled_and_custom_profiles_come_from_config(tmp_path):
+    from h5press.check.serve import StaticServer
+
+    site = write_tree(tmp_path / "plain", {"index.html": CLEAN.replace("<p>正文。</p>", '<p><a href="b.html" style="display:inline-block;padding:14px 0">下一页</a></p>'),
+                                           "b.html": CLEAN, "ok.png": png(40, 20)})
+    write_tree(tmp_path, {"h5press.yaml": "check:\n  profiles:\n    - {name: Tiny, viewport: {width: 300, height: 600}, is_mobile: true}\n"})
+    server = StaticServer(site).start()
+    try:
+        report = tmp_path / "report"
+        result = check(server.url + "index.html", "-p", str(tmp_path), "--devices", "tiny", "--report", str(report))
+    finally:
+        server.stop()
+    assert result.exit_code == 0, result.output
+    data = json.loads((report / "check.json").read_text())
+    assert sorted((v["page"], v["device"]) for v in data) == [("b.html", "Tiny"), ("index.html", "Tiny")]
+
+
+def test_missing_browser_exits_2_with_instructions(tmp_path):
+    write_tree(tmp_path / "plain", {"index.html": CLEAN})
+    result = check(str(tmp_path / "plain"), "--browser", str(tmp_path / "no-such-chrome"), "--report", str(tmp_path / "r"))
+    assert result.exit_code == 2 and "no such executable" in result.stderr
