@@ -98,7 +98,7 @@ class Runner:
         local = not re.match(r"^https?://", self.o.target)
         if local:
             self.server = StaticServer(Path(self.o.target)).start()
-            self.base = self.server.url
+            self.base = self.server.url()
         async with async_playwright() as p:
             browser = await self._launch(p, "chromium")
             webkit = await self._launch(p, "webkit") if self.o.engine == "webkit" else None

@@ -36,13 +36,19 @@ def headers_for(rules: list[Rule], path: str) -> list[tuple[str, str]]:
     return [header for pattern, headers in rules if pattern.fullmatch(path) for header in headers]
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
+class Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".webmanifest": "application/manifest+json", ".js": "text/javascript"}
     rules: list[Rule] = []
 
     def log_message(self, *args: object) -> None:
         pass
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        # Last-Modified has one-second resolution, so a rebuild within the same second would be
+        # answered 304 and look unchanged; CDNs compare ETags. Always answer in full.
+        del self.headers["If-Modified-Since"]
+        return super().send_head()
 
     def end_headers(self) -> None:
         for name, value in headers_for(self.rules, unquote(urlsplit(self.path).path)):
@@ -51,18 +57,20 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 class StaticServer:
-    """Serves `root` on 127.0.0.1; `stop()` makes it really unreachable (connections refused)."""
+    """Serves `root` on 127.0.0.1 with its `_headers`; `stop()` makes it really unreachable
+    (connections refused), and `start()` again brings it back on the same port."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, handler: type[Handler] = Handler) -> None:
         self.root = root
-        headers = root / "_headers"
-        rules = parse_headers(headers.read_text("utf-8")) if headers.is_file() else []
-        self.handler = functools.partial(type("Handler", (_Handler,), {"rules": rules}), directory=str(root))
+        self.handler_class = handler
         self.httpd: http.server.ThreadingHTTPServer | None = None
         self.port = 0
 
     def start(self) -> StaticServer:
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        headers = self.root / "_headers"
+        rules = parse_headers(headers.read_text("utf-8")) if headers.is_file() else []
+        handler = functools.partial(type("Handler", (self.handler_class,), {"rules": rules}), directory=str(self.root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -74,6 +82,5 @@ class StaticServer:
             self.httpd.server_close()
             self.httpd = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"

@@ -2,11 +2,8 @@
 tests/ and component tests under layouts/components/ share one browser."""
 from __future__ import annotations
 
-import functools
-import http.server
 import io
 import json
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
+from h5press.check.serve import Handler, StaticServer
 from h5press.cli import cli
 
 SITE_YAML = """\
@@ -149,13 +147,10 @@ def build(root: Path, *args: str) -> Result:
 
 # --- HTTP server and browser ------------------------------------------------------------------
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".webmanifest": "application/manifest+json"}
+class _Recording(Handler):
+    """The product's static server, plus the collaboration API's event endpoint, recorded."""
 
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802 - the collaboration API's event endpoint, recorded
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.posts.append((self.path, json.loads(body)))  # type: ignore[attr-defined]
         self.send_response(200)
@@ -164,38 +159,18 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"{}")
 
-    def send_head(self):  # type: ignore[no-untyped-def]
-        # Last-Modified has one-second resolution: a rebuild within the same second would be
-        # answered 304 and look unchanged. Real hosts also compare ETags; here, always send.
-        del self.headers["If-Modified-Since"]
-        return super().send_head()
 
-
-class Server:
-    """Serves a folder on a fixed port; `stop()` makes the network really unavailable."""
+class Server(StaticServer):
+    """Serves a folder with its `_headers`; `stop()` makes the network really unavailable."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = 0
-        self.httpd: http.server.ThreadingHTTPServer | None = None
+        super().__init__(directory, _Recording)
         self.posts: list[tuple[str, dict]] = []  # POST requests received: (path, JSON body)
 
     def start(self) -> Server:
-        handler = functools.partial(_Quiet, directory=str(self.directory))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self.httpd.posts = self.posts  # type: ignore[attr-defined]
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().start()
+        self.httpd.posts = self.posts  # type: ignore[union-attr]
         return self
-
-    def stop(self) -> None:
-        if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
-
-    def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
 
 
 @pytest.fixture

@@ -125,7 +125,7 @@ def test_deployed_url_is_crawled_and_custom_profiles_come_from_config(tmp_path):
     server = StaticServer(site).start()
     try:
         report = tmp_path / "report"
-        result = check(server.url + "index.html", "-p", str(tmp_path), "--devices", "tiny", "--report", str(report))
+        result = check(server.url("index.html"), "-p", str(tmp_path), "--devices", "tiny", "--report", str(report))
     finally:
         server.stop()
     assert result.exit_code == 0, result.output

@@ -45,7 +45,7 @@ def test_end_before_start_compares_instants():
 
     assert problems(start=dt.date(2026, 11, 10), end=dt.date(2026, 11, 1)) == ["end (2026-11-01) is before start (2026-11-10)"]
     assert problems(start=dt.datetime(2026, 3, 1, 10), end=dt.date(2026, 3, 1)) == []  # end's whole day counts
-    utc = dt.timezone.utc
+    utc = dt.UTC
     assert problems(start=dt.datetime(2026, 3, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))),
                     end=dt.datetime(2026, 3, 1, 5, tzinfo=utc)) == []  # 13:00 in Shanghai
     assert problems(start=dt.datetime(2026, 3, 1, 10), end=dt.datetime(2026, 3, 1, 1, tzinfo=utc)) != []
