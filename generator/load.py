@@ -137,8 +137,8 @@ def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str) -
     doc = read_yaml(cdir / CAMPAIGN_FILE, source, report)
     config = validate(CampaignConfig, doc, source, report) if doc else None
     if config is not None and doc is not None:
-        for path, message in references(config, site_zone):
-            report.error(source, doc.line_of(path), f"{format_path(path)}: {message}")
+        for key, message in references(config, site_zone):
+            report.error(source, doc.line_of(key), f"{format_path(key)}: {message}")
     files = _page_files(cdir)
     for path in files:
         parts = path.relative_to(cdir).with_suffix("").parts
