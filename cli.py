@@ -10,7 +10,6 @@ import click
 
 from . import __version__
 from .browser import BrowserNotFound
-from .check.command import run_check
 from .generator.build import BuildOptions
 from .generator.build import build as run_build
 from .generator.errors import BuildError
@@ -52,12 +51,13 @@ def new(directory: Path) -> None:
 @click.option("--only", multiple=True, metavar="CAMPAIGN", help="build only this campaign (repeatable)")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
 @click.option("-j", "--workers", type=click.IntRange(1), help="processes to use [default: all cores]")
+@click.option("--no-cache", is_flag=True, help="ignore and do not update .h5press-cache/")
 @click.option("--debug", is_flag=True, help="show tracebacks of unexpected errors")
 def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str, ...], strict: bool,
-          workers: int | None, debug: bool) -> None:
+          workers: int | None, no_cache: bool, debug: bool) -> None:
     """Build every campaign in content/ into DIST/<campaign>/."""
     started = time.perf_counter()
-    options = BuildOptions(project, out, base_url, only, strict)
+    options = BuildOptions(project, out, base_url, only, strict, cache=not no_cache)
     if workers:
         options.workers = workers
     try:
@@ -71,8 +71,9 @@ def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     campaigns = result.report["campaigns"]
     pages = sum(len(c["pages"]) for c in campaigns.values())
+    changed = f"{len(result.written)} file(s) written" if result.written else "nothing changed"
     click.echo(f"built {len(campaigns)} campaign(s), {pages} page(s) into {result.out} "
-               f"in {time.perf_counter() - started:.2f}s")
+               f"in {time.perf_counter() - started:.2f}s ({changed})")
 
 
 @cli.command()
@@ -93,6 +94,8 @@ def check(target: str | None, project: Path, devices: str | None, report_dir: Pa
           browser: str | None, engine: str, workers: int, update_baseline: bool, debug: bool) -> None:
     """Render every page of TARGET (a dist/ folder, a bundle or an URL; default PROJECT/dist)
     on phone profiles and report what breaks."""
+    from .check.command import run_check  # Playwright loads only for this command
+
     try:
         status = run_check(target, project, devices, report_dir, junit_path, browser, workers, update_baseline, engine)
     except BrowserNotFound as exc:

@@ -18,6 +18,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import markdown
+import PIL
 import sass
 from markupsafe import Markup, escape
 
@@ -36,6 +39,7 @@ from .assets import (
     theme_file,
     theme_variables,
 )
+from .cache import BuildCache, digest
 from .components import Component, registry
 from .config import CampaignConfig, SiteConfig, _absolute_url, client_rules, window
 from .errors import BuildError, Diagnostic, Diagnostics
@@ -44,9 +48,10 @@ from .load import Campaign, Page, Site, load_site
 from .parse import Parsed, block_placeholder, check_links, parse_page, replace_files, replace_images, resolve_local
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .sw import Entry, choose_precache, service_worker, web_manifest
-from .write import pmap, precompress, replace_dir
+from .write import file_hashes, pmap, precompress, replace_dir, unchanged
 
 CACHE_DIR = ".h5press-cache"
+REPORT = "build-report.json"
 _CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
 
 
@@ -58,6 +63,7 @@ class BuildOptions:
     only: tuple[str, ...] = ()
     strict: bool = False
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cache: bool = True
 
 
 @dataclass
@@ -65,6 +71,7 @@ class BuildResult:
     out: Path
     report: dict[str, Any]
     warnings: list[Diagnostic]
+    written: list[str]  # output files (re)written; the rest were unchanged
 
 
 class _Clock:
@@ -80,6 +87,26 @@ class _Clock:
 
 def _parse(item: tuple[Page, Path, frozenset[str], Path]) -> Parsed:
     return parse_page(*item)
+
+
+def _parse_all(work: list[tuple[Page, Path, frozenset[str], Path]], cache: BuildCache,
+               components: dict[str, Component], workers: int) -> list[Parsed]:
+    """Parse pages, reusing earlier results whose inputs are unchanged: the page text, the
+    campaign's pages and files (links and images resolve against them), the component schemas."""
+    schemas = digest(*(c.folder.joinpath("schema.py").read_bytes() for c in components.values()))
+    listing: dict[Path, str] = {}
+    keys = []
+    for page, campaign_dir, slugs, _ in work:
+        if campaign_dir not in listing:
+            files = sorted(p.relative_to(campaign_dir).as_posix() for p in campaign_dir.rglob("*"))
+            listing[campaign_dir] = digest(*files, "\0", *sorted(slugs))
+        keys.append(digest(__version__, schemas, listing[campaign_dir], page.source, page.body, str(page.body_line)))
+    known = cache.get_objects("parse", keys)
+    todo = [i for i, key in enumerate(keys) if key not in known]
+    for i, result in zip(todo, pmap(_parse, [work[i] for i in todo], workers), strict=True):
+        known[keys[i]] = result
+    cache.put_objects("parse", {keys[i]: known[keys[i]] for i in todo})
+    return [known[key] for key in keys]
 
 
 def _image(item: tuple[str, bytes, Any, Path | None]) -> ImageAsset | str:
@@ -101,7 +128,9 @@ class _Shared:
     js: str
     diags: Diagnostics
     workers: int
-    cache: Path
+    image_cache: Path
+    cache: BuildCache
+    templates: str  # digest of every layout and component template, theme's and project's
     component_css: dict[str, str]  # component name → compiled CSS (components used anywhere)
     component_js: dict[str, str]  # component name → minified JS
 
@@ -192,7 +221,7 @@ class _CampaignBuild:
         for path in [p for p in wanted if not is_image(p)]:
             self.s.diags.error(f"{folder}/{path}", None, "not an image format h5press can process "
                                                          "(JPEG, PNG, WebP, GIF, SVG)")
-        work = [(p, (self.c.dir / p).read_bytes(), self.s.config.images, self.s.cache) for p in wanted if is_image(p)]
+        work = [(p, (self.c.dir / p).read_bytes(), self.s.config.images, self.s.image_cache) for p in wanted if is_image(p)]
         budget = self.s.config.budgets.image_kb * 1024
         for (path, *_), image in zip(work, pmap(_image, work, self.s.workers), strict=True):
             if isinstance(image, str):
@@ -333,12 +362,27 @@ class _CampaignBuild:
         context["canonical"] = None
         self.emit_html("offline.html", "offline.html", context, self.c.source)
 
+    def context_key(self, template: str, context: dict[str, Any]) -> str:
+        """What a page's HTML depends on: the templates, the campaign (hashed once) and the
+        page's own context."""
+        own = {k: v for k, v in context.items() if k not in ("site", "campaign", "link")}
+        return digest(self.s.templates, self.campaign_digest, template, json.dumps(own, default=_jsonable, sort_keys=True))
+
+    @functools.cached_property
+    def campaign_digest(self) -> str:
+        return digest(self.s.config.model_dump_json(), self.cfg.model_dump_json(), self.c.name,
+                      json.dumps(self.summaries, default=_jsonable, sort_keys=True))
+
     def emit_html(self, path: str, template: str, context: dict[str, Any], source: str) -> None:
-        try:
-            html = minify(render(self.s.env, template, context))
-        except Exception as exc:  # any template failure is the author's, reported with its location
-            self.s.diags.items.append(template_error(exc, self.s.site.root, source))
-            return
+        key = self.context_key(template, context)
+        html = self.s.cache.get("html", [key]).get(key, b"").decode()
+        if not html:
+            try:
+                html = minify(render(self.s.env, template, context))
+            except Exception as exc:  # any template failure is the author's, reported with its location
+                self.s.diags.items.append(template_error(exc, self.s.site.root, source))
+                return
+            self.s.cache.put("html", {key: html.encode()})
         scripts, styles = inline_hashes(html)
         self.hashes[0].extend(scripts)
         self.hashes[1].extend(styles)
@@ -395,6 +439,13 @@ class _CampaignBuild:
         }
 
 
+def _jsonable(value: Any) -> Any:
+    """JSON for cache keys: models as data, everything else by its text."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
 def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True).encode() + b"\n"
 
@@ -423,13 +474,15 @@ def build(options: BuildOptions) -> BuildResult:
             raise BuildError([Diagnostic("--base-url", None, str(exc))]) from None
     if not config.base_url:
         diags.warning("h5press.yaml", None, "base_url is not set: pages get no canonical link and share cards no image")
+    tools = f"{__version__} markdown {markdown.__version__} jinja2 {jinja2.__version__} PIL {PIL.__version__}"
+    cache = BuildCache(root / CACHE_DIR / "build.sqlite" if options.cache else None, digest(tools, config.model_dump_json()))
     clock.lap("load")
 
     work = []
     for campaign in site.campaigns:
         slugs = frozenset(p.slug for p in campaign.pages)
         work += [(page, campaign.dir, slugs, root) for page in campaign.pages]
-    parsed_list = pmap(_parse, work, options.workers)
+    parsed_list = _parse_all(work, cache, registry(root), options.workers)
     parsed: dict[str, dict[str, Parsed]] = {c.name: {} for c in site.campaigns}
     for (page, *_), result in zip(work, parsed_list, strict=True):
         parsed[page.campaign][page.slug] = result
@@ -448,7 +501,7 @@ def build(options: BuildOptions) -> BuildResult:
     component_js = {c.name: minify_js(script.read_text("utf-8")) for c in components if (script := c.file("script.js"))}
     js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
     shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images",
-                     component_css, component_js)
+                     cache, _templates_digest(root), component_css, component_js)
     builds = []
     for campaign in site.campaigns:
         cb = _CampaignBuild(shared, campaign, parsed[campaign.name])
@@ -471,7 +524,7 @@ def build(options: BuildOptions) -> BuildResult:
         bundles[name] = _bundle_headers(config, bundle)
     files["_headers"] = netlify_headers(bundles).encode()
     files["nginx.conf"] = nginx_conf(bundles).encode()
-    compressed = precompress(files, options.workers)
+    compressed = precompress(files, options.workers, cache)
     for name, bundle in kept.items():
         files.update({f"{name}/{path}": data for path, data in bundle.items()})
     clock.lap("compress")
@@ -495,11 +548,17 @@ def build(options: BuildOptions) -> BuildResult:
         "timings_ms": clock.marks,
     }
     files.update(compressed)
-    files["build-report.json"] = _json(report)
-    replace_dir(out, files)
+    previous = cache.get_objects("output", [str(out)]).get(str(out))
+    if unchanged(out, file_hashes(files), previous, REPORT):
+        written: list[str] = []  # nothing to write: dist/ (and its report) stay as they are
+    else:
+        files[REPORT] = _json(report)
+        written = replace_dir(out, files, previous)
+        cache.put_objects("output", {str(out): file_hashes(files)})
+    cache.close()
     clock.lap("write")
     report["timings_ms"] = clock.marks
-    return BuildResult(out, report, diags.warnings)
+    return BuildResult(out, report, diags.warnings, written)
 
 
 def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict[str, Component]) -> list[Diagnostic]:
@@ -546,6 +605,14 @@ def _points_rule(config: dict[str, Any], campaign: CampaignConfig) -> list[tuple
     if action is None or config.get("points") is not None or action in campaign.points.actions:
         return []
     return [(("points",), f"is required: campaign.yaml has no points.actions.{action}")]
+
+
+def _templates_digest(root: Path) -> str:
+    parts: list[str | bytes] = []
+    for base in (THEME_DIR / "layouts", root / "layouts"):
+        for path in sorted(base.rglob("*.html")) if base.is_dir() else []:
+            parts += [path.relative_to(base).as_posix(), path.read_bytes()]
+    return digest(*parts)
 
 
 def _kept_bundles(out: Path, rebuilt: set[str]) -> tuple[dict[str, dict[str, bytes]], dict[str, Any]]:

@@ -6,6 +6,7 @@ a failed or interrupted build never leaves a half-written or emptied `dist/`.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -14,6 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 import brotli
+
+from .cache import BuildCache, digest
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,28 +49,48 @@ def _compress(item: tuple[str, bytes]) -> tuple[str, bytes, bytes]:
     return path, brotli.compress(data, quality=brotli_quality(path)), gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def precompress(files: dict[str, bytes], workers: int) -> dict[str, bytes]:
-    """`.br` and `.gz` beside every text file (gzip without a timestamp, so output is reproducible)."""
+def precompress(files: dict[str, bytes], workers: int, cache: BuildCache) -> dict[str, bytes]:
+    """`.br` and `.gz` beside every text file (gzip without a timestamp, so output is reproducible).
+
+    Compression dominates build time, so results are cached by content and level."""
     todo = sorted((p, d) for p, d in files.items() if is_text(p) and not p.startswith("_") and p != "nginx.conf")
+    keys = {path: digest(data, str(brotli_quality(path))) for path, data in todo}
+    known = cache.get_objects("compress", keys.values())
+    missing = [(path, data) for path, data in todo if keys[path] not in known]
+    fresh = {keys[path]: (br, gz) for path, br, gz in pmap(_compress, missing, workers)}
+    cache.put_objects("compress", fresh)
+    known.update(fresh)
     out: dict[str, bytes] = {}
-    for path, br, gz in pmap(_compress, todo, workers):
-        out[path + ".br"] = br
-        out[path + ".gz"] = gz
+    for path, _ in todo:
+        out[path + ".br"], out[path + ".gz"] = known[keys[path]]
     return out
 
 
-def replace_dir(out: Path, files: dict[str, bytes]) -> None:
-    """Write `files` (relative path → bytes) as the new content of `out`, atomically swapped in."""
+def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
+    return {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+
+
+def replace_dir(out: Path, files: dict[str, bytes], previous: dict[str, str] | None = None) -> list[str]:
+    """Make `files` (relative path → bytes) the content of `out`, swapped in atomically.
+
+    `previous` are the hashes of what the last build wrote to `out`: a file whose bytes did not
+    change is hard-linked from there instead of written again. Returns the paths written.
+    """
     out = out.resolve()
+    hashes = file_hashes(files)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.new-{os.getpid()}"
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
+    written = []
     try:
         for rel in sorted(files):
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
+            if previous and previous.get(rel) == hashes[rel] and _link(out / rel, target):
+                continue
             target.write_bytes(files[rel])
+            written.append(rel)
         if out.exists():
             os.rename(out, old)
         os.rename(tmp, out)
@@ -77,3 +100,26 @@ def replace_dir(out: Path, files: dict[str, bytes]) -> None:
             os.rename(old, out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+    return written
+
+
+def _link(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+        return True
+    except OSError:
+        return False
+
+
+def unchanged(out: Path, hashes: dict[str, str], previous: dict[str, str] | None, ignore: str) -> bool:
+    """True when the last build wrote these very files (`ignore` aside) and `out` still has them."""
+    if previous is None or {k: v for k, v in previous.items() if k != ignore} != hashes or not out.is_dir():
+        return False
+    return _matches(out, previous)
+
+
+def _matches(out: Path, hashes: dict[str, str]) -> bool:
+    """The folder still holds the files of the last build, by name (not re-hashed: a no-change
+    build must stay cheap; a file edited by hand in place is not noticed)."""
+    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    return present == set(hashes)

@@ -1,0 +1,83 @@
+"""The build cache and incremental output: safe, exact, and nearly free when nothing changed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from h5fixtures import build, files_of, write_tree
+from h5press.generator.build import BuildOptions
+from h5press.generator.build import build as run_build
+
+
+def inodes(dist: Path) -> dict[str, int]:
+    return {p.relative_to(dist).as_posix(): p.stat().st_ino for p in dist.rglob("*") if p.is_file()}
+
+
+def test_no_change_build_writes_nothing(make_project):
+    root = make_project()
+    first = run_build(BuildOptions(root, workers=1))
+    assert first.written and (root / ".h5press-cache" / "build.sqlite").is_file()
+    before = inodes(root / "dist")
+    second = run_build(BuildOptions(root, workers=1))
+    assert second.written == [] and inodes(root / "dist") == before
+    assert "nothing changed" in build(root).output
+
+
+def test_layout_change_rewrites_its_dependants_and_nothing_else(make_project):
+    root = make_project()
+    run_build(BuildOptions(root, workers=1))
+    write_tree(root, {"layouts/page.html": '{% extends "theme/page.html" %}{% block head %}<meta name="x" content="1">{% endblock %}'})
+    written = run_build(BuildOptions(root, workers=1)).written
+    pages = {p for p in written if p.endswith(".html")}
+    assert pages == {"demo/article.html", "demo/guide/intro.html"}  # index.html uses the index layout
+    # the service worker and headers change because two precached pages did; nothing else does
+    assert set(written) - {p for p in written if p.startswith(tuple(pages))} == {
+        "demo/sw.js", "demo/sw.js.br", "demo/sw.js.gz", "build-report.json"}
+
+
+def test_edit_one_page_and_delete_another(make_project):
+    root = make_project()
+    run_build(BuildOptions(root, workers=1))
+    write_tree(root, {"content/demo/guide/intro.md": None,
+                      "content/demo/article.md": (root / "content/demo/article.md").read_text().replace("列表一", "第一项")})
+    write_tree(root, {"content/demo/index.md": (root / "content/demo/index.md").read_text().replace(" 再读 [指南](guide/intro.md#第二步)。", "")})
+    result = run_build(BuildOptions(root, workers=1))
+    assert not (root / "dist/demo/guide/intro.html").exists()
+    assert "第一项" in (root / "dist/demo/article.html").read_text()
+    assert "demo/article.html" in result.written
+
+
+def test_cached_build_is_byte_identical_to_uncached(make_project, tmp_path):
+    root = make_project()
+    run_build(BuildOptions(root, workers=1))
+    write_tree(root, {"content/demo/article.md": (root / "content/demo/article.md").read_text() + "\n新增一段。\n"})
+    run_build(BuildOptions(root, workers=1))  # cached, incremental
+    run_build(BuildOptions(root, out=tmp_path / "clean", workers=1, cache=False))
+    cached, clean = files_of(root / "dist"), files_of(tmp_path / "clean")
+    cached.pop("build-report.json"), clean.pop("build-report.json")
+    assert cached == clean
+
+
+def test_cache_from_another_version_or_config_is_ignored(make_project, monkeypatch):
+    import h5press.generator.build as build_module
+    from h5press.generator.cache import BuildCache
+
+    root = make_project()
+    run_build(BuildOptions(root, workers=1))
+    dropped = []
+    real_init = BuildCache.__init__
+
+    def spy(self, path, salt):
+        real_init(self, path, salt)
+        if self.db is not None:
+            dropped.append(self.db.execute("SELECT count(*) FROM entry").fetchone()[0] == 0)
+
+    monkeypatch.setattr(BuildCache, "__init__", spy)
+    run_build(BuildOptions(root, workers=1))
+    monkeypatch.setattr(build_module, "__version__", "99.0")
+    run_build(BuildOptions(root, workers=1))
+    monkeypatch.undo()
+    monkeypatch.setattr(BuildCache, "__init__", spy)
+    write_tree(root, {"h5press.yaml": "base_url: https://other.example.com/\n"})
+    run_build(BuildOptions(root, workers=1))
+    assert dropped == [False, True, True]
+    assert "https://other.example.com/demo/article.html" in (root / "dist/demo/article.html").read_text()
