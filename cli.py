@@ -77,6 +77,29 @@ def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str
 
 
 @cli.command()
+@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
+              show_default=True, help="site project folder (holds h5press.yaml)")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="output folder [default: PROJECT/dist]")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0 for phones on the LAN)")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def serve(project: Path, out: Path | None, host: str, port: int) -> None:
+    """Build, serve dist/, rebuild on every save and reload open pages."""
+    from .devserver import DevServer
+
+    server = DevServer(project, out or project / "dist", host, port, log=lambda m: click.echo(m, err=True))
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    click.echo(f"serving {server.out} at {server.url()} — watching for changes, Ctrl+C to stop", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+@cli.command()
 @click.argument("target", required=False)
 @click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
               show_default=True, help="site project whose h5press.yaml has the check settings")

@@ -64,13 +64,14 @@ class StaticServer:
         self.root = root
         self.handler_class = handler
         self.httpd: http.server.ThreadingHTTPServer | None = None
+        self.host = "127.0.0.1"
         self.port = 0
 
     def start(self) -> StaticServer:
         headers = self.root / "_headers"
         rules = parse_headers(headers.read_text("utf-8")) if headers.is_file() else []
         handler = functools.partial(type("Handler", (self.handler_class,), {"rules": rules}), directory=str(self.root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.httpd = http.server.ThreadingHTTPServer((self.host, self.port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -83,4 +84,5 @@ class StaticServer:
             self.httpd = None
 
     def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}/{path}"

@@ -64,6 +64,7 @@ class BuildOptions:
     strict: bool = False
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     cache: bool = True
+    dev: bool = False  # `h5press serve`: service workers off (the kill switch is built instead)
 
 
 @dataclass
@@ -133,6 +134,7 @@ class _Shared:
     templates: str  # digest of every layout and component template, theme's and project's
     component_css: dict[str, str]  # component name → compiled CSS (components used anywhere)
     component_js: dict[str, str]  # component name → minified JS
+    dev: bool = False
 
 
 class _CampaignBuild:
@@ -310,6 +312,8 @@ class _CampaignBuild:
 
     @property
     def sw_enabled(self) -> bool:
+        if self.s.dev:
+            return False
         own = self.cfg.service_worker
         return self.s.config.service_worker if own is None else own
 
@@ -501,7 +505,7 @@ def build(options: BuildOptions) -> BuildResult:
     component_js = {c.name: minify_js(script.read_text("utf-8")) for c in components if (script := c.file("script.js"))}
     js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
     shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images",
-                     cache, _templates_digest(root), component_css, component_js)
+                     cache, _templates_digest(root), component_css, component_js, options.dev)
     builds = []
     for campaign in site.campaigns:
         cb = _CampaignBuild(shared, campaign, parsed[campaign.name])
