@@ -19,33 +19,14 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .check.serve import Handler, StaticServer
+from .generator.assets import THEME_DIR
 from .generator.build import CACHE_DIR, BuildOptions, BuildResult, build
 from .generator.errors import BuildError
 
 EVENTS = "/__h5press/events"
 CLIENT = "/__h5press/reload.js"
 DEBOUNCE_S = 0.05
-RELOAD_JS = """(function () {
-  'use strict';
-  var box = null;
-  var events = new EventSource('%s');
-  function hide() { if (box) { box.remove(); box = null; } }
-  events.addEventListener('reload', function () { location.reload(); });
-  events.addEventListener('ok', hide);
-  events.addEventListener('failed', function (e) {
-    hide();
-    box = document.createElement('pre');
-    box.id = 'h5press-error';
-    box.setAttribute('role', 'alert');
-    box.textContent = 'h5press build failed\\n\\n' + JSON.parse(e.data).message;
-    var s = box.style;
-    s.position = 'fixed'; s.inset = '0'; s.zIndex = '2147483647'; s.margin = '0'; s.padding = '16px';
-    s.overflow = 'auto'; s.background = 'rgba(20, 20, 20, .94)'; s.color = '#ff8a80';
-    s.font = '13px/1.5 ui-monospace, Menlo, monospace'; s.whiteSpace = 'pre-wrap';
-    document.body.appendChild(box);
-  });
-})();
-""" % EVENTS
+RELOAD_JS = (THEME_DIR / "assets" / "js" / "dev-reload.js").read_bytes()  # listens on EVENTS
 
 
 class Broadcaster:
@@ -83,7 +64,7 @@ class DevHandler(Handler):
         if path == EVENTS:
             self._events()
         elif path == CLIENT:
-            self._send(RELOAD_JS.encode(), "text/javascript")
+            self._send(RELOAD_JS, "text/javascript")
         elif path.endswith((".html", "/")) and self._html(path):
             return
         else:

@@ -1,0 +1,21 @@
+/* h5press serve: reload after a rebuild, or show the build errors (served in development only). */
+(function () {
+  'use strict';
+  var box = null;
+  var events = new EventSource('/__h5press/events');
+  function hide() { if (box) { box.remove(); box = null; } }
+  events.addEventListener('reload', function () { location.reload(); });
+  events.addEventListener('ok', hide);
+  events.addEventListener('failed', function (e) {
+    hide();
+    box = document.createElement('pre');
+    box.id = 'h5press-error';
+    box.setAttribute('role', 'alert');
+    box.textContent = 'h5press build failed\n\n' + JSON.parse(e.data).message;
+    var s = box.style;
+    s.position = 'fixed'; s.inset = '0'; s.zIndex = '2147483647'; s.margin = '0'; s.padding = '16px';
+    s.overflow = 'auto'; s.background = 'rgba(20, 20, 20, .94)'; s.color = '#ff8a80';
+    s.font = '13px/1.5 ui-monospace, Menlo, monospace'; s.whiteSpace = 'pre-wrap';
+    document.body.appendChild(box);
+  });
+})();
