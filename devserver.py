@@ -25,7 +25,7 @@ from .generator.errors import BuildError
 
 EVENTS = "/__h5press/events"
 CLIENT = "/__h5press/reload.js"
-DEBOUNCE_S = 0.05
+DEBOUNCE_S = 0.02
 RELOAD_JS = (THEME_DIR / "assets" / "js" / "dev-reload.js").read_bytes()  # listens on EVENTS
 
 

@@ -48,7 +48,7 @@ from .load import Campaign, Page, Site, load_site
 from .parse import Parsed, block_placeholder, check_links, parse_page, replace_files, replace_images, resolve_local
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .sw import Entry, choose_precache, service_worker, web_manifest
-from .write import file_hashes, pmap, precompress, replace_dir, unchanged
+from .write import file_hashes, pmap, precompress, replace_dir, unchanged, update_in_place
 
 CACHE_DIR = ".h5press-cache"
 REPORT = "build-report.json"
@@ -107,6 +107,8 @@ def _parse_all(work: list[tuple[Page, Path, frozenset[str], Path]], cache: Build
     for i, result in zip(todo, pmap(_parse, [work[i] for i in todo], workers), strict=True):
         known[keys[i]] = result
     cache.put_objects("parse", {keys[i]: known[keys[i]] for i in todo})
+    for key in keys:
+        known[key].key = key
     return [known[key] for key in keys]
 
 
@@ -187,8 +189,11 @@ class _CampaignBuild:
             css, js = self.s.component_css.get(name), self.s.component_js.get(name)
             self.component_assets[name] = (self.add(hashed(f"c-{name}.css", css.encode())) if css else None,
                                            self.add(hashed(f"c-{name}.js", js.encode())) if js else None)
+        keys = {p.slug: self.page_key(p) for p in self.c.pages if p.slug in self.parsed}
+        rendered = self.s.cache.get("html", keys.values())
         for page in self.c.pages:
-            self.render_page(page)
+            if page.slug in keys:
+                self.render_page(page, keys[page.slug], rendered.get(keys[page.slug]))
         self.render_offline()
         self.files["manifest.webmanifest"] = web_manifest(
             cfg.title, cfg.description, self.s.config.locale, cfg.theme.primary, cfg.theme.background,
@@ -317,10 +322,21 @@ class _CampaignBuild:
         own = self.cfg.service_worker
         return self.s.config.service_worker if own is None else own
 
-    def render_page(self, page: Page) -> None:
-        parsed = self.parsed.get(page.slug)
-        if parsed is None:
+    @functools.cached_property
+    def inputs(self) -> str:
+        """Everything a page's HTML depends on beyond the page itself: templates, site and
+        campaign config, every page's title and place (cards, previous/next), every asset."""
+        return digest(self.s.templates, self.campaign_digest, str(self.s.dev), *sorted(a.path for a in self.assets.values()))
+
+    def page_key(self, page: Page) -> str:
+        meta = json.dumps(page.meta.model_dump(), default=str, sort_keys=True)
+        return digest(self.inputs, self.parsed[page.slug].key, page.url, meta)
+
+    def render_page(self, page: Page, key: str, cached: bytes | None) -> None:
+        if cached is not None:
+            self.emit_html(page.url, "", {}, page.source, key, cached.decode())
             return
+        parsed = self.parsed[page.slug]
         name, problem = layout_name(self.s.env, page.meta.layout, page.slug)
         if problem:
             self.s.diags.error(page.source, _key_line(page, "layout"), problem)
@@ -341,7 +357,7 @@ class _CampaignBuild:
         context["components"] = [{"name": n, **{kind: {"url": self.url(a.path, page.url), "integrity": a.integrity}
                                                  for kind, a in zip(("css", "js"), self.component_assets[n], strict=True) if a}}
                                  for n in names]
-        self.emit_html(page.url, name, context, page.source)
+        self.emit_html(page.url, name, context, page.source, key)
 
     def render_blocks(self, page: Page, parsed: Parsed, context: dict[str, Any]) -> str:
         """Each component block's template, rendered in place of its placeholder."""
@@ -364,22 +380,16 @@ class _CampaignBuild:
         context = self.page_context(index, "", "")
         context["page"].update(title="网络不可用", url="offline.html", is_index=False)
         context["canonical"] = None
-        self.emit_html("offline.html", "offline.html", context, self.c.source)
-
-    def context_key(self, template: str, context: dict[str, Any]) -> str:
-        """What a page's HTML depends on: the templates, the campaign (hashed once) and the
-        page's own context."""
-        own = {k: v for k, v in context.items() if k not in ("site", "campaign", "link")}
-        return digest(self.s.templates, self.campaign_digest, template, json.dumps(own, default=_jsonable, sort_keys=True))
+        self.emit_html("offline.html", "offline.html", context, self.c.source, digest(self.inputs, "offline.html"))
 
     @functools.cached_property
     def campaign_digest(self) -> str:
         return digest(self.s.config.model_dump_json(), self.cfg.model_dump_json(), self.c.name,
                       json.dumps(self.summaries, default=_jsonable, sort_keys=True))
 
-    def emit_html(self, path: str, template: str, context: dict[str, Any], source: str) -> None:
-        key = self.context_key(template, context)
-        html = self.s.cache.get("html", [key]).get(key, b"").decode()
+    def emit_html(self, path: str, template: str, context: dict[str, Any], source: str, key: str,
+                  html: str = "") -> None:
+        """Render (unless `html` came from the cache under `key`), then add the page's CSP."""
         if not html:
             try:
                 html = minify(render(self.s.env, template, context))
@@ -557,7 +567,7 @@ def build(options: BuildOptions) -> BuildResult:
         written: list[str] = []  # nothing to write: dist/ (and its report) stay as they are
     else:
         files[REPORT] = _json(report)
-        written = replace_dir(out, files, previous)
+        written = (update_in_place if options.dev else replace_dir)(out, files, previous)
         cache.put_objects("output", {str(out): file_hashes(files)})
     cache.close()
     clock.lap("write")

@@ -96,11 +96,24 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     raise ValueError("front matter is not closed: add a --- line after it")
 
 
+_loaded: dict[tuple[str, str, str], Page] = {}  # (campaign, source, text) → Page, for long-running `serve`
+
+
 def load_page(root: Path, campaign: str, path: Path, campaign_dir: Path, report: Diagnostics) -> Page | None:
     source = rel(root, path)
     text = read_text(path, source, report)
     if text is None:
         return None
+    known = _loaded.get((campaign, source, text))
+    if known is not None:  # a valid page whose file did not change since the last build in this process
+        return known
+    page = _load_page(campaign, source, text, path, campaign_dir, report)
+    if page is not None:
+        _loaded[(campaign, source, text)] = page
+    return page
+
+
+def _load_page(campaign: str, source: str, text: str, path: Path, campaign_dir: Path, report: Diagnostics) -> Page | None:
     try:
         yaml_text, body, body_line = split_front_matter(text)
     except ValueError as exc:

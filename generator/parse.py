@@ -60,6 +60,7 @@ class Parsed:
     files: list[str] = field(default_factory=list)  # campaign-relative paths of linked files
     blocks: list[Block] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    key: str = ""  # hash of everything the parse depended on (set by the build)
 
 
 @dataclass

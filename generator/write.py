@@ -103,6 +103,28 @@ def replace_dir(out: Path, files: dict[str, bytes], previous: dict[str, str] | N
     return written
 
 
+def update_in_place(out: Path, files: dict[str, bytes], previous: dict[str, str] | None) -> list[str]:
+    """Write only the files that changed, each replaced atomically, and remove the ones gone.
+
+    For `h5press serve`: a whole-folder swap costs a link per file, too slow for a save-to-reload
+    loop on a large site; a half-updated folder for a few milliseconds does not matter there."""
+    if previous is None or not out.is_dir():
+        return replace_dir(out, files, previous)
+    hashes = file_hashes(files)
+    written = []
+    for rel in sorted(files):
+        if previous.get(rel) != hashes[rel]:
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".{target.name}.new")
+            temp.write_bytes(files[rel])
+            os.replace(temp, target)
+            written.append(rel)
+    for rel in set(previous) - set(files):
+        (out / rel).unlink(missing_ok=True)
+    return written
+
+
 def _link(source: Path, target: Path) -> bool:
     try:
         os.link(source, target)

@@ -1,0 +1,63 @@
+"""`h5press serve`: time from saving one article to the open page showing its new text.
+
+  python benchmarks/bench_serve.py [--articles 1000] [--edits 5]
+
+Target: within 150 ms in a 1000-article site (2-core machine). Measured in real Chromium.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import make_site  # noqa: E402
+
+from h5press.browser import launch_options  # noqa: E402
+from h5press.devserver import DevServer  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--edits", type=int, default=5)
+    parser.add_argument("--verbose", action="store_true", help="print each rebuild")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_site(Path(tmp) / "site", args.articles)
+        server = DevServer(project, project / "dist", port=0, log=lambda message: print(message) if "--verbose" in sys.argv else None)
+        started = time.perf_counter()
+        server.start()
+        first = time.perf_counter() - started
+        article = project / "content" / "bench" / f"a{args.articles // 2}.md"
+        times = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(**launch_options(managed=p.chromium.executable_path))
+            page = browser.new_page()
+            page.goto(server.url(f"bench/{article.stem}.html"))
+            while not server.broadcaster.clients:
+                time.sleep(0.01)
+            for n in range(args.edits):
+                marker = f"第{n}次修改"
+                text = article.read_text("utf-8")
+                saved = time.perf_counter()
+                article.write_text(text + f"\n{marker}\n", "utf-8")
+                page.wait_for_function(f"() => document.body.textContent.includes('{marker}')", timeout=20000, polling=5)
+                times.append((time.perf_counter() - saved) * 1000)
+                while not server.broadcaster.clients:  # the reloaded page reconnects
+                    time.sleep(0.01)
+            browser.close()
+        server.stop()
+    median = statistics.median(times)
+    print(f"serve: first build of {args.articles} articles {first:.2f}s; save → page shows the edit: "
+          f"median {median:.0f} ms over {len(times)} edits (min {min(times):.0f}, max {max(times):.0f}) "
+          f"[target ≤ 150 ms] {'OK' if median <= 150 else 'OVER'}")
+
+
+if __name__ == "__main__":
+    main()
