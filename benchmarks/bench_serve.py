@@ -30,7 +30,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         project = make_site(Path(tmp) / "site", args.articles)
-        server = DevServer(project, project / "dist", port=0, log=lambda message: print(message) if "--verbose" in sys.argv else None)
+        log = print if args.verbose else (lambda message: None)
+        server = DevServer(project, project / "dist", port=0, log=log)
         started = time.perf_counter()
         server.start()
         first = time.perf_counter() - started
