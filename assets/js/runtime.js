@@ -75,7 +75,11 @@
       var sent = {};
       batch.forEach(function (e) { sent[e.id] = 1; });
       set('outbox', get('outbox', []).filter(function (e) { return !sent[e.id]; }));
-    }).catch(function () { /* kept; retried on the next load, event or `online` */ }).then(function () { sending = false; });
+      return true;
+    }).catch(function () { /* kept; retried on the next load, event or `online` */ }).then(function (ok) {
+      sending = false;
+      if (ok) flush(); /* events queued while this batch was on its way */
+    });
   }
   function consented() { return !(rules.consent && rules.consent.required) || get('consent', false) === true; }
 

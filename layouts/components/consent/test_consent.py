@@ -1,0 +1,37 @@
+"""consent: the choice is remembered and gates what leaves the device (real Chromium)."""
+from __future__ import annotations
+
+import pytest
+
+from h5fixtures import build, one_page_site
+
+
+def test_text_and_policy_come_from_the_campaign(tmp_path):
+    campaign = "title: t\nconsent:\n  required: true\n  text: 我们只收集活动所需数据。\n  policy_url: https://bank.example.com/privacy\n"
+    root = one_page_site(tmp_path, "::: consent\n:::\n", campaign)
+    assert build(root).exit_code == 0
+    html = (root / "dist/c/index.html").read_text()
+    assert "我们只收集活动所需数据。" in html and "https://bank.example.com/privacy" in html
+
+
+@pytest.mark.browser
+def test_agreeing_releases_the_outbox(tmp_path, serve, browser):
+    server = serve(tmp_path / "dist")
+    campaign = "title: t\nstart: 2020-01-01\nend: 2099-12-31\nconsent:\n  required: true\n"
+    root = one_page_site(tmp_path, "::: consent\n:::\n", campaign)
+    (root / "h5press.yaml").write_text(f"base_url: https://h5.example.com/\napi_url: {server.url()}\n")
+    assert build(root).exit_code == 0
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    page.goto(server.url("c/index.html"))
+    box = page.locator('[data-h5c="consent"]')
+    box.get_by_role("button", name="暂不同意").click()
+    assert box.locator(".h5c-consent__state").inner_text() == "未同意：数据只保存在本机"
+    page.wait_for_timeout(200)
+    assert server.posts == []
+    box.get_by_role("button", name="同意", exact=True).click()
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('h5press:c:outbox')).length === 0", timeout=5000)
+    sent = [e["type"] for _, body in server.posts for e in body["events"]]
+    assert sent[0] == "view" and "consent" in sent
+    page.reload()
+    assert page.locator(".h5c-consent__state").inner_text() == "已同意，可随时更改"
+    page.close()
