@@ -10,7 +10,7 @@ import click
 
 from . import __version__
 from .browser import BrowserNotFound
-from .generator.build import BuildOptions
+from .generator.build import CACHE_DIR, BuildOptions
 from .generator.build import build as run_build
 from .generator.errors import BuildError
 from .generator.scaffold import scaffold
@@ -79,14 +79,15 @@ def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str
 @cli.command()
 @click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
               show_default=True, help="site project folder (holds h5press.yaml)")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="output folder [default: PROJECT/dist]")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="output folder [default: PROJECT/.h5press-cache/serve, so dist/ keeps the production build]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0 for phones on the LAN)")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 def serve(project: Path, out: Path | None, host: str, port: int) -> None:
     """Build, serve dist/, rebuild on every save and reload open pages."""
     from .devserver import DevServer
 
-    server = DevServer(project, out or project / "dist", host, port, log=lambda m: click.echo(m, err=True))
+    server = DevServer(project, out or project / CACHE_DIR / "serve", host, port, log=lambda m: click.echo(m, err=True))
     try:
         server.start()
     except OSError as exc:
