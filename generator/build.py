@@ -538,14 +538,15 @@ def build(options: BuildOptions) -> BuildResult:
         bundles[name] = _bundle_headers(config, bundle)
     files["_headers"] = netlify_headers(bundles).encode()
     files["nginx.conf"] = nginx_conf(bundles).encode()
-    compressed = precompress(files, options.workers, cache)
+    # The development server serves plain files: compressing them would only slow each save.
+    compressed = {} if options.dev else precompress(files, options.workers, cache)
     for name, bundle in kept.items():
         files.update({f"{name}/{path}": data for path, data in bundle.items()})
     clock.lap("compress")
 
     reports = {cb.c.name: cb.report(compressed) for cb in builds}
     budget = config.budgets.first_render_kb * 1024
-    for cb in builds:
+    for cb in builds if not options.dev else []:
         for page in reports[cb.c.name]["pages"]:
             if page["first_render_br"] > budget:
                 diags.warning(page["source"], None, f"first render is {page['first_render_br'] / 1024:.1f} KB Brotli "
