@@ -40,8 +40,9 @@ def is_text(path: str) -> bool:
 
 def brotli_quality(path: str) -> int:
     """Hashed assets are shared by every page and cached for a year: worth Brotli's slowest,
-    best level. Pages change with each build; level 10 is about 2% larger and twice as fast."""
-    return 11 if "/assets/" in f"/{path}" else 10
+    best level. Pages change with each build and are small: level 7 makes them about 8 %
+    larger than level 11 (≈150 bytes on a typical article) and compresses ~25× faster."""
+    return 11 if "/assets/" in f"/{path}" else 7
 
 
 def _compress(item: tuple[str, bytes]) -> tuple[str, bytes, bytes]:
