@@ -394,7 +394,10 @@ class _CampaignBuild:
             try:
                 html = minify(render(self.s.env, template, context))
             except Exception as exc:  # any template failure is the author's, reported with its location
-                self.s.diags.items.append(template_error(exc, self.s.site.root, source))
+                found = template_error(exc, self.s.site.root, source)
+                page_specific = found.path != source and not isinstance(exc, jinja2.TemplateSyntaxError)
+                culprit = f" (while rendering {source})" if page_specific else ""
+                self.s.diags.items.append(Diagnostic(found.path, found.line, found.message + culprit))
                 return
             self.s.cache.put("html", {key: html.encode()})
         scripts, styles = inline_hashes(html)

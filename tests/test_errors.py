@@ -54,6 +54,7 @@ def test_template_runtime_error_in_project_layout(make_project):
     result = build(root)
     assert result.exit_code == 1
     assert "error: layouts/page.html:3: template error: UndefinedError" in result.stderr
+    assert "(while rendering content/demo/article.md)" in result.stderr
 
 
 def test_unknown_layout_suggests_existing_ones(make_project):
