@@ -47,6 +47,7 @@ from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .load import Campaign, Page, Site, load_site
 from .parse import Parsed, block_placeholder, check_links, parse_page, replace_files, replace_images, resolve_local
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
+from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
 from .write import file_hashes, pmap, precompress, replace_dir, unchanged, update_in_place
 
@@ -598,7 +599,7 @@ def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict
             problems = _points_rule(block.config, campaign.config)
             check = components[block.name].check
             problems += check(block.config, campaign.config) if check else []
-            out += [Diagnostic(page.source, block.line, f"{label}: {'.'.join(map(str, path))}: {message}")
+            out += [Diagnostic(page.source, block.line, f"{label}: {format_path(path) + ': ' if path else ''}{message}")
                     for path, message in problems]
     return out
 

@@ -282,6 +282,7 @@ def client_rules(cfg: CampaignConfig, site: SiteConfig) -> dict[str, object]:
         "actions": {name: action.model_dump(exclude_none=True) for name, action in cfg.points.actions.items()},
         "levels": [level.model_dump() for level in cfg.levels],
         "badges": [{"id": b.id, "name": b.name, "when": b.when.model_dump(exclude_none=True)} for b in cfg.badges],
+        "rewards": [{"id": r.id, "threshold": r.threshold, "scope": r.scope} for r in cfg.rewards],
         "consent": {"required": cfg.consent.required},
         "analytics": cfg.analytics.enabled,
         "api": site.api_url,

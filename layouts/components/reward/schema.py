@@ -1,0 +1,25 @@
+"""reward: the reward shelf of campaign.yaml's `rewards`: each unlocks at its points threshold
+and can be claimed once. Without a server the claim is kept on the device and sent as an event;
+the collaboration server decides stock and team rewards once it is configured.
+
+    ::: reward
+    :::
+"""
+from __future__ import annotations
+
+from pydantic import Field
+
+from h5press.generator.config import CampaignConfig
+from h5press.generator.schema import Strict
+
+STATEFUL = False
+ORDER = 22
+
+
+class Schema(Strict):
+    title: str = Field("奖励兑换", min_length=1)
+    claim: str = Field("领取", min_length=1, description="label of the claim button")
+
+
+def check(config: dict, campaign: CampaignConfig) -> list[tuple[tuple[str, ...], str]]:
+    return [] if campaign.rewards else [((), "campaign.yaml has no rewards to show")]
