@@ -1,0 +1,58 @@
+/* vote: choose, vote once; the vote is an outbox event; tallies from the server when there is one. */
+(function (d) {
+  'use strict';
+  var h = window.h5press;
+  [].forEach.call(d.querySelectorAll('[data-h5c="vote"]'), function (root) {
+    var id = root.getAttribute('data-id');
+    var cfg = JSON.parse(root.getAttribute('data-config'));
+    var key = 'vote:' + id;
+    var picked = [];
+    var go = root.querySelector('.h5c-vote__go');
+    var state = root.querySelector('.h5c-vote__state');
+    function tallies() {
+      if (!h.rules.api || navigator.onLine === false) return;
+      fetch(h.rules.api + 'api/v1/campaigns/' + h.campaign + '/votes/' + id, { credentials: 'omit' })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data || !data.counts) return;
+          var total = data.counts.reduce(function (a, b) { return a + b; }, 0) || 1;
+          [].forEach.call(root.querySelectorAll('[data-option]'), function (b, i) {
+            b.querySelector('[data-share]').textContent = Math.round(100 * (data.counts[i] || 0) / total) + '%';
+          });
+        }).catch(function () { /* offline: the visitor's own vote is still shown */ });
+    }
+    function paint() {
+      var mine = h.get(key, null);
+      var chosen = mine ? mine.choices : picked;
+      [].forEach.call(root.querySelectorAll('[data-option]'), function (b) {
+        b.setAttribute('aria-pressed', String(chosen.indexOf(+b.getAttribute('data-option')) >= 0));
+        b.disabled = !!mine || h.window !== 'open';
+      });
+      go.disabled = !!mine || !picked.length || h.window !== 'open';
+      state.textContent = mine ? '已投票' + (h.rules.api ? '' : '，感谢参与') : '\u00a0';
+      if (mine) tallies();
+    }
+    root.addEventListener('click', function (e) {
+      var b = e.target.closest('button');
+      if (!b || b.disabled) return;
+      if (b === go) {
+        h.set(key, { choices: picked.slice(), at: new Date().toISOString() });
+        h.emit('vote', id, { choices: picked.slice() });
+        if (cfg.action) h.award(cfg.action, id, cfg.points);
+      } else {
+        var n = +b.getAttribute('data-option');
+        var at = picked.indexOf(n);
+        if (!cfg.multiple) picked = [n];
+        else if (at >= 0) picked.splice(at, 1);
+        else if (!cfg.max || picked.length < cfg.max) picked.push(n);
+      }
+      paint();
+    });
+    h.register('vote', function (el) {
+      return h.window === 'open' && !h.get('vote:' + el.getAttribute('data-id'), null) &&
+        !el.querySelectorAll('[data-option]:not([disabled])').length ? ['no option can be chosen'] : [];
+    });
+    paint();
+    root.setAttribute('data-h5-ready', '');
+  });
+})(document);
