@@ -619,9 +619,10 @@ def _check_output_folder(out: Path, root: Path) -> None:
 
 
 def _points_rule(config: dict[str, Any], campaign: CampaignConfig) -> list[tuple[tuple, str]]:
-    """Components that award points name an `action`; its points come from the block or the campaign."""
+    """Components that award points have `action` and `points` keys: the points come from the
+    block or from the campaign's rule for that action; one of the two must exist."""
     action = config.get("action")
-    if action is None or config.get("points") is not None or action in campaign.points.actions:
+    if "points" not in config or action is None or config["points"] is not None or action in campaign.points.actions:
         return []
     return [(("points",), f"is required: campaign.yaml has no points.actions.{action}")]
 

@@ -5,6 +5,7 @@ what it replaces); a bare name finds the project's `layouts/<name>` first, then 
 """
 from __future__ import annotations
 
+import io
 import posixpath
 import traceback
 from pathlib import Path
@@ -12,7 +13,9 @@ from typing import Any
 
 import jinja2
 import minify_html
+import segno
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from markupsafe import Markup
 
 from .assets import THEME_DIR
 from .errors import Diagnostic
@@ -26,7 +29,18 @@ def environment(root: Path) -> Environment:
     loader = ChoiceLoader([PrefixLoader({"theme": theme}), FileSystemLoader(str(root / "layouts")), theme])
     env = Environment(loader=loader, autoescape=select_autoescape(["html", "xml"]), trim_blocks=True, lstrip_blocks=True)
     env.globals["relative"] = relative
+    env.globals["qr"] = qr_code
     return env
+
+
+def qr_code(text: str) -> dict[str, str]:
+    """A QR code of `text`, made at build time: inline SVG, and its modules as rows of 0/1 for
+    drawing on a canvas (a share poster) without a QR library in the browser."""
+    code = segno.make(text, error="m")
+    buf = io.BytesIO()
+    code.save(buf, kind="svg", xmldecl=False, svgns=True, nl=False, border=2, scale=4, svgclass="h5-qr", lineclass=None)
+    rows = ["".join("1" if cell else "0" for cell in row) for row in code.matrix]
+    return {"svg": Markup(buf.getvalue().decode()), "rows": ",".join(rows)}
 
 
 def relative(target: str, from_page: str) -> str:
