@@ -69,9 +69,14 @@
     return !!block && block.textContent.trim().length > el.textContent.trim().length;
   };
   const targets = 'a[href],button,input:not([type="hidden"]),select,textarea,summary,[role="button"],[role="link"],[tabindex]:not([tabindex="-1"])';
+  // A checkbox or radio button is tapped through its label: the label's box is the target.
+  const hitArea = (el) => {
+    if (el.localName !== 'input' || !/^(checkbox|radio)$/.test(el.type)) return el;
+    return el.closest('label') || (el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]')) || el;
+  };
   for (const el of document.querySelectorAll(targets)) {
     if (!visible(el) || inlineInText(el)) continue;
-    const r = el.getBoundingClientRect();
+    const r = hitArea(el).getBoundingClientRect();
     if (r.width < options.tapMin - 0.5 || r.height < options.tapMin - 0.5) {
       add('tap-target', 'error', 'touch target ' + Math.round(r.width) + '×' + Math.round(r.height) + ' CSS px, under ' + options.tapMin + '×' + options.tapMin, el);
     }

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 HEAD = '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">' \
        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>' \
        '<style>body{{margin:0;font:16px/1.5 sans-serif}} p{{margin:8px}}</style></head><body>'
-CLEAN = HEAD.format(title="干净") + '<h1>干净的页面</h1><p>正文。</p><img src="ok.png" width="40" height="20" alt="图"></body></html>'
+CLEAN = HEAD.format(title="干净") + '<h1>干净的页面</h1><p>正文。</p><img src="ok.png" width="40" height="20" alt="图">' \
+        '<label style="display:flex;align-items:center;min-height:48px"><input type="checkbox"> 同意（点文字也能勾选）</label></body></html>'
 DEFECTS = HEAD.format(title="缺陷") + """
 <h1>有缺陷的页面</h1>
 <div style="width:360px;height:20px;background:#eee"></div>

@@ -1,0 +1,57 @@
+"""survey: a form with required fields and validation; the submission is one outbox event.
+Where a field asks for personal data (`personal: true`), a consent checkbox is required.
+
+    ::: survey feedback
+    title: 活动问卷
+    fields:
+      - {name: age, label: 您的年龄段, type: choice, options: [18-25岁, 26-35岁, 36-50岁, 50岁以上], required: true}
+      - {name: advice, label: 您的建议, type: textarea, max: 200}
+      - {name: phone, label: 手机号（用于发放奖励）, type: phone, personal: true}
+    :::
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from h5press.generator.config import Ident
+from h5press.generator.schema import Strict
+
+STATEFUL = True
+ORDER = 37
+
+
+class SurveyField(Strict):
+    name: Ident
+    label: str = Field(min_length=1)
+    type: Literal["text", "textarea", "choice", "multi", "phone", "email", "number"] = "text"
+    options: list[str] | None = Field(None, description="for choice and multi")
+    required: bool = False
+    max: int | None = Field(None, ge=1, description="longest text, or most choices for multi")
+    personal: bool = Field(False, description="personal data: asks for consent before submitting")
+
+    @model_validator(mode="after")
+    def _options(self) -> SurveyField:
+        if self.type in ("choice", "multi") and not (self.options and len(self.options) >= 2):
+            raise ValueError(f'a "{self.type}" field needs at least 2 options')
+        if self.type not in ("choice", "multi") and self.options:
+            raise ValueError(f'options are only for choice and multi fields, not "{self.type}"')
+        return self
+
+
+class Schema(Strict):
+    title: str = Field("活动问卷", min_length=1)
+    fields: list[SurveyField] = Field(min_length=1)
+    submit: str = Field("提交", min_length=1)
+    consent: str = Field("我同意为活动目的收集和使用以上个人信息", min_length=1)
+    action: str | None = Field("survey", description="the points action a submission counts as")
+    points: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Schema:
+        names = [f.name for f in self.fields]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise ValueError(f'field name "{duplicate}" is used twice')
+        return self
