@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from h5fixtures import build, one_page_site
+from h5fixtures import build, one_page_site, open_served
 
 CAMPAIGN = "title: t\nstart: 2020-01-01\nend: 2099-12-31\npoints:\n  actions:\n    read: {points: 2}\n    checkin: {points: 5, per_day: 1}\n"
 PAGE = "::: progress\ntasks:\n  - {label: 打卡一次, action: checkin}\n  - {label: 读三篇, action: read, count: 3}\n:::\n"
@@ -17,10 +17,7 @@ def test_unknown_action_is_an_error(tmp_path):
 @pytest.mark.browser
 def test_tasks_complete_as_actions_are_counted(tmp_path, serve, browser):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    page = browser.new_page(viewport={"width": 320, "height": 640})
-    page.goto(server.url("c/index.html"))
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", 320, "block")
     box = page.locator('[data-h5c="progress"]')
     assert box.locator("[data-done]").inner_text() == "0"
     page.evaluate("() => { h5press.award('read'); h5press.award('read'); h5press.award('checkin'); }")
@@ -30,4 +27,5 @@ def test_tasks_complete_as_actions_are_counted(tmp_path, serve, browser):
     page.reload()
     assert page.locator('[data-h5c="progress"] [data-done]').inner_text() == "2"
     assert page.evaluate("() => document.querySelector('[data-bar]').value") == 2
-    page.close()
+    assert errors == []
+    context.close()

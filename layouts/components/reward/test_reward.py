@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from h5fixtures import build, one_page_site
+from h5fixtures import build, one_page_site, open_served
 
 CAMPAIGN = """title: t
 start: 2020-01-01
@@ -34,10 +34,7 @@ def test_blocks_need_something_to_show(tmp_path):
 @pytest.mark.browser
 def test_wallet_badges_and_reward_claim(tmp_path, serve, browser):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    page = browser.new_page(viewport={"width": 320, "height": 640})
-    page.goto(server.url("c/index.html"))
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", 320, "block")
     points = page.locator('[data-h5c="points"]')
     assert points.locator("[data-total]").inner_text() == "0" and points.locator("[data-level]").inner_text() == "新手"
     claim = page.locator('[data-reward="coupon"] button')
@@ -55,4 +52,5 @@ def test_wallet_badges_and_reward_claim(tmp_path, serve, browser):
     outbox = page.evaluate("() => JSON.parse(localStorage.getItem('h5press:c:outbox'))")
     assert [e["payload"]["reward"] for e in outbox if e["type"] == "reward.claim"] == ["coupon"]
     assert page.evaluate("() => h5press.selftest()") == []
-    page.close()
+    assert errors == []
+    context.close()

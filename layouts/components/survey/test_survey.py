@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from h5fixtures import build, one_page_site
+from h5fixtures import build, one_page_site, open_served
 
 CAMPAIGN = "title: t\nstart: 2020-01-01\nend: 2099-12-31\npoints:\n  actions:\n    survey: {points: 10, per_campaign: 1}\n"
 PAGE = """::: survey feedback
@@ -25,10 +25,7 @@ def test_schema_errors(tmp_path):
 @pytest.mark.browser
 def test_validate_submit_once_and_keep(tmp_path, serve, browser):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    page = browser.new_page(viewport={"width": 320, "height": 700})
-    page.goto(server.url("c/index.html"))
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", 320, "block")
     form = page.locator('[data-h5c="survey"]')
     form.get_by_role("button", name="提交").click()
     assert form.locator('[data-field="age"] [data-error]').inner_text() == "请填写此项"
@@ -51,4 +48,5 @@ def test_validate_submit_once_and_keep(tmp_path, serve, browser):
     (event,) = [e for e in outbox if e["type"] == "survey.submit"]
     assert event["payload"] == {"answers": {"age": "36岁以上", "modes": ["地铁", "公交"], "phone": "13800138000"}, "consent": True}
     assert page.evaluate("() => h5press.wallet().total") == 10
-    page.close()
+    assert errors == []
+    context.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from h5fixtures import build, one_page_site
+from h5fixtures import build, one_page_site, open_served
 
 CAMPAIGN = "title: t\nstart: 2020-01-01\nend: 2099-12-31\n"
 PAGE = """::: vote mode
@@ -28,10 +28,7 @@ def test_max_cannot_exceed_the_options(tmp_path):
 @pytest.mark.browser
 def test_single_and_multiple_choice_votes(tmp_path, serve, browser):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
-    assert build(root).exit_code == 0
-    server = serve(root / "dist")
-    page = browser.new_page(viewport={"width": 320, "height": 700})
-    page.goto(server.url("c/index.html"))
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", 320, "block")
     single = page.locator('[data-id="mode"]')
     single.get_by_role("button", name="公交").click()
     single.get_by_role("button", name="骑行").click()  # a single-choice vote keeps the last tap
@@ -47,4 +44,5 @@ def test_single_and_multiple_choice_votes(tmp_path, serve, browser):
     outbox = page.evaluate("() => JSON.parse(localStorage.getItem('h5press:c:outbox'))")
     assert [(e["component"], e["payload"]["choices"]) for e in outbox if e["type"] == "vote"] == [("mode", [3]), ("reasons", [1, 2])]
     assert page.evaluate("() => h5press.selftest()") == []
-    page.close()
+    assert errors == []
+    context.close()
