@@ -568,12 +568,14 @@ def build(options: BuildOptions) -> BuildResult:
     }
     files.update(compressed)
     previous = cache.get_objects("output", [str(out)]).get(str(out))
-    if unchanged(out, file_hashes(files), previous, REPORT):
+    hashes = file_hashes(files)
+    if unchanged(out, hashes, previous, REPORT):
         written: list[str] = []  # nothing to write: dist/ (and its report) stay as they are
     else:
         files[REPORT] = _json(report)
-        written = (update_in_place if options.dev else replace_dir)(out, files, previous)
-        cache.put_objects("output", {str(out): file_hashes(files)})
+        hashes.update(file_hashes({REPORT: files[REPORT]}))
+        written = (update_in_place if options.dev else replace_dir)(out, files, previous, hashes)
+        cache.put_objects("output", {str(out): hashes})
     cache.close()
     clock.lap("write")
     report["timings_ms"] = clock.marks

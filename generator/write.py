@@ -71,14 +71,16 @@ def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
     return {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
 
 
-def replace_dir(out: Path, files: dict[str, bytes], previous: dict[str, str] | None = None) -> list[str]:
+def replace_dir(out: Path, files: dict[str, bytes], previous: dict[str, str] | None = None,
+                hashes: dict[str, str] | None = None) -> list[str]:
     """Make `files` (relative path → bytes) the content of `out`, swapped in atomically.
 
     `previous` are the hashes of what the last build wrote to `out`: a file whose bytes did not
-    change is hard-linked from there instead of written again. Returns the paths written.
+    change is hard-linked from there instead of written again. `hashes` of `files`, when the
+    caller has them already. Returns the paths written.
     """
     out = out.resolve()
-    hashes = file_hashes(files)
+    hashes = hashes or file_hashes(files)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.new-{os.getpid()}"
     old = out.parent / f".{out.name}.old-{os.getpid()}"
@@ -104,14 +106,15 @@ def replace_dir(out: Path, files: dict[str, bytes], previous: dict[str, str] | N
     return written
 
 
-def update_in_place(out: Path, files: dict[str, bytes], previous: dict[str, str] | None) -> list[str]:
+def update_in_place(out: Path, files: dict[str, bytes], previous: dict[str, str] | None,
+                    hashes: dict[str, str] | None = None) -> list[str]:
     """Write only the files that changed, each replaced atomically, and remove the ones gone.
 
     For `h5press serve`: a whole-folder swap costs a link per file, too slow for a save-to-reload
     loop on a large site; a half-updated folder for a few milliseconds does not matter there."""
     if previous is None or not out.is_dir():
-        return replace_dir(out, files, previous)
-    hashes = file_hashes(files)
+        return replace_dir(out, files, previous, hashes)
+    hashes = hashes or file_hashes(files)
     written = []
     for rel in sorted(files):
         if previous.get(rel) != hashes[rel]:
