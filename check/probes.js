@@ -74,11 +74,16 @@
     if (el.localName !== 'input' || !/^(checkbox|radio)$/.test(el.type)) return el;
     return el.closest('label') || (el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]')) || el;
   };
+  // Elder mode (campaign.yaml elder_mode) promises 60 px targets and 18 px text.
+  const elder = document.documentElement.classList.contains('h5-elder');
+  const tapMin = elder ? Math.max(60, options.tapMin) : options.tapMin;
+  const textMin = elder ? 18 : 12;
+  const mode = elder ? ' (elder mode)' : '';
   for (const el of document.querySelectorAll(targets)) {
     if (!visible(el) || inlineInText(el)) continue;
     const r = hitArea(el).getBoundingClientRect();
-    if (r.width < options.tapMin - 0.5 || r.height < options.tapMin - 0.5) {
-      add('tap-target', 'error', 'touch target ' + Math.round(r.width) + '×' + Math.round(r.height) + ' CSS px, under ' + options.tapMin + '×' + options.tapMin, el);
+    if (r.width < tapMin - 0.5 || r.height < tapMin - 0.5) {
+      add('tap-target', 'error', 'touch target ' + Math.round(r.width) + '×' + Math.round(r.height) + ' CSS px, under ' + tapMin + '×' + tapMin + mode, el);
     }
   }
 
@@ -88,7 +93,7 @@
     const el = node.parentElement;
     if (!node.textContent.trim() || small.has(el) || !visible(el)) continue;
     const size = parseFloat(getComputedStyle(el).fontSize);
-    if (size < 12) { small.add(el); add('text-size', 'warning', 'text at ' + size + ' px, under 12 px', el); }
+    if (size < textMin - 0.01) { small.add(el); add('text-size', elder ? 'error' : 'warning', 'text at ' + size + ' px, under ' + textMin + ' px' + mode, el); }
   }
 
   for (const img of document.querySelectorAll('img')) {

@@ -69,7 +69,7 @@ def compile_scss(entry: Path, include_paths: list[Path]) -> str:
 def theme_variables(theme: Theme, elder: bool) -> str:
     """Campaign colours as CSS custom properties, so branding needs no SCSS."""
     props = ";".join(f"--h5-{name}:{value}" for name, value in theme.model_dump().items())
-    return f":root{{{props}}}" + (":root{--h5-font:18px;--h5-tap:60px}" if elder else "")
+    return f":root{{{props}}}" + (":root{--h5-font:18px;--h5-tap:60px;--h5-min-text:18px}" if elder else "")
 
 
 def minify_js(source: str) -> str:

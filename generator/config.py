@@ -150,6 +150,7 @@ class Points(Strict):
 class Level(Strict):
     name: str
     min: Count = Field(description="points needed to reach this level")
+    perks: list[str] = Field(default_factory=list, description="what the level brings, shown by the levels component")
 
 
 class BadgeRule(Strict):
@@ -280,7 +281,7 @@ def client_rules(cfg: CampaignConfig, site: SiteConfig) -> dict[str, object]:
     return {
         "timezone": cfg.timezone or site.timezone,
         "actions": {name: action.model_dump(exclude_none=True) for name, action in cfg.points.actions.items()},
-        "levels": [level.model_dump() for level in cfg.levels],
+        "levels": [level.model_dump(include={"name", "min"}) for level in cfg.levels],
         "badges": [{"id": b.id, "name": b.name, "when": b.when.model_dump(exclude_none=True)} for b in cfg.badges],
         "rewards": [{"id": r.id, "threshold": r.threshold, "scope": r.scope} for r in cfg.rewards],
         "consent": {"required": cfg.consent.required},

@@ -96,6 +96,7 @@
     if (rule.per_day != null && seen.today >= rule.per_day) return 0;
     seen.count++;
     seen.today++;
+    var was = level(wal.total);
     wal.total += rule.points;
     (rules.badges || []).forEach(function (b) {
       var when = b.when;
@@ -104,6 +105,8 @@
     });
     set('points', wal);
     emit('points', component, { action: action, points: rule.points, total: wal.total });
+    var now = level(wal.total);
+    if (now && now !== was) emit('level', component, { level: now.name, total: wal.total });
     changed();
     return rule.points;
   }
