@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -20,7 +21,7 @@ from watchdog.observers import Observer
 
 from .check.serve import Handler, StaticServer
 from .generator.assets import THEME_DIR
-from .generator.build import CACHE_DIR, BuildOptions, BuildResult, build
+from .generator.build import CACHE_DIR, BuildOptions, BuildResult, DevState, build, rebuild_page
 from .generator.errors import BuildError
 
 EVENTS = "/__h5press/events"
@@ -49,7 +50,7 @@ class Broadcaster:
         with self.lock:
             self.clients.remove(q)
 
-    def send(self, event: str, data: dict[str, str] | None = None) -> None:
+    def send(self, event: str, data: dict[str, Any] | None = None) -> None:
         self.failure = data["message"] if event == "failed" and data else None
         with self.lock:
             for q in self.clients:
@@ -112,16 +113,36 @@ class DevHandler(Handler):
 
 
 class _Changes(FileSystemEventHandler):
+    """Collects what changed between two builds; `notify` wakes the builder."""
+
     def __init__(self, notify: Callable[[], None], ignored: list[Path]) -> None:
         self.notify = notify
         self.ignored = ignored
+        self.lock = threading.Lock()
+        self.edited: set[Path] = set()  # files whose content changed in place
+        self.structural = False  # a file or folder created, deleted or moved
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         path = Path(str(event.src_path))
-        if event.is_directory and event.event_type == "modified":
+        if event.is_directory and event.event_type == "modified" or event.event_type == "opened":
             return
-        if not any(path.is_relative_to(i) for i in self.ignored):
+        if any(path.is_relative_to(i) for i in self.ignored):
+            return
+        with self.lock:
+            if event.event_type in ("modified", "closed", "closed_no_write") and not event.is_directory:
+                if event.event_type != "closed_no_write":
+                    self.edited.add(path)
+            else:
+                self.structural = True
+        if event.event_type != "closed_no_write":
             self.notify()
+
+    def take(self) -> tuple[set[Path], bool]:
+        """The edited files and whether anything structural happened since the last call."""
+        with self.lock:
+            taken = (self.edited, self.structural)
+            self.edited, self.structural = set(), False
+        return taken
 
 
 class DevServer:
@@ -141,11 +162,18 @@ class DevServer:
         self.observer = Observer()
         self.builder = threading.Thread(target=self._loop, daemon=True)
         self.builds = 0  # finished builds, good or failed (tests wait on it)
+        self.changes = _Changes(self.pending.set, [self.out, self.project / CACHE_DIR])
+        self.state: DevState | None = None  # the last good build, for one-page rebuilds
 
-    def rebuild(self) -> BuildResult | None:
+    def rebuild(self, edited: set[Path] | None = None) -> BuildResult | None:
+        """Rebuild after a save: the edited pages alone when that is all that changed, else everything."""
         started = time.perf_counter()
         try:
-            result = build(BuildOptions(self.project, self.out, dev=True))
+            result = self._pages(edited) if edited else None
+            if result is None:
+                self.state = None
+                result = build(BuildOptions(self.project, self.out, dev=True))
+                self.state = result.state
         except BuildError as exc:
             self.log(exc.format_message())
             self.broadcaster.send("failed", {"message": exc.format_message()})
@@ -155,20 +183,30 @@ class DevServer:
         ms = (time.perf_counter() - started) * 1000
         if result.written:
             self.log(f"rebuilt in {ms:.0f} ms: {len(result.written)} file(s) changed; reloading pages")
-            self.broadcaster.send("reload")
+            self.broadcaster.send("reload", {"paths": result.written})
         else:
             self.broadcaster.send("ok")
         return result
+
+    def _pages(self, edited: set[Path]) -> BuildResult | None:
+        if self.state is None or any(p.suffix != ".md" for p in edited):
+            return None
+        written: list[str] = []
+        for path in sorted(edited):
+            result = rebuild_page(self.state, self.out, path)
+            if result is None:
+                return None
+            written += result.written
+        return BuildResult(self.out, {}, [], written, self.state)
 
     def start(self) -> None:
         self.rebuild()
         self.out.mkdir(parents=True, exist_ok=True)
         self.server.start()
         watched = [p for p in (self.project / "content", self.project / "layouts", self.project / "assets") if p.is_dir()]
-        changes = _Changes(self.pending.set, [self.out, self.project / CACHE_DIR])
         for path in watched:
-            self.observer.schedule(changes, str(path), recursive=True)
-        self.observer.schedule(changes, str(self.project), recursive=False)  # h5press.yaml
+            self.observer.schedule(self.changes, str(path), recursive=True)
+        self.observer.schedule(self.changes, str(self.project), recursive=False)  # h5press.yaml
         self.observer.start()
         self.builder.start()
 
@@ -178,7 +216,8 @@ class DevServer:
                 continue
             time.sleep(DEBOUNCE_S)  # an editor's save is often several events
             self.pending.clear()
-            self.rebuild()
+            edited, structural = self.changes.take()
+            self.rebuild(None if structural else edited)
 
     def url(self, path: str = "") -> str:
         return self.server.url(path)

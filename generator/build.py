@@ -5,6 +5,7 @@ site built without errors. Each stage lives in its own module; this one only wir
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -44,12 +45,12 @@ from .components import Component, registry
 from .config import CampaignConfig, SiteConfig, _absolute_url, client_rules, window
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
-from .load import Campaign, Page, Site, load_site
+from .load import Campaign, Page, Site, load_page, load_site
 from .parse import Parsed, block_placeholder, check_links, parse_page, replace_files, replace_images, resolve_local
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
-from .write import file_hashes, pmap, precompress, replace_dir, unchanged, update_in_place
+from .write import file_hashes, pmap, precompress, replace_dir, unchanged, update_in_place, write_changed
 
 CACHE_DIR = ".h5press-cache"
 REPORT = "build-report.json"
@@ -74,6 +75,17 @@ class BuildResult:
     report: dict[str, Any]
     warnings: list[Diagnostic]
     written: list[str]  # output files (re)written; the rest were unchanged
+    state: DevState | None = None  # development builds: what `rebuild_page` needs for the next save
+
+
+@dataclass
+class DevState:
+    """A development build kept in memory, so that saving one page re-renders that page alone."""
+
+    shared: _Shared
+    builds: dict[str, _CampaignBuild]
+    hashes: dict[str, str]  # output path → content hash, as written
+    cache: tuple[Path | None, str]  # the build cache's file and salt: written files are recorded there
 
 
 class _Clock:
@@ -493,7 +505,8 @@ def build(options: BuildOptions) -> BuildResult:
     if not config.base_url:
         diags.warning("h5press.yaml", None, "base_url is not set: pages get no canonical link and share cards no image")
     tools = f"{__version__} markdown {markdown.__version__} jinja2 {jinja2.__version__} PIL {PIL.__version__}"
-    cache = BuildCache(root / CACHE_DIR / "build.sqlite" if options.cache else None, digest(tools, config.model_dump_json()))
+    cache_args = (root / CACHE_DIR / "build.sqlite" if options.cache else None, digest(tools, config.model_dump_json()))
+    cache = BuildCache(*cache_args)
     clock.lap("load")
 
     work = []
@@ -579,7 +592,58 @@ def build(options: BuildOptions) -> BuildResult:
     cache.close()
     clock.lap("write")
     report["timings_ms"] = clock.marks
-    return BuildResult(out, report, diags.warnings, written)
+    state = DevState(shared, {cb.c.name: cb for cb in builds}, hashes, cache_args) if options.dev and not options.only else None
+    return BuildResult(out, report, diags.warnings, written, state)
+
+
+def _reach(parsed: Parsed) -> tuple[list[tuple[str, str | None]], list[str], list[str], list[str]]:
+    """What of a page other outputs depend on: its components (their assets), images, linked
+    files, and heading ids (links from other pages are checked against them)."""
+    return [(b.name, b.id) for b in parsed.blocks], parsed.images, parsed.files, parsed.ids
+
+
+def rebuild_page(state: DevState, out: Path, path: Path) -> BuildResult | None:
+    """`h5press serve`'s fast path for the commonest save, the text of one page: parse and render
+    that page alone into `out`. None when the edit reaches further than the page's own HTML (its
+    front matter, components, images, files, heading ids, or any problem to report): then only a
+    full build gives the same output, so the caller runs one."""
+    started = time.perf_counter()
+    root = state.shared.site.root
+    source = path.relative_to(root).as_posix() if path.is_relative_to(root) else ""
+    cb = next((b for b in state.builds.values() if any(p.source == source for p in b.c.pages)), None)
+    if cb is None:
+        return None
+    old = next(p for p in cb.c.pages if p.source == source)
+    report = Diagnostics()
+    page = load_page(root, cb.c.name, path, cb.c.dir, report)
+    if page is None or report.items or page.meta != old.meta:
+        return None
+    before = cb.parsed[page.slug]
+    parsed = parse_page(page, cb.c.dir, frozenset(cb.parsed), root)
+    if parsed.diagnostics or _reach(parsed) != _reach(before):
+        return None
+    parsed.key = digest(before.key, page.body)
+    pages = [page if p.source == source else p for p in cb.c.pages]
+    campaign = dataclasses.replace(cb.c, pages=pages)
+    every = {**cb.parsed, page.slug: parsed}
+    if [d for d in check_links({p.slug: (p, every[p.slug]) for p in pages}) + check_blocks(campaign, every, registry(root))
+            if d.path == source]:
+        return None
+    state.shared.diags = Diagnostics()
+    state.shared.cache = BuildCache(None, "")  # the on-disk cache was closed with the build
+    cb.c, cb.parsed = campaign, every
+    cb.render_page(page, "", None)
+    if state.shared.diags.items:
+        return None
+    rel = f"{cb.c.name}/{page.url}"
+    data = cb.files[page.url]
+    written = write_changed(out, {rel: data}, state.hashes)
+    if written:  # the next full build compares against what is on disk now
+        remember = BuildCache(*state.cache)
+        remember.put_objects("output", {str(out): state.hashes})
+        remember.close()
+    report_ = {"timings_ms": {"page": round((time.perf_counter() - started) * 1000, 1)}}
+    return BuildResult(out, report_, [], written, state)
 
 
 def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict[str, Component]) -> list[Diagnostic]:

@@ -114,18 +114,25 @@ def update_in_place(out: Path, files: dict[str, bytes], previous: dict[str, str]
     loop on a large site; a half-updated folder for a few milliseconds does not matter there."""
     if previous is None or not out.is_dir():
         return replace_dir(out, files, previous, hashes)
+    written = write_changed(out, files, dict(previous), hashes)
+    for rel in set(previous) - set(files):
+        (out / rel).unlink(missing_ok=True)
+    return written
+
+
+def write_changed(out: Path, files: dict[str, bytes], known: dict[str, str], hashes: dict[str, str] | None = None) -> list[str]:
+    """Write the files whose hash differs from `known` (updated), each replaced atomically."""
     hashes = hashes or file_hashes(files)
     written = []
     for rel in sorted(files):
-        if previous.get(rel) != hashes[rel]:
+        if known.get(rel) != hashes[rel]:
             target = out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.with_name(f".{target.name}.new")
             temp.write_bytes(files[rel])
             os.replace(temp, target)
+            known[rel] = hashes[rel]
             written.append(rel)
-    for rel in set(previous) - set(files):
-        (out / rel).unlink(missing_ok=True)
     return written
 
 

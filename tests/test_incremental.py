@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from h5fixtures import build, files_of, write_tree
-from h5press.generator.build import BuildOptions
+from h5press.generator.build import BuildOptions, rebuild_page
 from h5press.generator.build import build as run_build
 
 
@@ -81,3 +83,38 @@ def test_cache_from_another_version_or_config_is_ignored(make_project, monkeypat
     run_build(BuildOptions(root, workers=1))
     assert dropped == [False, True, True]
     assert "https://other.example.com/demo/article.html" in (root / "dist/demo/article.html").read_text()
+
+
+def test_serve_rerenders_one_edited_page_exactly_as_a_full_build(make_project, tmp_path):
+    root = make_project()
+    dev = tmp_path / "dev"
+    state = run_build(BuildOptions(root, dev, workers=1, dev=True)).state
+    assert state is not None
+    article = root / "content/demo/article.md"
+    before = inodes(dev)
+    write_tree(root, {"content/demo/article.md": article.read_text().replace("正文继续。", "正文改过了。")})
+    result = rebuild_page(state, dev, article)
+    assert result is not None and result.written == ["demo/article.html"]
+    after = inodes(dev)
+    assert {p for p in after if after[p] != before[p]} == {"demo/article.html"}
+    full = tmp_path / "full"
+    run_build(BuildOptions(root, full, workers=1, dev=True, cache=False))
+    assert files_of(dev) == files_of(full) | {"build-report.json": files_of(dev)["build-report.json"]}
+    # Reverting the edit: the next full build must notice the page on disk differs again.
+    write_tree(root, {"content/demo/article.md": article.read_text().replace("正文改过了。", "正文继续。")})
+    assert "demo/article.html" in run_build(BuildOptions(root, dev, workers=1, dev=True)).written
+
+
+@pytest.mark.parametrize("edit", [
+    ("title: 第一篇文章", "title: 改了标题"),  # front matter: the index and neighbours show the title
+    ("![第二张图片](images/photo.png)", ""),  # images
+    ("## 存款保险", "## 存款保障"),  # heading ids: links from other pages may point at them
+    ("正文继续。", "正文继续。\n\n[坏链接](missing.md)"),  # a problem to report
+    ("正文继续。", "::: disclosure\ntext: 风险提示。\n:::"),  # a component: its assets
+])
+def test_serve_falls_back_to_a_full_build_when_an_edit_reaches_further(make_project, tmp_path, edit):
+    root = make_project()
+    state = run_build(BuildOptions(root, tmp_path / "dev", workers=1, dev=True)).state
+    article = root / "content/demo/article.md"
+    write_tree(root, {"content/demo/article.md": article.read_text().replace(*edit)})
+    assert state is not None and rebuild_page(state, tmp_path / "dev", article) is None

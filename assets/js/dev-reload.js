@@ -4,7 +4,13 @@
   var box = null;
   var events = new EventSource('/__h5press/events');
   function hide() { if (box) { box.remove(); box = null; } }
-  events.addEventListener('reload', function () { location.reload(); });
+  /* Reload when this page or anything but a page changed (a stylesheet, a script, an image). */
+  events.addEventListener('reload', function (e) {
+    var paths = JSON.parse(e.data || '{}').paths || [];
+    var here = decodeURIComponent(location.pathname).replace(/\/$/, '/index.html');
+    hide();
+    if (!paths.length || paths.some(function (p) { return !/\.html$/.test(p) || here.slice(-p.length - 1) === '/' + p; })) location.reload();
+  });
   events.addEventListener('ok', hide);
   events.addEventListener('failed', function (e) {
     hide();
