@@ -37,11 +37,13 @@ class Broadcaster:
         self.clients: list[queue.Queue[tuple[str, str]]] = []
         self.lock = threading.Lock()
         self.failure: str | None = None
+        self.connections = 0  # pages that connected so far (a reloaded page connects anew)
 
     def subscribe(self) -> queue.Queue[tuple[str, str]]:
         q: queue.Queue[tuple[str, str]] = queue.Queue()
         with self.lock:
             self.clients.append(q)
+            self.connections += 1
             if self.failure:
                 q.put(("failed", json.dumps({"message": self.failure})))
         return q

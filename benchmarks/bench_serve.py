@@ -41,16 +41,17 @@ def main() -> None:
             browser = p.chromium.launch(**launch_options(managed=p.chromium.executable_path))
             page = browser.new_page()
             page.goto(server.url(f"bench/{article.stem}.html"))
-            while not server.broadcaster.clients:
+            while not server.broadcaster.connections:
                 time.sleep(0.01)
             for n in range(args.edits):
+                connected = server.broadcaster.connections
                 marker = f"第{n}次修改"
                 text = article.read_text("utf-8")
                 saved = time.perf_counter()
                 article.write_text(text + f"\n{marker}\n", "utf-8")
                 page.wait_for_function(f"() => document.body.textContent.includes('{marker}')", timeout=20000, polling=5)
                 times.append((time.perf_counter() - saved) * 1000)
-                while not server.broadcaster.clients:  # the reloaded page reconnects
+                while server.broadcaster.connections == connected:  # the reloaded page listens again
                     time.sleep(0.01)
             browser.close()
         server.stop()

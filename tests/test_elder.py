@@ -89,3 +89,34 @@ def test_check_holds_elder_pages_to_60_px_targets_and_18_px_text(tmp_path):
              for f in v["findings"]}
     assert found == {("tap-target", "error", "touch target 200×48 CSS px, under 60×60 (elder mode)"),
                      ("text-size", "error", "text at 15 px, under 18 px (elder mode)")}
+
+
+MOTION = re.compile(r"requestAnimationFrame|\.animate\(|behavior: *'smooth'|setInterval")
+
+
+def test_scripted_motion_asks_for_the_reduced_motion_preference():
+    """CSS motion is cut by the theme's prefers-reduced-motion rule; motion a script makes is not,
+    so every component script that animates must consult the preference itself."""
+    for component in registry(Path("/nonexistent")).values():
+        script = component.file("script.js")
+        text = script.read_text("utf-8") if script else ""
+        if MOTION.search(text):
+            assert "prefers-reduced-motion" in text, f"{component.name}/script.js animates without checking prefers-reduced-motion"
+
+
+@pytest.mark.browser
+def test_reduced_motion_leaves_no_animation_or_transition_running(tmp_path, serve, browser):
+    root = site(tmp_path, elder=False)
+    assert build(root).exit_code == 0
+    server = serve(root / "dist")
+    context = browser.new_context(viewport={"width": 375, "height": 700}, reduced_motion="reduce", service_workers="block")
+    page = context.new_page()
+    page.goto(server.url("c/index.html"))
+    page.wait_for_function("() => document.querySelectorAll('[data-h5c]:not([data-h5-ready])').length === 0")
+    moving = page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(el => {
+        const s = getComputedStyle(el);
+        const long = v => v.split(',').some(t => parseFloat(t) * (t.trim().endsWith('ms') ? 1 : 1000) > 1);
+        return long(s.animationDuration) || long(s.transitionDuration) ? [el.className || el.localName] : [];
+    })""")
+    assert moving == []
+    context.close()
