@@ -75,7 +75,8 @@ class Goals(Strict):
 
 
 DEFAULT_ADVICE = [
-    Band(min_score=0, title="收支告急", text="这个月入不敷出。先保证按时还款，再为房租、餐饮等必要开支留足预算，减少非必要消费。"),
+    Band(min_score=0, title="收支告急",
+         text="这个月入不敷出。先保证按时还款，再为房租、餐饮等必要开支留足预算，少一些非必要消费。"),
     Band(min_score=60, title="基本平衡", text="收支大体可控。试着每月先存下收入的一部分，再安排其他开支，并留一笔应急金。"),
     Band(min_score=85, title="精明理财", text="预算清晰、按时全额还款、还有应急储备。继续保持，量入为出。"),
 ]
@@ -97,7 +98,7 @@ class Schema(Strict):
     advice: list[Band] = Field(default_factory=lambda: list(DEFAULT_ADVICE), min_length=1)
     start: str = Field("开始这个月", min_length=1, description="the button that ends allocation")
     action: str = Field("budget", description="the points action in campaign.yaml that counts completion")
-    points: int | None = Field(None, ge=0, description="points on the first completion; default: campaign points.actions.<action>")
+    points: int | None = Field(None, ge=0, description="points on the first completion; default: points.actions.<action>")
 
     @model_validator(mode="after")
     def _consistent(self) -> Schema:
@@ -119,7 +120,8 @@ class Schema(Strict):
             elif c.kind == "repay" and c.minimum is not None and c.bill is not None and c.minimum > c.bill:
                 errors.append(_error(("categories", i, "minimum"), f"{c.minimum} is more than the bill {c.bill}"))
             if c.kind != "repay" and (c.bill is not None or c.minimum is not None):
-                errors.append(_error(("categories", i, "bill" if c.bill is not None else "minimum"), "only a kind: repay category has a bill"))
+                key = "bill" if c.bill is not None else "minimum"
+                errors.append(_error(("categories", i, key), "only a kind: repay category has a bill"))
         for kind in ("savings", "repay"):
             extra = [i for i, c in enumerate(self.categories) if c.kind == kind][1:]
             errors += [_error(("categories", i, "kind"), f"only one category can be kind: {kind}") for i in extra]
@@ -132,7 +134,8 @@ class Schema(Strict):
             errors.append(_error(("categories",), f"the minimums add up to more than the income {self.income}"))
         for i, e in enumerate(self.events):
             if e.category not in seen:
-                errors.append(_error(("events", i, "category"), f'"{e.category}" is not a category id ({", ".join(sorted(seen))})'))
+                known = ", ".join(sorted(seen))
+                errors.append(_error(("events", i, "category"), f'"{e.category}" is not a category id ({known})'))
         for i in range(1, len(self.advice)):
             if self.advice[i].min_score <= self.advice[i - 1].min_score:
                 errors.append(_error(("advice", i, "min_score"), f"{self.advice[i].min_score} must be more than the band before "
