@@ -95,6 +95,7 @@
 
     function paint() {
       var open = h.window === 'open', rest = left();
+      root.setAttribute('data-step', st.step);
       [].forEach.call(root.querySelectorAll('[data-panel]'), function (p) { p.hidden = p.getAttribute('data-panel') !== st.step; });
       [].forEach.call(root.querySelectorAll('.h5c-budget__steps li'), function (li) {
         if (li.getAttribute('data-step') === st.step) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
@@ -115,7 +116,11 @@
         return;
       }
       var m = month(cfg, st, st.week);
-      status.textContent = st.step === 'play' ? (st.week ? '第 ' + st.week + ' 周过去了' : '预算已定，开始过日子吧') : '这个月结束了，得分 ' + m.score;
+      var lines = m.drawn.slice(0, st.week).map(function (i, w) {
+        var e = cfg.events[i];
+        return ['第 ' + (w + 1) + ' 周：' + (e ? e.text + '，' + (e.amount < 0 ? '支出 ' : '收入 ') + yuan(Math.abs(e.amount)) : '平稳的一周，没有意外收支'), e ? (e.amount < 0 ? 'is-neg' : 'is-pos') : ''];
+      });
+      status.textContent = st.step === 'report' ? '这个月结束了，得分 ' + m.score : st.week ? lines[st.week - 1][0] : '预算已定，点「下一周」开始过日子';
       $('[data-week]').textContent = st.week;
       cfg.cats.forEach(function (c) {
         var b = $('[data-bal="' + c.id + '"] b');
@@ -124,10 +129,10 @@
       });
       var log = $('.h5c-budget__log');
       log.textContent = '';
-      m.drawn.slice(0, st.week).forEach(function (i, w) {
-        var li = d.createElement('li'), e = cfg.events[i];
-        li.textContent = '第 ' + (w + 1) + ' 周：' + (e ? e.text + '，' + (e.amount < 0 ? '支出 ' : '收入 ') + yuan(Math.abs(e.amount)) : '平稳的一周，没有意外收支');
-        if (e) li.className = e.amount < 0 ? 'is-neg' : 'is-pos';
+      lines.forEach(function (l) {
+        var li = d.createElement('li');
+        li.textContent = l[0];
+        li.className = l[1];
         log.appendChild(li);
       });
       $('.h5c-budget__next').disabled = !open || st.week >= cfg.weeks;
@@ -146,6 +151,8 @@
           li.children[2].textContent = p[3];
           parts.appendChild(li);
         });
+        parts.insertAdjacentHTML('beforeend', '<li></li>');
+        parts.lastChild.textContent = m.overspent ? '本月超支 ' + yuan(m.overspent) + (m.debt ? '，储蓄不够，刷卡 ' + yuan(m.debt) : '，全部由储蓄垫付') : '本月没有超支';
         if (st.points) parts.insertAdjacentHTML('beforeend', '<li class="is-pos">完成挑战，获得 ' + st.points + ' 积分</li>');
         $('.h5c-budget__again').disabled = !open;
       }
