@@ -149,3 +149,14 @@ def test_play_a_month_reload_midway_score_points_once(tmp_path, serve, browser, 
     assert page.evaluate("() => h5press.selftest()") == []
     assert errors == []
     context.close()
+
+
+@pytest.mark.browser
+def test_closed_campaign_shows_the_game_with_controls_off(tmp_path, serve, browser):
+    closed = "title: t\nstart: 2020-01-01\nend: 2020-12-31\n"
+    server, context, page, errors = open_served(one_page_site(tmp_path, PAGE, closed), serve, browser, "c/index.html", 320, "block")
+    box = page.locator('[data-h5c="budget"]')
+    assert box.get_attribute("data-h5-ready") == "" and "房租" in box.inner_text()
+    assert box.locator("button:not([disabled]), input:not([disabled])").count() == 0
+    assert page.evaluate("() => h5press.selftest()") == [] and errors == []
+    context.close()
