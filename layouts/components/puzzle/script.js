@@ -122,6 +122,7 @@
       var i = +b.getAttribute('data-pos'), e = st.order.indexOf(N - 1), p = picked;
       if (slide) {
         if (near(i, e)) move(i, e);
+        else say('只能移动空位旁边的图块');
       } else if (p < 0 || p === i) {
         picked = p === i ? -1 : i;
         say(p === i ? '已取消选择' : '已选第 ' + (st.order[i] + 1) + ' 块，再点一块与它交换');
@@ -140,7 +141,7 @@
       } else if (near(at, to = at + step) && to >= 0 && to < N) tiles[to].focus();
     });
     if (img) img.addEventListener('load', paint); /* the variant the browser chose, for the tiles too */
-    addEventListener('pagehide', function () { if (playing()) save(); });
+    window.addEventListener('pagehide', function () { if (playing()) save(); });
     if (timeEl) setInterval(function () { if (playing()) timeEl.textContent = clock(elapsed()); }, 1000);
     paint();
     if (st.done) say(doneText());

@@ -219,7 +219,7 @@ def test_slide_puzzles_are_solvable_and_solved_by_taps_and_arrow_keys(tmp_path, 
     tiles = small.locator(".h5c-puzzle__tile")
     far = next(i for i in range(4) if i + order.index(3) == 3)  # the cell diagonal to the empty one does not move
     tiles.nth(far).tap()
-    assert arrangement(small) == order
+    assert arrangement(small) == order and small.get_by_role("status").inner_text() == "只能移动空位旁边的图块"
     taps = path(2, order)
     for _, tile in taps:
         tiles.nth(tile).tap()
