@@ -2,8 +2,12 @@
 
 Each component is one folder, `layouts/components/<name>/`, holding `schema.py` (a pydantic
 model named `Schema`, plus `STATEFUL` and `ORDER`), `template.html`, and optionally
-`style.scss` and `script.js`. The theme's folders are read first; a site project's own
-`layouts/components/<name>/` adds a component or replaces the theme's of that name.
+`style.scss` and `script.js`. `IMAGES`, optional in `schema.py`, names the block's top-level
+keys whose values are images (relative to the page, as in Markdown): the parse stage resolves
+them to campaign-relative paths and the build processes them, so a template writes
+`<img src="h5img:{{ c.<key> }}" alt="…">` and gets the responsive `<img>`. The theme's
+folders are read first; a site project's own `layouts/components/<name>/` adds a component or
+replaces the theme's of that name.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ class Component:
     stateful: bool  # needs an id: it keeps state and sends events under that id
     order: int  # position of its CSS and JS among the components of a page
     check: Callable[[dict, Any], list[tuple[tuple, str]]] | None  # rules that need the campaign config
+    images: tuple[str, ...] = ()  # top-level keys whose values are images, processed like Markdown images
 
     def file(self, name: str) -> Path | None:
         path = self.folder / name
@@ -56,8 +61,11 @@ def _load(folder: Path) -> Component:
         raise ComponentError(f"{folder}/schema.py must define `Schema`, a pydantic model")
     if not (folder / "template.html").is_file():
         raise ComponentError(f"{folder} has no template.html")
+    images = getattr(module, "IMAGES", ())
+    if not (isinstance(images, tuple) and all(isinstance(key, str) for key in images)):
+        raise ComponentError(f"{folder}/schema.py: IMAGES must be a tuple of key names")
     return Component(folder.name, folder, schema, bool(getattr(module, "STATEFUL", True)), int(getattr(module, "ORDER", 50)),
-                     getattr(module, "check", None))
+                     getattr(module, "check", None), images)
 
 
 @cache

@@ -271,7 +271,30 @@ class _Blocks(Preprocessor):
         ctx.parsed.diagnostics.extend(report.items)
         if model is None:
             return None
-        return Block(name, ident, line, model.model_dump(mode="json"))
+        config = model.model_dump(mode="json")
+        for key in component.images:
+            at = doc.line_of((key,)) or line
+            if isinstance(config.get(key), str) and not _Blocks._image(ctx, config, key, f"{label}: {key}", at):
+                return None
+        return Block(name, ident, line, config)
+
+    @staticmethod
+    def _image(ctx: _Context, config: dict, key: str, label: str, line: int | None) -> bool:
+        """An image named by a block key, collected like a Markdown image; the key's value becomes
+        its campaign-relative path, so the template can write `src="h5img:{{ c.<key> }}"`."""
+        src = config[key]
+        if not is_local(src):
+            message = f'{label}: remote image "{src}": the Content-Security-Policy allows only the bundle\'s own images; ' \
+                      "save it under images/"
+        else:
+            image = resolve_local(ctx.page, unquote(urlsplit(src).path), ctx.campaign_dir)
+            if image is not None:
+                ctx.parsed.images.append(image)
+                config[key] = image
+                return True
+            message = f'{label}: image not found: "{src}" (looked in {posixpath.dirname(ctx.page.source) or "."}/)'
+        ctx.parsed.diagnostics.append(Diagnostic(ctx.page.source, line, message))
+        return False
 
 
 class H5Extension(Extension):
