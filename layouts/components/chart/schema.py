@@ -58,7 +58,7 @@ class Range(Strict):
     default: float = Field(description="where the slider starts")
     min: float = Field(ge=0)
     max: float = Field(gt=0)
-    step: float = Field(1, gt=0)
+    step: float = Field(1.0, gt=0)
 
 
 class Schema(Strict):
@@ -156,7 +156,8 @@ class Schema(Strict):
             return {**calc_plot(at["monthly"], at["rate"], int(at["years"]), at["initial"]),
                     "shown": {key: shown(key, v) for key, v in at.items()}}
         assert self.labels is not None and self.series is not None
-        decimals = self.decimals if self.decimals is not None else min(3, max(_decimals(v) for s in self.series for v in s.values))
+        written = max(_decimals(v) for s in self.series for v in s.values)
+        decimals = self.decimals if self.decimals is not None else min(3, written)
         table = [[_num(v, decimals) for v in s.values] for s in self.series]
         unit = f"（{self.unit}）" if self.unit else ""
         kind = {"bar": "柱状图", "line": "折线图", "pie": "饼图"}[self.type]
@@ -250,9 +251,7 @@ def _pie(values: list[float]) -> dict[str, Any]:
         if share > 0:
             end = start + share
             cuts = [start, (start + end) / 2, end] if share > 0.5 else [start, end]
-            d = ""
-            for a, b in zip(cuts, cuts[1:]):
-                d += _ring_piece(cx, cy, r, ri, a, b)
+            d = "".join(_ring_piece(cx, cy, r, ri, a, b) for a, b in zip(cuts, cuts[1:], strict=False))
             slices.append({"key": k, "d": d})
             start = end
     shares = [v / total * 100 for v in values]
@@ -311,18 +310,19 @@ def calc_plot(monthly: float, rate: float, years: int, initial: float) -> dict[s
     def y(v: float) -> str:
         return _r1(bottom - (bottom - top) * v / ticks[-1])
 
-    def line(vals: list[float]) -> str:
-        return "L".join(f"{x(t)},{y(v)}" for t, v in enumerate(vals))
+    def pts(vals: list[float]) -> list[str]:
+        return [f"{x(t)},{y(v)}" for t, v in enumerate(vals)]
 
-    def area(vals: list[float]) -> str:
-        return f"M{x(0)},{y(0)}L{line(vals)}L{x(years)},{y(0)}Z"
-
+    line_value, line_invested = "L".join(pts(value)), "L".join(pts(invested))
     return {
         "w": W, "h": height, "left": _r1(left), "right": right, "xbase": height - 6,
         "yticks": [{"y": y(t), "label": lab} for t, lab in zip(ticks, yt, strict=True)],
         "xlabels": [{"x": x(t), "label": f"{t}年"} for t in range(0, years + 1, ystep)],
-        "invested": area(invested), "value": area(value), "invested_line": "M" + line(invested), "value_line": "M" + line(value),
+        # the money paid in, from the axis up; above it, up to the value, the gain
+        "invested": f"M{x(0)},{y(0)}L{line_invested}L{x(years)},{y(0)}Z",
+        "gain": f"M{line_value}L{'L'.join(reversed(pts(invested)))}Z",
+        "invested_line": "M" + line_invested, "value_line": "M" + line_value,
         "total_invested": f"{invested[-1]:,.0f}", "total_value": f"{value[-1]:,.0f}",
-        "gain": f"{value[-1] - invested[-1]:,.0f}",
+        "total_gain": f"{value[-1] - invested[-1]:,.0f}",
         "rows": [[t, f"{a:,.0f}", f"{b:,.0f}"] for t, a, b in zip(range(years + 1), invested, value, strict=True)],
     }

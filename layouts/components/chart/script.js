@@ -47,15 +47,16 @@
     var xstep = Math.max(1, Math.round(niceStep(years, 5)));
     function x(n) { return r1(left + (right - left) * n / years); }
     function y(n) { return r1(bottom - (bottom - top) * n / ticks[ticks.length - 1]); }
-    function line(a) { return a.map(function (n, i) { return x(i) + ',' + y(n); }).join('L'); }
-    function area(a) { return 'M' + x(0) + ',' + y(0) + 'L' + line(a) + 'L' + x(years) + ',' + y(0) + 'Z'; }
+    function pts(a) { return a.map(function (n, i) { return x(i) + ',' + y(n); }); }
+    var lv = pts(val).join('L'), li = pts(inv).join('L');
     ticks.forEach(function (n, i) {
       s += '<line class="h5c-chart__grid" x1="' + r1(left) + '" x2="' + right + '" y1="' + y(n) + '" y2="' + y(n) + '"/><text x="' +
         r1(left) + '" dx="-5" y="' + y(n) + '" dy=".35em" text-anchor="end">' + yt[i] + '</text>';
     });
     for (t = 0; t <= years; t += xstep) s += '<text x="' + x(t) + '" y="174" text-anchor="middle">' + t + '年</text>';
-    s += '<path class="h5c-chart__area k0" d="' + area(val) + '"/><path class="h5c-chart__area k1" d="' + area(inv) +
-      '"/><path class="h5c-chart__line k0" d="M' + line(val) + '"/><path class="h5c-chart__line k1" d="M' + line(inv) + '"/>';
+    s += '<path class="h5c-chart__area k0" d="M' + lv + 'L' + pts(inv).reverse().join('L') + 'Z"/><path class="h5c-chart__area k1" d="M' +
+      x(0) + ',' + y(0) + 'L' + li + 'L' + x(years) + ',' + y(0) + 'Z"/><path class="h5c-chart__line k0" d="M' + lv +
+      '"/><path class="h5c-chart__line k1" d="M' + li + '"/>';
     root.querySelector('[data-plot]').innerHTML = s;
     var rows = '';
     for (t = 0; t <= years; t++) rows += '<tr><th scope="row">' + t + '</th><td>' + money(inv[t]).slice(0, -2) + '</td><td>' + money(val[t]).slice(0, -2) + '</td></tr>';
