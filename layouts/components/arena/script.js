@@ -103,8 +103,7 @@
         li.querySelector('[data-d="-1"]').disabled = !open || started || !st.alloc[i];
         li.querySelector('[data-d="1"]').disabled = !open || started || total >= 100;
       });
-      $('.h5c-arena__sum').textContent = started ? '配置已锁定：' + cfg.funds.map(function (f, i) { return st.alloc[i] ? f.name + ' ' + st.alloc[i] + '%' : ''; }).filter(String).join('，')
-        : total === 100 ? '已配置 100%，可以开始模拟' : '已配置 ' + total + '%，还差 ' + (100 - total) + '%';
+      $('.h5c-arena__sum').textContent = started ? '配置已锁定，合计 100%' : total === 100 ? '已配置 100%，可以开始模拟' : '已配置 ' + total + '%，还差 ' + (100 - total) + '%';
       $('[data-act="start"]').disabled = !open || started || total !== 100;
       $('[data-act="next"]').disabled = $('[data-act="fast"]').disabled = !open || !started || done;
       $('[data-seed]').textContent = '行情编号 ' + seed;
@@ -112,8 +111,9 @@
       draw(values);
       var news = null;
       cfg.events.forEach(function (e) { if (e.round === st.round) news = e.text; });
-      $('.h5c-arena__now').textContent = '第 ' + Math.max(st.round, 0) + ' / ' + cfg.rounds + ' ' + cfg.unit + ' · 资产 ' + yuan(values[values.length - 1]) +
-        (started ? '（' + pct(values[values.length - 1] / cfg.capital - 1, true) + '）' : '');
+      var now = root.querySelectorAll('.h5c-arena__now span');
+      now[0].textContent = '第 ' + Math.max(st.round, 0) + ' / ' + cfg.rounds + ' ' + cfg.unit;
+      now[1].textContent = '资产 ' + yuan(values[values.length - 1]) + (started ? '（' + pct(values[values.length - 1] / cfg.capital - 1, true) + '）' : '');
       $('.h5c-arena__news').textContent = news ? '市场消息：' + news : !started ? '尚未开始' : done ? '模拟结束' : '行情平稳，继续观察';
       var result = $('.h5c-arena__result');
       result.hidden = !done;

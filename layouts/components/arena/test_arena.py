@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from h5fixtures import build, one_page_site, open_served
+from h5fixtures import build, layout_shift, one_page_site, open_served
 
 CAMPAIGN = ("title: t\nstart: 2020-01-01\nend: 2099-12-31\ndisclosure: 基金过往业绩不代表其未来表现。\n"
             "points:\n  actions:\n    arena: {points: 20, per_campaign: 1}\n")
@@ -135,6 +135,7 @@ def test_allocate_run_rank_reload_and_points_once(tmp_path, serve, browser, widt
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
     server, context, page, errors = open_served(root, serve, browser, "c/index.html", width, "block")
     game = page.locator('[data-id="fund"]')
+    assert layout_shift(page) == 0  # hydration fills in, it does not move anything
     assert "模拟收益不代表真实收益，基金有风险，投资须谨慎。基金过往业绩不代表其未来表现。" in game.get_by_role("note").inner_text()
     assert game.locator(".h5c-arena__risk").is_visible() and game.get_by_text("模拟", exact=True).count() == 3
     plus = {name: game.get_by_role("button", name="增加 " + name) for name in ("稳稳货币", "安心纯债", "成长股票")}
@@ -153,10 +154,11 @@ def test_allocate_run_rank_reload_and_points_once(tmp_path, serve, browser, widt
     assert game.locator(".h5c-arena__news").inner_text() == "市场消息：市场震荡"
     weights = [0.2, 0.4, 0.4]
     after4 = values_of(market(42, shocks={4: {"股票": -6}})[:4], weights)[-1]
-    assert f"第 4 / 12 个月 · 资产 {round(after4):,} 元" in game.locator(".h5c-arena__now").inner_text()
+    assert game.locator(".h5c-arena__now").inner_text().startswith(f"第 4 / 12 个月\n资产 {round(after4):,} 元（")
     page.reload()  # mid-game: allocation, round and seed come back
     game = page.locator('[data-id="fund"]')
     assert game.locator(".h5c-arena__now").inner_text().startswith("第 4 / 12 个月")
+    assert layout_shift(page) == 0
     assert game.locator("output").all_inner_texts() == ["20%", "40%", "40%"]
     assert game.get_by_role("button", name="增加 安心纯债").is_disabled()
     assert game.locator(".h5c-arena__line").get_attribute("d").count("L") == 4
