@@ -196,6 +196,7 @@ def test_play_reload_end_and_restart(tmp_path, serve, browser, width):
     server.start()  # reload mid-story: the same scene, and the path so far
     page.reload()
     box = page.locator('[data-h5c="story"]')
+    assert layout_shift(page) == 0
     assert box.get_by_role("heading", name="宝宝住院").is_visible()
     assert not box.get_by_role("heading", name="新手爸妈").is_visible()
     assert box.locator("[data-step]").inner_text() == "第 2 幕"
@@ -220,6 +221,7 @@ def test_play_reload_end_and_restart(tmp_path, serve, browser, width):
     assert shown.locator('[data-cov="medical"] [data-has]').inner_text() == "未配置"
     assert page.evaluate("() => h5press.wallet().total") == 20  # points once
     page.reload()
+    assert layout_shift(page) == 0
     assert box.get_by_role("heading", name="结局：仍有缺口").is_visible()
     assert shown.get_by_text("已有 0 项保障，2 项缺口值得了解：").is_visible()
 
@@ -235,6 +237,27 @@ def test_play_reload_end_and_restart(tmp_path, serve, browser, width):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     assert page.evaluate("() => h5press.selftest()") == []
     assert errors_ == []
+    context.close()
+
+
+@pytest.mark.browser
+def test_readable_without_js_in_the_same_space(tmp_path, serve, browser):
+    root = one_page_site(tmp_path, STORY, CAMPAIGN)
+    server, context, page, errors_ = open_served(root, serve, browser, "c/index.html", 320, "block")
+    hydrated = page.locator('[data-h5c="story"]').bounding_box()
+    plain = browser.new_context(viewport={"width": 320, "height": 700}, is_mobile=True, has_touch=True, java_script_enabled=False)
+    page = plain.new_page()
+    page.goto(server.url("c/index.html"))
+    box = page.locator('[data-h5c="story"]')
+    assert box.bounding_box()["height"] == hydrated["height"]  # the space is reserved: no jump when the script runs
+    assert box.locator("h3").all_inner_texts() == ["新手爸妈", "宝宝住院", "结局：有备无患", "结局：仍有缺口"]
+    box.get_by_role("link", name="先给全家配医疗险").tap()
+    assert page.evaluate("() => location.hash") == "#story-family-hospital"
+    stage = box.locator(".h5c-story__stage").bounding_box()
+    heading = box.get_by_role("heading", name="宝宝住院").bounding_box()
+    assert stage["y"] <= heading["y"] < stage["y"] + stage["height"]  # scrolled into the box's view
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    plain.close()
     context.close()
 
 
