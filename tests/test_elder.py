@@ -29,6 +29,10 @@ points:
     quiz: {{points: 10}}
     survey: {{points: 10}}
     vote: {{points: 1}}
+    puzzle: {{points: 10}}
+    budget: {{points: 10}}
+    arena: {{points: 10}}
+    story: {{points: 10}}
 levels:
   - {{name: 新手, min: 0, perks: [基础权益]}}
   - {{name: 达人, min: 100}}

@@ -21,6 +21,7 @@ what gaps remain, and what to know about each gap.
         choices:
           - {label: 再为家庭经济支柱配一份定期寿险, next: end, adds: {life: 100}, note: 保额覆盖房贷。}
       end:
+        text: 一年过去，小林一家回头看看这一年做的准备。
         ending: {title: 有备无患, text: 风险来临时，家庭财务不至于被打乱。}
     :::
 
