@@ -239,6 +239,7 @@ class CampaignConfig(Strict):
     theme: Theme = Theme()
     icon: str | None = Field(None, description="square image for the home-screen icon")
     disclosure: str = Field("", description="risk disclosure shown in every footer")
+    footer: str = Field("", description="replaces the site's footer text for this campaign (another entity of a group)")
     elder_mode: bool = False
     service_worker: bool | None = Field(None, description="overrides the site setting for this bundle")
     consent: Consent = Consent()
