@@ -15,13 +15,14 @@ def test_text_and_policy_come_from_the_campaign(tmp_path):
 
 
 @pytest.mark.browser
-def test_agreeing_releases_the_outbox(tmp_path, serve, browser):
+@pytest.mark.parametrize("width", [375, 320])
+def test_agreeing_releases_the_outbox(tmp_path, serve, browser, width):
     server = serve(tmp_path / "dist")
     campaign = "title: t\nstart: 2020-01-01\nend: 2099-12-31\nconsent:\n  required: true\n"
     root = one_page_site(tmp_path, "::: consent\n:::\n", campaign)
     (root / "h5press.yaml").write_text(f"base_url: https://h5.example.com/\napi_url: {server.url()}\n")
     assert build(root).exit_code == 0
-    page = browser.new_page(viewport={"width": 320, "height": 640})
+    page = browser.new_page(viewport={"width": width, "height": 640})
     page.goto(server.url("c/index.html"))
     box = page.locator('[data-h5c="consent"]')
     box.get_by_role("button", name="暂不同意").click()

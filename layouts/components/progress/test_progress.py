@@ -15,9 +15,10 @@ def test_unknown_action_is_an_error(tmp_path):
 
 
 @pytest.mark.browser
-def test_tasks_complete_as_actions_are_counted(tmp_path, serve, browser):
+@pytest.mark.parametrize("width", [375, 320])
+def test_tasks_complete_as_actions_are_counted(tmp_path, serve, browser, width):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
-    server, context, page, errors = open_served(root, serve, browser, "c/index.html", 320, "block")
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", width, "block")
     box = page.locator('[data-h5c="progress"]')
     assert box.locator("[data-done]").inner_text() == "0"
     page.evaluate("() => { h5press.award('read'); h5press.award('read'); h5press.award('checkin'); }")

@@ -1,5 +1,5 @@
 """points, badges and reward together: a wallet that fills, badges that light up, a reward that
-unlocks and is claimed once — operated in real Chromium at 320 px, kept across a reload."""
+unlocks and is claimed once — operated in real Chromium at 375 and 320 px, kept across a reload."""
 from __future__ import annotations
 
 import pytest
@@ -32,9 +32,10 @@ def test_blocks_need_something_to_show(tmp_path):
 
 
 @pytest.mark.browser
-def test_wallet_badges_and_reward_claim(tmp_path, serve, browser):
+@pytest.mark.parametrize("width", [375, 320])
+def test_wallet_badges_and_reward_claim(tmp_path, serve, browser, width):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
-    server, context, page, errors = open_served(root, serve, browser, "c/index.html", 320, "block")
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", width, "block")
     points = page.locator('[data-h5c="points"]')
     assert points.locator("[data-total]").inner_text() == "0" and points.locator("[data-level]").inner_text() == "新手"
     claim = page.locator('[data-reward="coupon"] button')

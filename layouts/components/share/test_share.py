@@ -24,11 +24,12 @@ def test_no_base_url_means_no_qr_code(tmp_path):
 
 
 @pytest.mark.browser
-def test_copy_link_and_poster(tmp_path, serve, browser):
+@pytest.mark.parametrize("width", [375, 320])
+def test_copy_link_and_poster(tmp_path, serve, browser, width):
     root = one_page_site(tmp_path, "::: share\ntext: 一起来参加绿色低碳月，每天打卡赢出行券！\n:::\n", CAMPAIGN)
     assert build(root).exit_code == 0
     server = serve(root / "dist")
-    context = browser.new_context(viewport={"width": 320, "height": 700}, permissions=["clipboard-read", "clipboard-write"])
+    context = browser.new_context(viewport={"width": width, "height": 700}, permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.goto(server.url("c/index.html"))
     box = page.locator('[data-h5c="share"]')

@@ -1,4 +1,4 @@
-"""survey: schema errors, then filled in by tapping and typing in real Chromium (320 px)."""
+"""survey: schema errors, then filled in by tapping and typing in real Chromium (375 and 320 px)."""
 from __future__ import annotations
 
 import pytest
@@ -23,9 +23,10 @@ def test_schema_errors(tmp_path):
 
 
 @pytest.mark.browser
-def test_validate_submit_once_and_keep(tmp_path, serve, browser):
+@pytest.mark.parametrize("width", [375, 320])
+def test_validate_submit_once_and_keep(tmp_path, serve, browser, width):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
-    server, context, page, errors = open_served(root, serve, browser, "c/index.html", 320, "block")
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", width, "block")
     form = page.locator('[data-h5c="survey"]')
     form.get_by_role("button", name="提交").click()
     assert form.locator('[data-field="age"] [data-error]').inner_text() == "请填写此项"

@@ -26,9 +26,10 @@ def test_max_cannot_exceed_the_options(tmp_path):
 
 
 @pytest.mark.browser
-def test_single_and_multiple_choice_votes(tmp_path, serve, browser):
+@pytest.mark.parametrize("width", [375, 320])
+def test_single_and_multiple_choice_votes(tmp_path, serve, browser, width):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
-    server, context, page, errors = open_served(root, serve, browser, "c/index.html", 320, "block")
+    server, context, page, errors = open_served(root, serve, browser, "c/index.html", width, "block")
     single = page.locator('[data-id="mode"]')
     single.get_by_role("button", name="公交").click()
     single.get_by_role("button", name="骑行").click()  # a single-choice vote keeps the last tap
