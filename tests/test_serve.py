@@ -32,8 +32,10 @@ def test_live_reload_and_error_overlay(make_project, browser):
             time.sleep(0.02)
 
         source = root / "content/demo/article.md"
+        page.evaluate("() => { window.sameDocument = true; }")
         write_tree(root, {"content/demo/article.md": source.read_text().replace("列表一", "实时更新的列表")})
         page.wait_for_function("() => document.body.textContent.includes('实时更新的列表')", timeout=10000)
+        assert page.evaluate("() => window.sameDocument") is True  # text only: swapped in place, no reload
 
         builds = server.builds
         write_tree(root, {"content/demo/article.md": "---\ntitle: [坏的\n---\n"})
@@ -46,6 +48,11 @@ def test_live_reload_and_error_overlay(make_project, browser):
         write_tree(root, {"content/demo/article.md": "---\ntitle: 修好了\n---\n修好的正文\n"})
         page.wait_for_function("() => document.body.textContent.includes('修好的正文')", timeout=10000)
         assert page.locator("#h5press-error").count() == 0
+
+        page.evaluate("() => { window.sameDocument = true; }")  # a component needs its script: a real reload
+        write_tree(root, {"content/demo/article.md": "---\ntitle: 修好了\n---\n::: disclosure\ntext: 新加的风险提示。\n:::\n"})
+        page.wait_for_function("() => document.body.textContent.includes('新加的风险提示')", timeout=10000)
+        assert page.evaluate("() => window.sameDocument") is None
         page.close()
     finally:
         server.stop()

@@ -9,8 +9,24 @@
     var paths = JSON.parse(e.data || '{}').paths || [];
     var here = decodeURIComponent(location.pathname).replace(/\/$/, '/index.html');
     hide();
-    if (!paths.length || paths.some(function (p) { return !/\.html$/.test(p) || here.slice(-p.length - 1) === '/' + p; })) location.reload();
+    var shared = !paths.length || paths.some(function (p) { return !/\.html$/.test(p); });
+    if (shared) location.reload();
+    else if (paths.some(function (p) { return here.slice(-p.length - 1) === '/' + p; })) swap();
   });
+  /* Only this page's text changed: swap its <main> in place (no flash, scroll kept), unless a
+     component is involved (its script would have to run again) or the page's assets differ. */
+  function assets(doc) {
+    return [].map.call(doc.querySelectorAll('link[rel=stylesheet],script[src]'), function (e) { return e.getAttribute('href') || e.getAttribute('src'); }).join();
+  }
+  function swap() {
+    fetch(location.href, { cache: 'no-store' }).then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); }).then(function (text) {
+      var next = new DOMParser().parseFromString(text, 'text/html');
+      var main = document.getElementById('main'), fresh = next.getElementById('main');
+      if (!main || !fresh || assets(next) !== assets(document) || document.querySelector('[data-h5c]') || fresh.querySelector('[data-h5c]')) throw 0;
+      main.replaceWith(document.importNode(fresh, true));
+      document.title = next.title;
+    }).catch(function () { location.reload(); });
+  }
   events.addEventListener('ok', hide);
   events.addEventListener('failed', function (e) {
     hide();
