@@ -2,6 +2,7 @@
 renders them on phone profiles."""
 from __future__ import annotations
 
+import json
 import shlex
 import time
 from pathlib import Path
@@ -10,8 +11,8 @@ import click
 
 from . import __version__
 from .browser import BrowserNotFound
-from .generator.build import CACHE_DIR, BuildOptions
-from .generator.build import build as run_build
+from .generator import fingerprint
+from .generator.cache import CACHE_DIR
 from .generator.errors import BuildError
 from .generator.scaffold import scaffold
 
@@ -57,6 +58,21 @@ def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str
           workers: int | None, no_cache: bool, debug: bool) -> None:
     """Build every campaign in content/ into DIST/<campaign>/."""
     started = time.perf_counter()
+    root, target = project.resolve(), (out or project / "dist").resolve()
+    command = json.dumps([str(target), base_url, only, strict])
+    remember = not no_cache and not only
+    known = fingerprint.unchanged(root, target, command) if remember else None
+    if known is not None:  # nothing read or written changed: not even the pipeline is loaded
+        for text in known.warnings:
+            click.secho(f"warning: {text}", fg="yellow", err=True)
+        click.echo(f"built {known.campaigns} campaign(s), {known.pages} page(s) into {target} "
+                   f"in {time.perf_counter() - started:.2f}s (nothing changed)")
+        return
+    from .generator.build import BuildOptions
+    from .generator.build import build as run_build
+
+    seen = fingerprint.inputs(root) if remember else {}  # stated before the build reads them
+    fingerprint.forget(root)
     options = BuildOptions(project, out, base_url, only, strict, cache=not no_cache)
     if workers:
         options.workers = workers
@@ -71,6 +87,9 @@ def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     campaigns = result.report["campaigns"]
     pages = sum(len(c["pages"]) for c in campaigns.values())
+    if remember:
+        summary = fingerprint.Summary([str(w) for w in result.warnings], len(campaigns), pages)
+        fingerprint.record(root, target, command, seen, summary)
     changed = f"{len(result.written)} file(s) written" if result.written else "nothing changed"
     click.echo(f"built {len(campaigns)} campaign(s), {pages} page(s) into {result.out} "
                f"in {time.perf_counter() - started:.2f}s ({changed})")

@@ -40,7 +40,7 @@ from .assets import (
     theme_file,
     theme_variables,
 )
-from .cache import BuildCache, digest
+from .cache import CACHE_DIR, BuildCache, digest
 from .components import Component, registry
 from .config import CampaignConfig, SiteConfig, _absolute_url, client_rules, window
 from .errors import BuildError, Diagnostic, Diagnostics
@@ -52,7 +52,6 @@ from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
 from .write import file_hashes, pmap, precompress, replace_dir, unchanged, update_in_place, write_changed
 
-CACHE_DIR = ".h5press-cache"
 REPORT = "build-report.json"
 _CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
 

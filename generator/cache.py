@@ -22,6 +22,8 @@ def digest(*parts: bytes | str) -> str:
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
 
+CACHE_DIR = ".h5press-cache"  # in the site project: this database, encoded images, the build fingerprint
+
 
 class BuildCache:
     def __init__(self, path: Path | None, salt: str) -> None:

@@ -1,11 +1,13 @@
 """The build cache and incremental output: safe, exact, and nearly free when nothing changed."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from h5fixtures import build, files_of, write_tree
+from h5press.generator import fingerprint
 from h5press.generator.build import BuildOptions, rebuild_page
 from h5press.generator.build import build as run_build
 
@@ -118,3 +120,39 @@ def test_serve_falls_back_to_a_full_build_when_an_edit_reaches_further(make_proj
     article = root / "content/demo/article.md"
     write_tree(root, {"content/demo/article.md": article.read_text().replace(*edit)})
     assert state is not None and rebuild_page(state, tmp_path / "dev", article) is None
+
+
+def test_unchanged_build_is_answered_from_the_fingerprint_until_anything_moves(make_project):
+    root = make_project()
+    dist = (root / "dist").resolve()
+    first = build(root, "--strict")
+    assert first.exit_code == 0
+    command = json.dumps([str(dist), None, [], True])
+    assert fingerprint.unchanged(root, dist, command) is not None
+    again = build(root, "--strict")
+    assert "nothing changed" in again.output
+    assert fingerprint.unchanged(root, dist, json.dumps([str(dist), "https://other.example/", [], True])) is None
+
+    article = root / "content/demo/article.md"
+    text = article.read_text()
+    article.write_text(text.replace("正文继续", "正文续写"))  # same size, new modification time
+    assert fingerprint.unchanged(root, dist, command) is None
+    assert build(root, "--strict").exit_code == 0 and "正文续写" in (dist / "demo/article.html").read_text()
+    assert fingerprint.unchanged(root, dist, command) is not None
+
+    (dist / "demo/article.html").unlink()  # an output gone: the build puts it back
+    assert fingerprint.unchanged(root, dist, command) is None
+    assert build(root, "--strict").exit_code == 0 and (dist / "demo/article.html").is_file()
+
+    article.write_text("---\ntitle: [坏\n---\n")  # a failed build leaves no fingerprint behind
+    assert build(root, "--strict").exit_code == 1
+    article.write_text(text)
+    assert fingerprint.unchanged(root, dist, command) is None
+
+
+def test_warnings_are_repeated_when_nothing_changed(make_project):
+    root = make_project({"h5press.yaml": "locale: zh-CN\n"})  # no base_url: a warning
+    first = build(root)
+    second = build(root)
+    assert "nothing changed" in second.output
+    assert "base_url is not set" in first.stderr and "base_url is not set" in second.stderr
