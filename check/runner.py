@@ -169,10 +169,20 @@ class Runner:
             if r.status >= 400:
                 current[0].add(Finding("request", "error", f"HTTP {r.status}", r.url))
 
+        # A request belongs to the visit that made it: when the tab moves on, Chromium aborts what
+        # the last page still had in flight, which is no fault of either page.
+        made_by: dict[Any, Visit] = {}
+
+        def failed(r: Any) -> None:
+            visit = made_by.pop(r, current[0])
+            if visit is current[0] or r.failure != "net::ERR_ABORTED":
+                visit.add(Finding("request", "error", f"request failed: {r.failure}", r.url))
+
         page.on("console", console)
         page.on("pageerror", lambda exc: current[0].add(Finding("exception", "error", str(exc)[:500])))
-        page.on("requestfailed",
-                lambda r: current[0].add(Finding("request", "error", f"request failed: {r.failure}", r.url)))
+        page.on("request", lambda r: made_by.__setitem__(r, current[0]))
+        page.on("requestfinished", lambda r: made_by.pop(r, None))
+        page.on("requestfailed", failed)
         page.on("response", response)
 
     async def _probe(self, page: Page, visit: Visit, device: Device, run: str) -> None:

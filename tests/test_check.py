@@ -138,3 +138,27 @@ def test_missing_browser_exits_2_with_instructions(tmp_path):
     write_tree(tmp_path / "plain", {"index.html": CLEAN})
     result = check(str(tmp_path / "plain"), "--browser", str(tmp_path / "no-such-chrome"), "--report", str(tmp_path / "r"))
     assert result.exit_code == 2 and "no such executable" in result.stderr
+
+
+def test_requests_cut_off_by_moving_to_the_next_page_are_no_finding(tmp_path):
+    import time
+
+    from h5press.check.serve import Handler, StaticServer
+
+    class Slow(Handler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if self.path.startswith("/slow"):
+                time.sleep(4)
+            super().do_GET()
+
+    lingering = CLEAN.replace("<p>正文。</p>", '<p><a href="b.html" style="display:inline-block;padding:14px 0">下一页</a></p>'
+                                               "<script>fetch('slow.txt')</script>")
+    site = write_tree(tmp_path / "plain", {"index.html": lingering, "b.html": CLEAN, "ok.png": png(40, 20), "slow.txt": "x"})
+    server = StaticServer(site, Slow).start()
+    try:
+        report = tmp_path / "report"
+        result = check(server.url("index.html"), "--devices", "Pixel 7", "--report", str(report))
+    finally:
+        server.stop()
+    data = json.loads((report / "check.json").read_text())
+    assert result.exit_code == 0 and [f for v in data for f in v["findings"]] == [], data

@@ -85,12 +85,12 @@ def test_bad_base_url_option(make_project):
 
 
 def test_unexpected_failure_is_one_line_without_debug(make_project, monkeypatch):
-    import h5press.cli as cli_module
+    import h5press.generator.build as build_module
 
     def explode(options):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(cli_module, "run_build", explode)
+    monkeypatch.setattr(build_module, "build", explode)
     result = build(make_project())
     assert result.exit_code == 1
     assert "RuntimeError: disk on fire (run again with --debug for the traceback)" in result.stderr
