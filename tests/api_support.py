@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -218,3 +219,28 @@ def pin_clock(client: TestClient, iso: str) -> None:
 
     clock = client.app.state.api.clock  # type: ignore[attr-defined]
     clock[:] = [dt.datetime.fromisoformat(iso).timestamp()]
+
+
+@pytest.fixture
+def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., str]]:
+    """`live_server(**settings)`: the app in a real uvicorn server on a free port, in a thread; returns its URL."""
+    import uvicorn
+
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(**overrides: object) -> str:
+        app = make_client(**overrides).app
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(10)
