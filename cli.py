@@ -144,9 +144,11 @@ API_INSTALL = "pip install 'h5press[api]'"
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", type=click.IntRange(0, 65535), default=8100, show_default=True)
 @click.option("-w", "--workers", type=click.IntRange(1), default=1, show_default=True, help="worker processes")
-@click.option("--secret", envvar="H5PRESS_API_SECRET", help="key signing identity tokens, 16+ characters [env H5PRESS_API_SECRET]")
+@click.option("--secret", envvar="H5PRESS_API_SECRET",
+              help="key signing identity tokens, 16+ characters [env H5PRESS_API_SECRET]")
 @click.option("--issuer", "issuers", multiple=True, metavar="NAME=KEY",
-              help="accept tokens an institution signs with KEY and `iss` NAME (repeatable) [env H5PRESS_API_ISSUERS, comma-separated]")
+              help="accept tokens an institution signs with KEY and `iss` NAME (repeatable) "
+                   "[env H5PRESS_API_ISSUERS, comma-separated]")
 @click.option("--cors-origin", "cors", multiple=True, metavar="ORIGIN",
               help="origin allowed to call the API (repeatable) [default: the origin of base_url]")
 def api(project: Path, db_url: str, host: str, port: int, workers: int, secret: str | None, issuers: tuple[str, ...],
@@ -162,7 +164,9 @@ def api(project: Path, db_url: str, host: str, port: int, workers: int, secret: 
         from .api.migrations import migrate
         from .api.project import load_project
     except ImportError as exc:
-        raise click.ClickException(f"the collaboration server needs extra packages ({exc.name} is missing): {API_INSTALL}") from None
+        missing = exc.name or "a package"
+        raise click.ClickException(f"the collaboration server needs extra packages ({missing} is missing): "
+                                   f"{API_INSTALL}") from None
     if not secret:
         raise click.ClickException("set a token secret: --secret or the environment variable H5PRESS_API_SECRET (16+ characters)")
     if len(secret) < 16:

@@ -26,7 +26,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.sql.dml import Insert
 
 metadata = MetaData()
 
@@ -184,7 +183,7 @@ def is_postgres(conn: Connection | Engine) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def insert(conn: Connection, table: Table) -> Insert:
+def insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can `on_conflict_do_nothing()` on either database."""
     if is_postgres(conn):
         return postgresql.insert(table)

@@ -88,7 +88,7 @@ class Signer:
             raise TokenError("token payload is not a JSON object")
         iss, sub, iat, exp = payload.get("iss"), payload.get("sub"), payload.get("iat"), payload.get("exp")
         key = self.keys.get(iss) if isinstance(iss, str) else None
-        if key is None:
+        if key is None or not isinstance(iss, str):
             raise TokenError(f"unknown token issuer {iss!r}")
         expected = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
         if not hmac.compare_digest(expected, _unb64(mac)):

@@ -131,9 +131,10 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
         conn.execute(db.insert(conn, db.votes).on_conflict_do_nothing(), vote_rows)
     results = []
     for ev in batch:
-        row = by_id.get(ev.id)
-        results.append({"id": ev.id, "status": row["status"] if row else "duplicate", "points": row["points"] if row else 0})
-        if row:
+        found = by_id.get(ev.id)
+        results.append({"id": ev.id, "status": found["status"] if found else "duplicate",
+                        "points": found["points"] if found else 0})
+        if found:
             del by_id[ev.id]  # an id repeated in the batch is a duplicate the second time
     return {"acknowledged": ids, "results": results, "points": gained, "badges": badges}
 

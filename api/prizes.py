@@ -42,7 +42,8 @@ def leaderboard(conn: Connection, rules: CampaignRules, scope: str, period: str,
                 .group_by(e.identity, m.team_id))
     rows = base.subquery()
     if scope == "team":
-        query = (select(rows.c.team_id, t.name, func.sum(rows.c.points).label("points"), func.max(rows.c.reached).label("reached"))
+        query = (select(rows.c.team_id, t.name, func.sum(rows.c.points).label("points"),
+                        func.max(rows.c.reached).label("reached"))
                  .join(db.teams, t.id == rows.c.team_id).group_by(rows.c.team_id, t.name))
     else:
         query = select(rows.c.identity, rows.c.points, rows.c.reached)
@@ -92,7 +93,8 @@ def claim(conn: Connection, rules: CampaignRules, identity: str, reward_id: str,
         if member.team_id is None:
             raise ApiError(403, "no_team", "this is a team reward: join or create a team first")
         points = team_info(conn, rules, member.team_id)["points"]
-        conn.execute(select(db.teams.c.id).where(db.teams.c.id == member.team_id).with_for_update())  # one claim at a time per team
+        # one claim at a time per team
+        conn.execute(select(db.teams.c.id).where(db.teams.c.id == member.team_id).with_for_update())
         taken = conn.execute(select(func.count()).where(c.campaign == rules.name, c.reward == reward.id,
                                                         c.team_id == member.team_id)).scalar_one()
     else:

@@ -65,7 +65,8 @@ def identity(state: State, authorization: Annotated[str | None, Header()] = None
         raise ApiError(401, "bad_token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     wait = state.identity_bucket.take(ident.key)
     if wait:
-        raise ApiError(429, "rate_limited", "too many requests for this identity", headers={"Retry-After": str(max(1, round(wait)))})
+        raise ApiError(429, "rate_limited", "too many requests for this identity",
+                       headers={"Retry-After": str(max(1, round(wait)))})
     return ident
 
 

@@ -26,8 +26,9 @@ def team_info(conn: Connection, rules: CampaignRules, team_id: int) -> dict[str,
     cfg = rules.config.team
     unlock = cfg.unlock if cfg else None
     return {"id": team.id, "code": team.code, "name": team.name, "size": cfg.size if cfg else None, "members": count,
-            "points": int(points), "unlocked": ({"reward": unlock.reward, "points": unlock.points, "reached": points >= unlock.points}
-                                                if unlock else None)}
+            "points": int(points),
+            "unlocked": None if unlock is None else {"reward": unlock.reward, "points": unlock.points,
+                                                     "reached": points >= unlock.points}}
 
 
 def _require_teams(rules: CampaignRules) -> None:
@@ -66,7 +67,8 @@ def join_team(conn: Connection, rules: CampaignRules, identity: str, code: str, 
     assert rules.config.team is not None
     member = lock_member(conn, rules.name, identity, now_ms)
     t = db.teams.c
-    team = conn.execute(select(db.teams).where(t.code == code.strip().upper(), t.campaign == rules.name).with_for_update()).first()
+    query = select(db.teams).where(t.code == code.strip().upper(), t.campaign == rules.name)
+    team = conn.execute(query.with_for_update()).first()
     if team is None:
         raise ApiError(404, "unknown_team", f'no team with invite code "{code}" in this campaign')
     if member.team_id == team.id:
@@ -83,4 +85,5 @@ def join_team(conn: Connection, rules: CampaignRules, identity: str, code: str, 
 
 def _set_team(conn: Connection, campaign: str, identity: str, team_id: int, now_ms: int) -> None:
     m = db.members.c
-    conn.execute(update(db.members).where(m.campaign == campaign, m.identity == identity).values(team_id=team_id, joined_ms=now_ms))
+    conn.execute(update(db.members).where(m.campaign == campaign, m.identity == identity)
+                 .values(team_id=team_id, joined_ms=now_ms))

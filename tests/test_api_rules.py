@@ -14,9 +14,9 @@ def test_per_day_cap_resets_at_midnight_in_the_campaign_timezone(client):
     # Asia/Shanghai is UTC+8: 15:59 UTC is 23:59 local, 16:00 UTC is the next local day.
     pin_clock(client, "2026-03-02T16:30:00+00:00")
     h = session(client)
-    late = [event(payload={"action": "read"}, at="2026-03-02T15:5%d:00Z" % i) for i in range(5)]
+    late = [event(payload={"action": "read"}, at=f"2026-03-02T15:5{i}:00Z") for i in range(5)]
     assert statuses(send(client, h, late)) == ["counted"] * 3 + ["capped"] * 2
-    early = [event(payload={"action": "read"}, at="2026-03-02T16:0%d:00Z" % i) for i in range(4)]
+    early = [event(payload={"action": "read"}, at=f"2026-03-02T16:0{i}:00Z") for i in range(4)]
     assert statuses(send(client, h, early)) == ["counted"] * 3 + ["capped"]
     me = client.get("/api/v1/campaigns/c/me", headers=h).json()
     assert me["points"] == 12 and me["actions"]["read"] == {"count": 6, "today": 3}

@@ -5,9 +5,18 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-
 from api_support import (  # noqa: F401
-    CAMPAIGN, client, db_url, event, live_server, make_client, pg_database, pg_server, pin_clock, send, session,
+    CAMPAIGN,
+    client,
+    db_url,
+    event,
+    live_server,
+    make_client,
+    pg_database,
+    pg_server,
+    pin_clock,
+    send,
+    session,
 )
 
 

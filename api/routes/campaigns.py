@@ -59,7 +59,8 @@ def post_events(batch: Batch, rules: Campaign, caller: Caller, state: State) -> 
             raise ApiError(422, "wrong_campaign", f'events[{i}] is for campaign "{ev.campaign}", not "{rules.name}"', index=i)
         size = len(json.dumps(ev.payload, ensure_ascii=False).encode("utf-8"))
         if size > state.max_payload:
-            raise ApiError(413, "payload_too_large", f"events[{i}].payload is {size} bytes, more than {state.max_payload}", index=i)
+            raise ApiError(413, "payload_too_large", f"events[{i}].payload is {size} bytes, more than {state.max_payload}",
+                           index=i)
     incoming = [Incoming(ev.id, ev.type, ev.component, ev.payload, ev.at) for ev in batch.events]
     now = state.now_ms()
     with db.transaction(state.engine) as conn:
