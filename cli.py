@@ -1,5 +1,5 @@
 """The `h5press` command: `new` scaffolds a site project, `build` turns it into bundles, `check`
-renders them on phone profiles."""
+renders them on phone profiles, `api` runs the collaboration server."""
 from __future__ import annotations
 
 import json
@@ -150,6 +150,74 @@ def check(target: str | None, project: Path, devices: str | None, report_dir: Pa
         _fail_cleanly(debug, exc)
         return
     raise SystemExit(status)
+
+
+API_INSTALL = "pip install 'h5press[api]'"
+
+
+@cli.command()
+@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
+              show_default=True, help="site project whose campaign.yaml files hold the rules")
+@click.option("--db", "db_url", envvar="H5PRESS_API_DB", default="h5press-api.sqlite3", show_default=True,
+              help="database: a SQLite file path or URL, or postgresql://user:pass@host/db [env H5PRESS_API_DB]")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", type=click.IntRange(0, 65535), default=8100, show_default=True)
+@click.option("-w", "--workers", type=click.IntRange(1), default=1, show_default=True, help="worker processes")
+@click.option("--secret", envvar="H5PRESS_API_SECRET",
+              help="key signing identity tokens, 16+ characters [env H5PRESS_API_SECRET]")
+@click.option("--issuer", "issuers", multiple=True, metavar="NAME=KEY",
+              help="accept tokens an institution signs with KEY and `iss` NAME (repeatable) "
+                   "[env H5PRESS_API_ISSUERS, comma-separated]")
+@click.option("--cors-origin", "cors", multiple=True, metavar="ORIGIN",
+              help="origin allowed to call the API (repeatable) [default: the origin of base_url]")
+def api(project: Path, db_url: str, host: str, port: int, workers: int, secret: str | None, issuers: tuple[str, ...],
+        cors: tuple[str, ...]) -> None:
+    """Run the collaboration server for the campaigns of PROJECT."""
+    import os
+
+    try:
+        import uvicorn
+
+        from .api.app import ENV_PREFIX, Settings, create_app, parse_issuers
+        from .api.db import make_engine
+        from .api.migrations import migrate
+        from .api.project import load_project
+    except ImportError as exc:
+        missing = exc.name or "a package"
+        raise click.ClickException(f"the collaboration server needs extra packages ({missing} is missing): "
+                                   f"{API_INSTALL}") from None
+    if not secret:
+        raise click.ClickException("set a token secret: --secret or the environment variable H5PRESS_API_SECRET (16+ characters)")
+    if len(secret) < 16:
+        raise click.ClickException("the token secret must be at least 16 characters")
+    try:
+        issuer_keys = parse_issuers([*issuers, *[v for v in os.environ.get(ENV_PREFIX + "ISSUERS", "").split(",") if v]])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        loaded = load_project(project)
+    except BuildError as exc:  # config errors are reported like the build's
+        noun = "error" if len(exc.errors) == 1 else "errors"
+        exc.message = f"cannot serve the campaigns: {len(exc.errors)} {noun} in the project"
+        raise
+    try:
+        engine = make_engine(db_url)
+        before, after = migrate(engine)
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - a database that cannot be reached or migrated is one readable line
+        raise click.ClickException(f"database {db_url}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    if before != after:
+        click.echo(f"database migrated from schema version {before} to {after}", err=True)
+    click.echo(f"serving {len(loaded.campaigns)} campaign(s) at http://{host}:{port}/ (OpenAPI at /docs)", err=True)
+    if workers == 1:
+        settings = Settings(db=db_url, secret=secret, issuers=issuer_keys, cors_origins=list(cors) or None)
+        uvicorn.run(create_app(loaded, settings), host=host, port=port, log_level="info")
+        return
+    os.environ.update({ENV_PREFIX + "PROJECT": str(project.resolve()), ENV_PREFIX + "DB": db_url, ENV_PREFIX + "SECRET": secret,
+                       ENV_PREFIX + "ISSUERS": ",".join(f"{k}={v}" for k, v in issuer_keys.items())})
+    if cors:
+        os.environ[ENV_PREFIX + "CORS"] = ",".join(cors)
+    uvicorn.run("h5press.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 def main() -> None:

@@ -1,0 +1,163 @@
+"""The FastAPI application factory of `h5press api`."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from .db import make_engine
+from .identity import Signer
+from .migrations import migrate
+from .project import Project, load_project
+from .ratelimit import TokenBucket
+from .state import ApiError, ApiState
+
+
+@dataclass
+class Settings:
+    db: str = "h5press-api.sqlite3"
+    secret: str = ""
+    issuers: dict[str, str] = field(default_factory=dict)  # institution → HMAC key
+    cors_origins: list[str] | None = None  # None: the site's base_url origin
+    max_body: int = 1024 * 1024  # bytes per request
+    max_events: int = 1000  # events per batch
+    max_payload: int = 4096  # bytes of one event's payload (JSON)
+    ip_rate: float = 20.0  # requests per second per IP (burst: 5×)
+    identity_rate: float = 10.0  # requests per second per identity (burst: 5×)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"error": "too_large", "message": f"request body is larger than {self.limit} bytes"}, 413)
+        await response(scope, receive, send)
+
+
+def create_app(project: Project, settings: Settings) -> FastAPI:
+    engine = make_engine(settings.db)
+    migrate(engine)
+    origins = settings.cors_origins
+    if origins is None:
+        origins = [origin_of(project.site.base_url)] if project.site.base_url else []
+    app = FastAPI(title="h5press collaboration API", version=__version__,
+                  description="Identities, events, points, votes, teams, leaderboards, rewards and lottery draws "
+                              "for h5press campaigns. Every error is JSON: `{\"error\": code, \"message\": text}`.")
+    app.state.api = ApiState(
+        engine=engine, campaigns=project.campaigns, signer=Signer(settings.secret, settings.issuers),
+        max_events=settings.max_events, max_payload=settings.max_payload,
+        ip_bucket=TokenBucket(settings.ip_rate, int(settings.ip_rate * 5)),
+        identity_bucket=TokenBucket(settings.identity_rate, int(settings.identity_rate * 5)),
+    )
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        body: dict[str, object] = {"error": exc.code, "message": exc.message, **exc.extra}
+        return JSONResponse(body, exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": [str(p) for p in err.get("loc", ())], "message": err.get("msg", "")} for err in exc.errors()]
+        first = details[0] if details else {"loc": [], "message": "invalid request"}
+        where = ".".join(first["loc"][1:] if first["loc"][:1] == ["body"] else first["loc"])  # type: ignore[index]
+        return JSONResponse({"error": "invalid_request", "message": f"{where}: {first['message']}", "details": details}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse({"error": code, "message": str(exc.detail)}, exc.status_code)
+
+    @app.middleware("http")
+    async def _ip_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
+        if request.url.path.startswith("/api/"):
+            ip = request.client.host if request.client else "?"
+            wait = app.state.api.ip_bucket.take(ip)
+            if wait:
+                return JSONResponse({"error": "rate_limited", "message": "too many requests from this address"}, 429,
+                                    headers={"Retry-After": str(max(1, round(wait)))})
+        return await call_next(request)
+
+    from .routes import campaigns, extras, session
+
+    app.include_router(session.router)
+    app.include_router(campaigns.router)
+    app.include_router(extras.router)
+    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
+                       allow_headers=["Authorization", "Content-Type"], max_age=600)
+    app.add_middleware(BodyLimit, limit=settings.max_body)
+    return app
+
+
+ENV_PREFIX = "H5PRESS_API_"
+
+
+def parse_issuers(values: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """`name=key` pairs (from `--issuer` or comma-separated `H5PRESS_API_ISSUERS`)."""
+    issuers = {}
+    for value in values:
+        name, sep, key = value.partition("=")
+        if not sep or not name or not key:
+            raise ValueError(f'issuer must be NAME=KEY, got "{value}"')
+        issuers[name.strip()] = key.strip()
+    return issuers
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers (`--workers N`): the CLI passes its options through the environment."""
+    env = os.environ
+    origins = env.get(ENV_PREFIX + "CORS")
+    settings = Settings(
+        db=env[ENV_PREFIX + "DB"], secret=env[ENV_PREFIX + "SECRET"],
+        issuers=parse_issuers([v for v in env.get(ENV_PREFIX + "ISSUERS", "").split(",") if v]),
+        cors_origins=None if origins is None else [o for o in origins.split(",") if o],
+    )
+    return create_app(load_project(Path(env[ENV_PREFIX + "PROJECT"])), settings)

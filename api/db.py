@@ -1,0 +1,197 @@
+"""Tables and engine setup: SQLite (one file, WAL) by default, PostgreSQL by URL.
+
+Times are stored as integer milliseconds since the epoch (UTC) and local days as `YYYY-MM-DD`
+text in the campaign's timezone, so both databases compare and sort them the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+metadata = MetaData()
+
+# Every event received, once: the unique `event_id` (the client's ULID) makes replays harmless.
+events = Table(
+    "events", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(26), nullable=False, unique=True),
+    Column("campaign", String(64), nullable=False),
+    Column("identity", String(200), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("component", String(64)),
+    Column("payload", Text, nullable=False),
+    Column("client_ms", BigInteger),  # the device's `at`, as sent
+    Column("at_ms", BigInteger, nullable=False),  # the time that counts (client time within the skew rule)
+    Column("received_ms", BigInteger, nullable=False),
+    Column("day", String(10), nullable=False),  # local day of at_ms in the campaign timezone
+    Column("action", String(64)),  # for `points` events: the action the server looked up
+    Column("points", Integer, nullable=False, default=0),  # points the server awarded (never the client's)
+    Column("status", String(20), nullable=False),
+)
+Index("events_member_action", events.c.campaign, events.c.identity, events.c.action, events.c.day)
+Index("events_campaign_at", events.c.campaign, events.c.at_ms)
+
+# One row per person per campaign: the running totals, and the row locked to serialise a person's writes.
+members = Table(
+    "members", metadata,
+    Column("campaign", String(64), primary_key=True),
+    Column("identity", String(200), primary_key=True),
+    Column("earned", Integer, nullable=False, default=0),
+    Column("spent", Integer, nullable=False, default=0),
+    Column("reached_ms", BigInteger),  # when `earned` reached its current value (leaderboard ties)
+    Column("team_id", Integer),
+    Column("joined_ms", BigInteger),
+    Column("created_ms", BigInteger, nullable=False),
+)
+Index("members_team", members.c.team_id)
+
+badges = Table(
+    "badges", metadata,
+    Column("campaign", String(64), primary_key=True),
+    Column("identity", String(200), primary_key=True),
+    Column("badge", String(64), primary_key=True),
+    Column("at_ms", BigInteger, nullable=False),
+)
+
+checkins = Table(
+    "checkins", metadata,
+    Column("campaign", String(64), primary_key=True),
+    Column("identity", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),
+)
+
+votes = Table(
+    "votes", metadata,
+    Column("campaign", String(64), primary_key=True),
+    Column("vote", String(64), primary_key=True),
+    Column("identity", String(200), primary_key=True),
+    Column("choices", Text, nullable=False),  # JSON list of 1-based option numbers
+    Column("at_ms", BigInteger, nullable=False),
+)
+
+teams = Table(
+    "teams", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign", String(64), nullable=False),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name", String(40), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+claims = Table(
+    "claims", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign", String(64), nullable=False),
+    Column("reward", String(64), nullable=False),
+    Column("identity", String(200), nullable=False),
+    Column("team_id", Integer),
+    Column("at_ms", BigInteger, nullable=False),
+)
+Index("claims_member", claims.c.campaign, claims.c.reward, claims.c.identity)
+
+# Items with a stock (rewards, lottery prizes): `used` only grows through a conditional UPDATE.
+stock = Table(
+    "stock", metadata,
+    Column("campaign", String(64), primary_key=True),
+    Column("kind", String(10), primary_key=True),  # "reward" or "prize"
+    Column("item", String(80), primary_key=True),  # reward id, or "<lottery id>/<prize index>"
+    Column("used", Integer, nullable=False, default=0),
+)
+
+draws = Table(
+    "draws", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign", String(64), nullable=False),
+    Column("lottery", String(64), nullable=False),
+    Column("identity", String(200), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("prize", Integer),  # index into the lottery's prizes; null: no prize
+    Column("cost", Integer, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+)
+Index("draws_member", draws.c.campaign, draws.c.lottery, draws.c.identity, draws.c.day)
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def normalise_url(url: str) -> str:
+    """A bare file path means SQLite; `postgresql://` uses psycopg 3."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
+    """SQLite: WAL, a busy timeout and `BEGIN IMMEDIATE` for every transaction (writers queue instead
+    of failing); PostgreSQL: a connection pool with pre-ping."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+                               pool_size=8, max_overflow=16)
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # SQLAlchemy's `begin` below starts transactions
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+
+
+def is_postgres(conn: Connection | Engine) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can `on_conflict_do_nothing()` on either database."""
+    if is_postgres(conn):
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction; on SQLite it holds the write lock from the start (BEGIN IMMEDIATE)."""
+    with engine.begin() as conn:
+        yield conn

@@ -1,0 +1,104 @@
+"""Signed identity tokens.
+
+Format (also what an institution issues to bind its own login):
+
+    base64url(JSON payload) "." base64url(HMAC-SHA256(key, the first part as ASCII))
+
+without `=` padding. The payload holds `iss` (issuer), `sub` (the person, 1–128 characters),
+`iat` and `exp` (seconds since the epoch). Tokens from this server have `iss` "h5press" and are
+signed with the server secret; an institution's tokens name the institution in `iss` and are signed
+with the key configured for it. The identity is `<iss>:<sub>`, so issuers never collide.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+SERVER_ISSUER = "h5press"
+LEEWAY_S = 60  # clock difference tolerated on `iat`/`exp`
+
+
+class TokenError(ValueError):
+    """The token is malformed, forged, expired or from an unknown issuer."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(part: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (binascii.Error, ValueError):
+        raise TokenError("token is not base64url") from None
+
+
+def sign(payload: dict[str, object], key: bytes) -> str:
+    body = _b64(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    mac = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac)}"
+
+
+@dataclass(frozen=True)
+class Identity:
+    iss: str
+    sub: str
+    exp: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.iss}:{self.sub}"
+
+
+class Signer:
+    """Issues anonymous device tokens and verifies tokens of this server and of institutions."""
+
+    def __init__(self, secret: str, issuers: dict[str, str] | None = None, ttl_s: int = 365 * 86400) -> None:
+        if len(secret) < 16:
+            raise ValueError("the API secret must be at least 16 characters")
+        self.keys = {SERVER_ISSUER: secret.encode("utf-8")}
+        for name, key in (issuers or {}).items():
+            if name == SERVER_ISSUER:
+                raise ValueError(f'issuer name "{SERVER_ISSUER}" is reserved for this server\'s own tokens')
+            self.keys[name] = key.encode("utf-8")
+        self.ttl_s = ttl_s
+
+    def issue(self, sub: str | None = None, now: float | None = None) -> tuple[str, Identity]:
+        now_s = int(now if now is not None else time.time())
+        ident = Identity(SERVER_ISSUER, sub or secrets.token_urlsafe(16), now_s + self.ttl_s)
+        token = sign({"iss": ident.iss, "sub": ident.sub, "iat": now_s, "exp": ident.exp}, self.keys[SERVER_ISSUER])
+        return token, ident
+
+    def verify(self, token: str, now: float | None = None) -> Identity:
+        now_s = time.time() if now is None else now
+        if len(token) > 2048 or token.count(".") != 1:
+            raise TokenError("token must be two base64url parts separated by a dot")
+        body, mac = token.split(".")
+        try:
+            payload = json.loads(_unb64(body))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise TokenError("token payload is not JSON") from None
+        if not isinstance(payload, dict):
+            raise TokenError("token payload is not a JSON object")
+        iss, sub, iat, exp = payload.get("iss"), payload.get("sub"), payload.get("iat"), payload.get("exp")
+        key = self.keys.get(iss) if isinstance(iss, str) else None
+        if key is None or not isinstance(iss, str):
+            raise TokenError(f"unknown token issuer {iss!r}")
+        expected = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, _unb64(mac)):
+            raise TokenError("token signature does not match")
+        if not isinstance(sub, str) or not 1 <= len(sub) <= 128:
+            raise TokenError("token `sub` must be a string of 1-128 characters")
+        if not isinstance(exp, int) or not isinstance(iat, int):
+            raise TokenError("token needs integer `iat` and `exp`")
+        if iat > now_s + LEEWAY_S:
+            raise TokenError("token issued in the future")
+        if exp < now_s - LEEWAY_S:
+            raise TokenError("token expired")
+        return Identity(iss, sub, exp)

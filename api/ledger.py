@@ -1,0 +1,166 @@
+"""Database operations of the points ledger: event ingestion and a person's summary.
+
+A person's writes are serialised by locking their `members` row (`SELECT … FOR UPDATE` on
+PostgreSQL; SQLite transactions take the write lock at `BEGIN IMMEDIATE`), so caps hold when the
+same person sends batches concurrently. Replays are stopped by the unique `events.event_id`: an
+event counts only if its row was actually inserted.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy.engine import Row
+
+from . import db
+from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms
+
+
+@dataclass
+class Incoming:
+    id: str
+    type: str
+    component: str | None
+    payload: dict[str, Any]
+    client: Any  # aware datetime or None
+
+
+def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> Row[Any]:
+    conn.execute(db.insert(conn, db.members).values(campaign=campaign, identity=identity, earned=0, spent=0,
+                                                    created_ms=now_ms).on_conflict_do_nothing())
+    query = select(db.members).where(db.members.c.campaign == campaign, db.members.c.identity == identity)
+    return conn.execute(query.with_for_update()).one()
+
+
+def load_state(conn: Connection, campaign: str, identity: str, earned: int) -> MemberState:
+    state = MemberState(earned=earned)
+    e = db.events.c
+    counted = (select(e.action, e.day, func.count()).where(e.campaign == campaign, e.identity == identity, e.status == "counted")
+               .group_by(e.action, e.day))
+    for action, day, n in conn.execute(counted):
+        state.counts[action] += n
+        state.daily[(action, day)] += n
+    c = db.checkins.c
+    state.checkin_days = set(conn.execute(select(c.day).where(c.campaign == campaign, c.identity == identity)).scalars())
+    b = db.badges.c
+    state.badges = set(conn.execute(select(b.badge).where(b.campaign == campaign, b.identity == identity)).scalars())
+    return state
+
+
+def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], received_ms: int) -> list[dict[str, Any]]:
+    """The rows to insert, with the server's verdict on each event (mutates `state`)."""
+    rows = []
+    for ev in batch:
+        client_ms = to_ms(ev.client) if ev.client is not None else None
+        at_ms = effective_ms(ev.client, received_ms)
+        action, status, points = None, "recorded", 0
+        if ev.type == "points":
+            action = ev.payload.get("action") if isinstance(ev.payload.get("action"), str) else None
+            status, points = rules.award(state, action, at_ms) if action else ("unknown_action", 0)
+        elif ev.type == "checkin":
+            if rules.open_at(at_ms):
+                state.checkin_days.add(rules.day(at_ms))
+            else:
+                status = "outside_window"
+        elif ev.type == "vote":
+            vote = rules.votes.get(ev.component or "")
+            if vote is None or not vote.valid(ev.payload.get("choices")):
+                status = "rejected"
+            elif not rules.open_at(at_ms):
+                status = "outside_window"
+        rows.append({"event_id": ev.id, "campaign": rules.name, "type": ev.type, "component": ev.component,
+                     "payload": json.dumps(ev.payload, ensure_ascii=False, separators=(",", ":")), "client_ms": client_ms,
+                     "at_ms": at_ms, "received_ms": received_ms, "day": rules.day(at_ms), "action": action,
+                     "points": points, "status": status})
+    return rows
+
+
+def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequence[Incoming], received_ms: int) -> dict[str, Any]:
+    """Record a batch for one person; returns per-event results and what the batch earned."""
+    member = lock_member(conn, rules.name, identity, received_ms)
+    ids = [ev.id for ev in batch]
+    e = db.events.c
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        known |= set(conn.execute(select(e.event_id).where(e.event_id.in_(ids[start:start + 500]))).scalars())
+    seen: set[str] = set()
+    fresh = []
+    for ev in batch:  # also drops an id repeated inside the batch
+        if ev.id not in known and ev.id not in seen:
+            fresh.append(ev)
+        seen.add(ev.id)
+    state = load_state(conn, rules.name, identity, member.earned)
+    days_before = set(state.checkin_days)
+    rows = _plan(rules, state, fresh, received_ms)
+    inserted: set[str] = set()
+    if rows:
+        for row in rows:
+            row["identity"] = identity
+        stmt = db.insert(conn, db.events).on_conflict_do_nothing(index_elements=["event_id"]).returning(e.event_id)
+        inserted = set(conn.execute(stmt, rows).scalars())
+    if len(inserted) != len(rows):  # another request stored some of these ids meanwhile: count only ours
+        state = load_state(conn, rules.name, identity, member.earned)
+        days_before = set(state.checkin_days)
+        fresh = [ev for ev in fresh if ev.id in inserted]
+        rows = _plan(rules, state, fresh, received_ms)
+        for row in rows:
+            conn.execute(update(db.events).where(e.event_id == row["event_id"])
+                         .values(points=row["points"], status=row["status"], action=row["action"]))
+    gained = sum(r["points"] for r in rows)
+    if gained:
+        reached = max(r["at_ms"] for r in rows if r["points"])
+        conn.execute(update(db.members).where(db.members.c.campaign == rules.name, db.members.c.identity == identity)
+                     .values(earned=db.members.c.earned + gained,
+                             reached_ms=case((db.members.c.reached_ms > reached, db.members.c.reached_ms), else_=reached)))
+    new_days = state.checkin_days - days_before
+    if new_days:
+        conn.execute(db.insert(conn, db.checkins).on_conflict_do_nothing(),
+                     [{"campaign": rules.name, "identity": identity, "day": d} for d in sorted(new_days)])
+    badges = rules.new_badges(state)
+    if badges:
+        conn.execute(db.insert(conn, db.badges).on_conflict_do_nothing(),
+                     [{"campaign": rules.name, "identity": identity, "badge": b, "at_ms": received_ms} for b in badges])
+    by_id = {r["event_id"]: r for r in rows}
+    vote_rows = [{"campaign": rules.name, "vote": r["component"], "identity": identity,
+                  "choices": json.dumps(json.loads(r["payload"])["choices"]), "at_ms": r["at_ms"]}
+                 for r in rows if r["type"] == "vote" and r["status"] == "recorded"]
+    if vote_rows:  # one vote per person per vote id: the first one stays
+        conn.execute(db.insert(conn, db.votes).on_conflict_do_nothing(), vote_rows)
+    results = []
+    for ev in batch:
+        found = by_id.get(ev.id)
+        results.append({"id": ev.id, "status": found["status"] if found else "duplicate",
+                        "points": found["points"] if found else 0})
+        if found:
+            del by_id[ev.id]  # an id repeated in the batch is a duplicate the second time
+    return {"acknowledged": ids, "results": results, "points": gained, "badges": badges}
+
+
+def summary(conn: Connection, rules: CampaignRules, identity: str, now_ms: int) -> dict[str, Any]:
+    m = db.members.c
+    member = conn.execute(select(db.members).where(m.campaign == rules.name, m.identity == identity)).first()
+    earned, spent = (member.earned, member.spent) if member else (0, 0)
+    state = load_state(conn, rules.name, identity, earned)
+    today = rules.day(now_ms)
+    level, following = rules.level(earned), rules.next_level(earned)
+    actions = {name: {"count": state.counts[name], "today": state.daily[(name, today)]} for name in rules.config.points.actions}
+    b = db.badges.c
+    held = list(conn.execute(select(b.badge).where(b.campaign == rules.name, b.identity == identity).order_by(b.at_ms, b.badge))
+                .scalars())
+    team = None
+    if member is not None and member.team_id is not None:
+        from .teams import team_info  # teams are optional; imported where used
+
+        team = team_info(conn, rules, member.team_id)
+    return {
+        "campaign": rules.name, "identity": identity, "points": earned, "balance": earned - spent,
+        "level": {"name": level.name, "min": level.min} if level else None,
+        "next_level": {"name": following.name, "min": following.min} if following else None,
+        "badges": held, "actions": actions,
+        "streak": {"current": current_streak(state.checkin_days, today), "today": today in state.checkin_days,
+                   "days": sorted(state.checkin_days)},
+        "team": team, "window": rules.window_state(now_ms),
+    }

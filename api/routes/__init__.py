@@ -1,0 +1,1 @@
+"""HTTP routes of the collaboration server, one module per concern."""

@@ -1,0 +1,96 @@
+"""Events, a person's summary and vote tallies."""
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from .. import db
+from ..ledger import Incoming, ingest, summary
+from ..state import ApiError, Caller, Campaign, State
+
+router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
+
+ULID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+
+
+class EventIn(BaseModel):
+    """One event as the browser runtime queues it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Annotated[str, Field(pattern=ULID, description="ULID made on the device; the server keeps each id once")]
+    v: Literal[1] = 1
+    campaign: Annotated[str, Field(max_length=64)]
+    type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{0,39}$")]
+    component: Annotated[str, Field(max_length=64)] | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    at: AwareDatetime | None = Field(None, description="device time; counts only within the skew rule")
+
+
+class Batch(BaseModel):
+    events: list[EventIn] = Field(min_length=1)
+
+
+class EventResult(BaseModel):
+    id: str
+    status: Literal["counted", "capped", "outside_window", "unknown_action", "recorded", "rejected", "duplicate"]
+    points: int
+
+
+class BatchOut(BaseModel):
+    acknowledged: list[str] = Field(description="every id of the batch: the outbox may drop them")
+    results: list[EventResult]
+    points: int = Field(description="points this batch earned")
+    badges: list[str] = Field(description="badges this batch earned")
+    me: dict[str, Any]
+
+
+@router.post("/events", response_model=BatchOut, summary="Send a batch of events")
+def post_events(batch: Batch, rules: Campaign, caller: Caller, state: State) -> BatchOut:
+    """Idempotent by event `id`; the server decides the points (see the rules in the README)."""
+    if len(batch.events) > state.max_events:
+        raise ApiError(413, "too_many_events", f"at most {state.max_events} events per batch, got {len(batch.events)}")
+    for i, ev in enumerate(batch.events):
+        if ev.campaign != rules.name:
+            raise ApiError(422, "wrong_campaign", f'events[{i}] is for campaign "{ev.campaign}", not "{rules.name}"', index=i)
+        size = len(json.dumps(ev.payload, ensure_ascii=False).encode("utf-8"))
+        if size > state.max_payload:
+            raise ApiError(413, "payload_too_large", f"events[{i}].payload is {size} bytes, more than {state.max_payload}",
+                           index=i)
+    incoming = [Incoming(ev.id, ev.type, ev.component, ev.payload, ev.at) for ev in batch.events]
+    now = state.now_ms()
+    with db.transaction(state.engine) as conn:
+        result = ingest(conn, rules, caller.key, incoming, now)
+        me = summary(conn, rules, caller.key, now)
+    return BatchOut(**result, me=me)
+
+
+@router.get("/me", summary="The caller's points, level, badges, streak and team")
+def get_me(rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
+    with state.engine.connect() as conn:
+        return summary(conn, rules, caller.key, state.now_ms())
+
+
+class VoteCounts(BaseModel):
+    counts: list[int] = Field(description="votes per option, in option order")
+    total: int = Field(description="people who voted")
+
+
+@router.get("/votes/{vote}", response_model=VoteCounts, summary="Tally of a vote block")
+def get_votes(vote: Annotated[str, Field(max_length=64)], rules: Campaign, state: State) -> VoteCounts:
+    definition = rules.votes.get(vote)
+    if definition is None:
+        raise ApiError(404, "unknown_vote", f'no vote block "{vote}" in campaign "{rules.name}"')
+    counts = [0] * definition.options
+    total = 0
+    v = db.votes.c
+    with state.engine.connect() as conn:
+        for raw in conn.execute(select(v.choices).where(v.campaign == rules.name, v.vote == vote)).scalars():
+            total += 1
+            for choice in json.loads(raw):
+                counts[choice - 1] += 1
+    return VoteCounts(counts=counts, total=total)

@@ -1,0 +1,72 @@
+"""Teams, leaderboards, reward claims and lottery draws."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, Field
+
+from .. import db
+from ..identity import TokenError
+from ..prizes import claim, draw, leaderboard, lottery_info
+from ..state import Caller, Campaign, State
+from ..teams import create_team, join_team
+
+router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
+
+
+class TeamIn(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=20, description="shown on the team board")]
+
+
+class JoinIn(BaseModel):
+    code: Annotated[str, Field(min_length=4, max_length=16, pattern=r"^[0-9A-Za-z]+$", description="the invite code")]
+
+
+@router.post("/teams", summary="Create a team (the caller joins it)")
+def post_team(body: TeamIn, rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
+    now = state.now_ms()
+    with db.transaction(state.engine) as conn:
+        return create_team(conn, rules, caller.key, body.name.strip(), now)
+
+
+@router.post("/teams/join", summary="Join a team by invite code")
+def post_join(body: JoinIn, rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
+    now = state.now_ms()
+    with db.transaction(state.engine) as conn:
+        return join_team(conn, rules, caller.key, body.code, now)
+
+
+@router.get("/leaderboard", summary="Individual or team board, this week or the whole campaign")
+def get_leaderboard(rules: Campaign, state: State, scope: Literal["individual", "team"] = "individual",
+                    period: Literal["week", "all"] = "all", limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                    authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    """Public; with a token, `me` is the caller's (or the caller's team's) entry."""
+    caller = None
+    if authorization and authorization.startswith("Bearer "):
+        try:
+            caller = state.signer.verify(authorization[7:].strip(), state.now_ms() / 1000).key
+        except TokenError:
+            caller = None
+    with state.engine.connect() as conn:
+        return leaderboard(conn, rules, scope, period, limit, state.now_ms(), caller)
+
+
+@router.post("/rewards/{reward}/claim", summary="Claim an unlocked reward")
+def post_claim(reward: str, rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
+    now = state.now_ms()
+    with db.transaction(state.engine) as conn:
+        return claim(conn, rules, caller.key, reward, now)
+
+
+@router.get("/lottery/{lottery}", summary="Published rules, odds and remaining stock of a lottery")
+def get_lottery(lottery: str, rules: Campaign, state: State) -> dict[str, Any]:
+    with state.engine.connect() as conn:
+        return lottery_info(conn, rules, lottery)
+
+
+@router.post("/lottery/{lottery}/draw", summary="Draw once, on the server")
+def post_draw(lottery: str, rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
+    now = state.now_ms()
+    with db.transaction(state.engine) as conn:
+        return draw(conn, rules, caller.key, lottery, now)

@@ -1,0 +1,24 @@
+"""`POST /api/v1/session`: an anonymous device identity."""
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from ..state import State
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+
+class SessionOut(BaseModel):
+    token: str
+    identity: str
+    expires_at: dt.datetime
+
+
+@router.post("/session", response_model=SessionOut, summary="Create an anonymous device identity")
+def create_session(state: State) -> SessionOut:
+    """A new anonymous identity and its signed token; send it as `Authorization: Bearer <token>`."""
+    token, ident = state.signer.issue(now=state.now_ms() / 1000)
+    return SessionOut(token=token, identity=ident.key, expires_at=dt.datetime.fromtimestamp(ident.exp, dt.UTC))

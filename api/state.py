@@ -1,0 +1,73 @@
+"""Shared application state, the JSON error type and the request dependencies (campaign, identity)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+from sqlalchemy import Engine
+
+from .identity import Identity, Signer, TokenError
+from .ratelimit import TokenBucket
+from .rules import CampaignRules
+
+
+class ApiError(Exception):
+    """A 4xx answer: `{"error": code, "message": text, ...extra}`."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: object) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
+
+
+@dataclass
+class ApiState:
+    engine: Engine
+    campaigns: dict[str, CampaignRules]
+    signer: Signer
+    max_events: int
+    max_payload: int
+    ip_bucket: TokenBucket
+    identity_bucket: TokenBucket
+    clock: list[float] = field(default_factory=list)  # tests pin "now" here (seconds); empty: real time
+
+    def now_ms(self) -> int:
+        return int((self.clock[0] if self.clock else time.time()) * 1000)
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+State = Annotated[ApiState, Depends(api_state)]
+
+
+def campaign_rules(state: State, campaign: Annotated[str, Path(max_length=64)]) -> CampaignRules:
+    rules = state.campaigns.get(campaign)
+    if rules is None:
+        raise ApiError(404, "unknown_campaign", f'no campaign "{campaign}" on this server')
+    return rules
+
+
+Campaign = Annotated[CampaignRules, Depends(campaign_rules)]
+
+
+def identity(state: State, authorization: Annotated[str | None, Header()] = None) -> Identity:
+    """The caller from `Authorization: Bearer <token>`; also the per-identity rate limit."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise ApiError(401, "unauthorized", "send `Authorization: Bearer <token>` (POST /api/v1/session gives one)",
+                       headers={"WWW-Authenticate": "Bearer"})
+    try:
+        ident = state.signer.verify(authorization[7:].strip(), state.now_ms() / 1000)
+    except TokenError as exc:
+        raise ApiError(401, "bad_token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    wait = state.identity_bucket.take(ident.key)
+    if wait:
+        raise ApiError(429, "rate_limited", "too many requests for this identity",
+                       headers={"Retry-After": str(max(1, round(wait)))})
+    return ident
+
+
+Caller = Annotated[Identity, Depends(identity)]

@@ -1,0 +1,89 @@
+"""Teams with invite codes and a size limit that holds under concurrent joins.
+
+A join locks the joining person's row and then the team's row (`FOR UPDATE` on PostgreSQL; SQLite
+serialises writers with `BEGIN IMMEDIATE`), counts the members and only then adds the person, so
+the count it checked cannot change before it commits. Locks are always taken in that order.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from . import db
+from .rules import CampaignRules
+from .state import ApiError
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
+
+
+def team_info(conn: Connection, rules: CampaignRules, team_id: int) -> dict[str, Any]:
+    team = conn.execute(select(db.teams).where(db.teams.c.id == team_id)).one()
+    m = db.members.c
+    count, points = conn.execute(select(func.count(), func.coalesce(func.sum(m.earned), 0))
+                                 .where(m.campaign == rules.name, m.team_id == team_id)).one()
+    cfg = rules.config.team
+    unlock = cfg.unlock if cfg else None
+    return {"id": team.id, "code": team.code, "name": team.name, "size": cfg.size if cfg else None, "members": count,
+            "points": int(points),
+            "unlocked": None if unlock is None else {"reward": unlock.reward, "points": unlock.points,
+                                                     "reached": points >= unlock.points}}
+
+
+def _require_teams(rules: CampaignRules) -> None:
+    if rules.config.team is None:
+        raise ApiError(404, "no_teams", f'campaign "{rules.name}" has no teams (no `team` in campaign.yaml)')
+
+
+def _open(rules: CampaignRules, now_ms: int) -> None:
+    if not rules.open_at(now_ms):
+        raise ApiError(403, "campaign_closed", f'campaign "{rules.name}" is not open ({rules.window_state(now_ms)} its window)')
+
+
+def create_team(conn: Connection, rules: CampaignRules, identity: str, name: str, now_ms: int) -> dict[str, Any]:
+    from .ledger import lock_member
+
+    _require_teams(rules)
+    _open(rules, now_ms)
+    member = lock_member(conn, rules.name, identity, now_ms)
+    if member.team_id is not None:
+        raise ApiError(409, "already_in_team", "you are already in a team of this campaign")
+    for _ in range(5):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        if conn.execute(select(db.teams.c.id).where(db.teams.c.code == code)).first() is None:
+            break
+    team_id = conn.execute(db.teams.insert().values(campaign=rules.name, code=code, name=name, owner=identity, created_ms=now_ms)
+                           .returning(db.teams.c.id)).scalar_one()
+    _set_team(conn, rules.name, identity, team_id, now_ms)
+    return team_info(conn, rules, team_id)
+
+
+def join_team(conn: Connection, rules: CampaignRules, identity: str, code: str, now_ms: int) -> dict[str, Any]:
+    from .ledger import lock_member
+
+    _require_teams(rules)
+    _open(rules, now_ms)
+    assert rules.config.team is not None
+    member = lock_member(conn, rules.name, identity, now_ms)
+    t = db.teams.c
+    query = select(db.teams).where(t.code == code.strip().upper(), t.campaign == rules.name)
+    team = conn.execute(query.with_for_update()).first()
+    if team is None:
+        raise ApiError(404, "unknown_team", f'no team with invite code "{code}" in this campaign')
+    if member.team_id == team.id:
+        return team_info(conn, rules, team.id)
+    if member.team_id is not None:
+        raise ApiError(409, "already_in_team", "you are already in another team of this campaign")
+    m = db.members.c
+    count = conn.execute(select(func.count()).where(m.campaign == rules.name, m.team_id == team.id)).scalar_one()
+    if count >= rules.config.team.size:
+        raise ApiError(409, "team_full", f"team is full ({rules.config.team.size} members)")
+    _set_team(conn, rules.name, identity, team.id, now_ms)
+    return team_info(conn, rules, team.id)
+
+
+def _set_team(conn: Connection, campaign: str, identity: str, team_id: int, now_ms: int) -> None:
+    m = db.members.c
+    conn.execute(update(db.members).where(m.campaign == campaign, m.identity == identity)
+                 .values(team_id=team_id, joined_ms=now_ms))

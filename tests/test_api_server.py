@@ -1,0 +1,101 @@
+"""The `h5press api` command, migrations, CORS and rate limits of the collaboration server."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from api_support import SECRET, client, db_url, make_client, make_site, pg_database, pg_server, session  # noqa: F401
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select
+
+from h5press.api import db
+from h5press.api.migrations import MIGRATIONS, migrate
+from h5press.api.ratelimit import TokenBucket
+from h5press.cli import cli
+
+
+def test_migrations_are_versioned_and_run_once(db_url):
+    engine = db.make_engine(db_url)
+    try:
+        assert migrate(engine)[1] == len(MIGRATIONS)
+        assert migrate(engine) == (len(MIGRATIONS), len(MIGRATIONS))
+        with engine.connect() as conn:
+            assert conn.execute(select(db.schema_version.c.version)).scalars().all() == [len(MIGRATIONS)]
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    engine = db.make_engine(str(tmp_path / "x.sqlite3"))  # a bare path means SQLite
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    engine.dispose()
+
+
+def test_cors_allows_the_site_origin_by_default(make_client):
+    client = make_client()
+    preflight = {"Origin": "https://h5.example.com", "Access-Control-Request-Method": "POST"}
+    r = client.options("/api/v1/campaigns/c/events", headers=preflight)
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://h5.example.com"
+    r = client.options("/api/v1/campaigns/c/events", headers={**preflight, "Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in r.headers
+    other = make_client(cors_origins=["https://cdn.example.net"])
+    r = other.options("/api/v1/session", headers={**preflight, "Origin": "https://cdn.example.net"})
+    assert r.headers["access-control-allow-origin"] == "https://cdn.example.net"
+
+
+def test_rate_limits_per_ip_and_per_identity(make_client):
+    client = make_client(ip_rate=1000, identity_rate=1)  # identity: burst of 5
+    h = session(client)
+    codes = [client.get("/api/v1/campaigns/c/me", headers=h).status_code for _ in range(7)]
+    assert codes[:5] == [200] * 5 and codes[-1] == 429
+    r = client.get("/api/v1/campaigns/c/me", headers=h)
+    assert r.json()["error"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
+    assert client.get("/api/v1/campaigns/c/me", headers=session(client)).status_code == 200  # another identity is not limited
+    by_ip = make_client(ip_rate=1)
+    assert [by_ip.post("/api/v1/session").status_code for _ in range(6)][-1] == 429
+
+
+def test_token_bucket_refills():
+    bucket = TokenBucket(rate=2, burst=2)
+    assert bucket.take("k", now=0) == 0 and bucket.take("k", now=0) == 0
+    assert bucket.take("k", now=0) > 0
+    assert bucket.take("k", now=0.6) == 0
+
+
+def test_cli_reports_config_errors_like_the_build(tmp_path):
+    root = make_site(tmp_path / "site", "title: t\npoints:\n  actions:\n    read: {pointz: 2}\n")
+    result = CliRunner().invoke(cli, ["api", "-p", str(root), "--secret", SECRET, "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 1
+    assert 'content/c/campaign.yaml:4: points.actions.read.pointz: unknown key "pointz"' in result.output
+    assert "cannot serve the campaigns: 2 errors in the project" in result.output
+
+
+def test_cli_needs_a_secret(tmp_path, monkeypatch):
+    monkeypatch.delenv("H5PRESS_API_SECRET", raising=False)
+    result = CliRunner().invoke(cli, ["api", "-p", str(make_site(tmp_path / "site"))])
+    assert result.exit_code == 1 and "H5PRESS_API_SECRET" in result.output
+
+
+def test_cli_names_the_install_command_when_the_extra_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # import fails as if not installed
+    result = CliRunner().invoke(cli, ["api", "-p", str(make_site(tmp_path / "site")), "--secret", SECRET])
+    assert result.exit_code == 1 and "pip install 'h5press[api]'" in result.output
+
+
+def test_cli_migrates_and_serves(tmp_path, monkeypatch):
+    import uvicorn
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    target = tmp_path / "data" / "api.sqlite3"
+    result = CliRunner().invoke(cli, ["api", "-p", str(make_site(tmp_path / "site")), "--secret", SECRET, "--db", str(target),
+                                      "--port", "9123"])
+    assert result.exit_code == 0, result.output
+    assert "database migrated from schema version 0 to 1" in result.output and served["port"] == 9123
+    engine = create_engine(f"sqlite:///{target}")
+    with engine.connect() as conn:
+        assert conn.execute(select(db.schema_version.c.version)).scalar() == 1
+    engine.dispose()
+    assert Path(target).exists()
