@@ -8,7 +8,7 @@ import hmac
 import json
 import time
 
-from api_support import SECRET, client, db_url, event, make_client, pg_database, pg_server, send, session  # noqa: F401
+from api_support import event, send, session
 
 
 def test_session_token_identifies_the_caller(client):

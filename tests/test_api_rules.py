@@ -2,7 +2,7 @@
 rule, badges, levels, streaks and idempotent ingestion; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from api_support import client, db_url, event, make_client, pg_database, pg_server, pin_clock, send, session  # noqa: F401
+from api_support import event, pin_clock, send, session
 
 
 def statuses(response) -> list[str]:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from api_support import SECRET, client, db_url, make_client, make_site, pg_database, pg_server, session  # noqa: F401
+from api_support import SECRET, make_site, session
 from click.testing import CliRunner
 from sqlalchemy import create_engine, select
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from api_support import (  # noqa: F401
+from api_support import (
     CAMPAIGN,
-    client,
-    db_url,
     event,
-    live_server,
-    make_client,
-    pg_database,
-    pg_server,
     pin_clock,
     send,
     session,
