@@ -49,17 +49,18 @@ def new(directory: Path) -> None:
               show_default=True, help="site project folder (holds h5press.yaml)")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="output folder [default: PROJECT/dist]")
 @click.option("--base-url", help="absolute URL where dist/ is published (overrides h5press.yaml)")
+@click.option("--api-url", help="base URL of the collaboration API, `h5press api` (overrides h5press.yaml)")
 @click.option("--only", multiple=True, metavar="CAMPAIGN", help="build only this campaign (repeatable)")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
 @click.option("-j", "--workers", type=click.IntRange(1), help="processes to use [default: all cores]")
 @click.option("--no-cache", is_flag=True, help="ignore and do not update .h5press-cache/")
 @click.option("--debug", is_flag=True, help="show tracebacks of unexpected errors")
-def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str, ...], strict: bool,
+def build(project: Path, out: Path | None, base_url: str | None, api_url: str | None, only: tuple[str, ...], strict: bool,
           workers: int | None, no_cache: bool, debug: bool) -> None:
     """Build every campaign in content/ into DIST/<campaign>/."""
     started = time.perf_counter()
     root, target = project.resolve(), (out or project / "dist").resolve()
-    command = json.dumps([str(target), base_url, only, strict])
+    command = json.dumps([str(target), base_url, api_url, only, strict])
     remember = not no_cache and not only
     known = fingerprint.unchanged(root, target, command) if remember else None
     if known is not None:  # nothing read or written changed: not even the pipeline is loaded
@@ -73,7 +74,7 @@ def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str
 
     seen = fingerprint.inputs(root) if remember else {}  # stated before the build reads them
     fingerprint.forget(root)
-    options = BuildOptions(project, out, base_url, only, strict, cache=not no_cache)
+    options = BuildOptions(project, out, base_url, only, strict, api_url=api_url, cache=not no_cache)
     if workers:
         options.workers = workers
     try:
@@ -102,11 +103,13 @@ def build(project: Path, out: Path | None, base_url: str | None, only: tuple[str
               help="output folder [default: PROJECT/.h5press-cache/serve, so dist/ keeps the production build]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0 for phones on the LAN)")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-def serve(project: Path, out: Path | None, host: str, port: int) -> None:
+@click.option("--api-url", help="base URL of a running `h5press api` (overrides h5press.yaml)")
+def serve(project: Path, out: Path | None, host: str, port: int, api_url: str | None) -> None:
     """Build, serve dist/, rebuild on every save and reload open pages."""
     from .devserver import DevServer
 
-    server = DevServer(project, out or project / CACHE_DIR / "serve", host, port, log=lambda m: click.echo(m, err=True))
+    server = DevServer(project, out or project / CACHE_DIR / "serve", host, port, log=lambda m: click.echo(m, err=True),
+                       api_url=api_url)
     try:
         server.start()
     except OSError as exc:

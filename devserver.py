@@ -151,8 +151,9 @@ class DevServer:
     """Build, serve and watch a project; `start()` returns once the first build is served."""
 
     def __init__(self, project: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
-                 log: Callable[[str], None] = print) -> None:
+                 log: Callable[[str], None] = print, api_url: str | None = None) -> None:
         self.project = project.resolve()
+        self.api_url = api_url
         self.out = out.resolve()
         self.log = log
         self.broadcaster = Broadcaster()
@@ -174,7 +175,7 @@ class DevServer:
             result = self._pages(edited) if edited else None
             if result is None:
                 self.state = None
-                result = build(BuildOptions(self.project, self.out, dev=True))
+                result = build(BuildOptions(self.project, self.out, dev=True, api_url=self.api_url))
                 self.state = result.state
         except BuildError as exc:
             self.log(exc.format_message())

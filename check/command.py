@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -20,6 +23,18 @@ from .profiles import select
 from .report import html_report, junit
 from .runner import CheckOptions, Runner
 
+T = TypeVar("T")
+
+
+def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`asyncio.run`, also when the caller already runs an event loop in this thread (a notebook,
+    Playwright's sync API in a test): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 def load_check_config(project: Path) -> CheckConfig:
     """The `check:` section of the project's h5press.yaml (defaults when there is none)."""
@@ -83,7 +98,7 @@ def run_check(target: str | None, project: Path, devices: str | None, report: Pa
     options = CheckOptions(target, profiles, report.resolve(), config, (project / config.baseline).resolve(),
                            update_baseline, browser, engine, workers, progress=Progress())
     started = time.perf_counter()
-    visits: list[Visit] = asyncio.run(Runner(options).run())
+    visits: list[Visit] = run_async(Runner(options).run)
     seconds = time.perf_counter() - started
     apply_waivers(visits, config.waive)
     names = [p.name for p in profiles]

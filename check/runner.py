@@ -180,8 +180,14 @@ class Runner:
 
         page.on("console", console)
         page.on("pageerror", lambda exc: current[0].add(Finding("exception", "error", str(exc)[:500])))
-        page.on("request", lambda r: made_by.__setitem__(r, current[0]))
-        page.on("requestfinished", lambda r: made_by.pop(r, None))
+        def made(r: Any) -> None:
+            made_by[r] = current[0]
+
+        def finished(r: Any) -> None:
+            made_by.pop(r, None)
+
+        page.on("request", made)
+        page.on("requestfinished", finished)
         page.on("requestfailed", failed)
         page.on("response", response)
 

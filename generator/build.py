@@ -66,6 +66,7 @@ class BuildOptions:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     cache: bool = True
     dev: bool = False  # `h5press serve`: service workers off (the kill switch is built instead)
+    api_url: str | None = None  # overrides h5press.yaml, like base_url (`--api-url`)
 
 
 @dataclass
@@ -500,11 +501,12 @@ def build(options: BuildOptions) -> BuildResult:
     if site is None:
         raise BuildError(diags.errors, diags.warnings)
     config = site.config or SiteConfig()
-    if options.base_url:
-        try:
-            config = config.model_copy(update={"base_url": _absolute_url(options.base_url)})
-        except ValueError as exc:
-            raise BuildError([Diagnostic("--base-url", None, str(exc))]) from None
+    for key, value in (("base_url", options.base_url), ("api_url", options.api_url)):
+        if value:
+            try:
+                config = config.model_copy(update={key: _absolute_url(value)})
+            except ValueError as exc:
+                raise BuildError([Diagnostic("--" + key.replace("_", "-"), None, str(exc))]) from None
     if not config.base_url:
         diags.warning("h5press.yaml", None, "base_url is not set: pages get no canonical link and share cards no image")
     tools = f"{__version__} markdown {markdown.__version__} jinja2 {jinja2.__version__} PIL {PIL.__version__}"

@@ -262,3 +262,17 @@ def test_svg_sizes_and_same_named_images(make_project):
     assert re.search(r"src=assets/wide\.[0-9a-f]{10}\.svg[^>]* width=1000|height=500[^>]*width=1000", html)
     manifest = json.loads((root / "dist/demo/asset-manifest.json").read_text())
     assert {"images/a/hero.png@480w", "images/b/hero.png@480w"} <= set(manifest)
+
+
+def test_api_url_from_the_command_line_adds_the_api_client(make_project):
+    root = make_project()
+    assert build(root, "--api-url", "https://api.bank.example.com/h5").exit_code == 0
+    html = (root / "dist/demo/index.html").read_text()
+    client = re.search(r'src=(\S+?api\.[0-9a-f]+\.js)', html)
+    assert client and "connect-src 'self' https://api.bank.example.com" in html
+    rules = json.loads(re.search(r'id=h5-rules type=application/json>(.*?)</script>', html).group(1))
+    assert rules["api"] == "https://api.bank.example.com/h5/"
+    asset = client.group(1).rsplit("/", 1)[1]
+    assert asset in (root / "dist/demo/sw.js").read_text()  # precached with the shell
+    assert build(root).exit_code == 0  # a build without it drops the client again
+    assert not re.search(r'src=\S+?api\.[0-9a-f]+\.js', (root / "dist/demo/index.html").read_text())

@@ -82,6 +82,8 @@ def test_bad_base_url_option(make_project):
     result = build(make_project(), "--base-url", "h5.example.com")
     assert result.exit_code == 1
     assert 'error: --base-url: expected an absolute http(s) URL, got "h5.example.com"' in result.stderr
+    result = build(make_project(), "--api-url", "api.example.com")
+    assert result.exit_code == 1 and 'error: --api-url: expected an absolute http(s) URL, got "api.example.com"' in result.stderr
 
 
 def test_unexpected_failure_is_one_line_without_debug(make_project, monkeypatch):
