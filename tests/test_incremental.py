@@ -127,11 +127,11 @@ def test_unchanged_build_is_answered_from_the_fingerprint_until_anything_moves(m
     dist = (root / "dist").resolve()
     first = build(root, "--strict")
     assert first.exit_code == 0
-    command = json.dumps([str(dist), None, [], True])
+    command = json.dumps([str(dist), None, None, [], True])  # out, --base-url, --api-url, --only, --strict
     assert fingerprint.unchanged(root, dist, command) is not None
     again = build(root, "--strict")
     assert "nothing changed" in again.output
-    assert fingerprint.unchanged(root, dist, json.dumps([str(dist), "https://other.example/", [], True])) is None
+    assert fingerprint.unchanged(root, dist, json.dumps([str(dist), "https://other.example/", None, [], True])) is None
 
     article = root / "content/demo/article.md"
     text = article.read_text()
