@@ -62,8 +62,12 @@ def theme_file(root: Path, relpath: str) -> Path:
 # --- styles and scripts ----------------------------------------------------------------------
 
 def compile_scss(entry: Path, include_paths: list[Path]) -> str:
-    """The one place libsass is called (it is end-of-life; swapping compilers touches only this)."""
-    return sass.compile(filename=str(entry), include_paths=[str(p) for p in include_paths], output_style="compressed")
+    """The one place libsass is called (it is end-of-life; swapping compilers touches only this).
+
+    libsass starts compressed output that holds non-ASCII text with a byte-order mark; the build
+    joins stylesheets, where a mark in the middle would void the rule after it, so it goes."""
+    css = sass.compile(filename=str(entry), include_paths=[str(p) for p in include_paths], output_style="compressed")
+    return css.lstrip("\ufeff")
 
 
 def theme_variables(theme: Theme, elder: bool) -> str:

@@ -276,3 +276,13 @@ def test_api_url_from_the_command_line_adds_the_api_client(make_project):
     assert asset in (root / "dist/demo/sw.js").read_text()  # precached with the shell
     assert build(root).exit_code == 0  # a build without it drops the client again
     assert not re.search(r'src=\S+?api\.[0-9a-f]+\.js', (root / "dist/demo/index.html").read_text())
+
+
+def test_stylesheets_have_no_byte_order_mark_inside(make_project):
+    """Sass marks non-ASCII output with a BOM; joined after the theme colours it would void the first rule."""
+    root = make_project()
+    assert build(root).exit_code == 0
+    sheets = list((root / "dist/demo/assets").glob("*.css"))
+    assert sheets and all("\ufeff" not in p.read_text("utf-8") for p in sheets)
+    main = next(p for p in sheets if p.name.startswith("main."))
+    assert "box-sizing:border-box" in main.read_text("utf-8").split("}", 2)[1]  # right after the theme's :root

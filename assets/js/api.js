@@ -97,7 +97,12 @@
     h.changed();
     return me;
   }
-  function refresh() { return api('GET', '/me').then(reconcile); }
+  var reading = null;
+  function refresh() { /* blocks asking together share one request */
+    reading = reading || api('GET', '/me').then(function (me) { reading = null; return reconcile(me); },
+      function (e) { reading = null; throw e; });
+    return reading;
+  }
 
   /* Outbox delivery: batches of up to 50, smaller after 413, exponential backoff with jitter
      (honouring Retry-After) on network and server errors, resumed at once when back online. */
@@ -136,6 +141,7 @@
     timer = 0;
     delay = 0;
     send();
+    if (poller) { clearInterval(poller); poller = 0; errors = 0; open(); } /* try the stream again */
   });
 
   /* Live updates: one EventSource per page; after repeated failures, or without EventSource,
@@ -171,9 +177,11 @@
     };
   }
   function reopen() {
-    if (!source) return;
-    source.close();
+    if (!source && !poller) return;
+    if (source) source.close();
+    clearInterval(poller);
     source = null;
+    poller = 0;
     open();
   }
   function live(kind, fn) {
