@@ -74,7 +74,7 @@
       } else reach();
     }
     h.on(paint);
-    if (teams) h.live('team', function (t) { if (t) { team = t; paint(); } else h.refresh().then(paint, function () {}); });
+    if (teams) h.live('team', function (t) { if (t) { team = t; paint(); } else if (h.me()) h.refresh().then(paint, function () {}); });
     paint();
     root.setAttribute('data-h5-ready', '');
   });

@@ -47,7 +47,7 @@
     var forms = { join: $('[data-form="join"]'), create: $('[data-form="create"]'), nick: $('[data-form="nick"]') };
     var status = $('[data-status]');
     var errorBox = $('[data-error]');
-    var team = null, seen, busy = false, loaded = false, note = '', retry = null;
+    var team = null, seen, busy = false, note = '', retry = null;
     var wechat = /MicroMessenger/i.test(navigator.userAgent);
 
     function link() {
@@ -65,9 +65,10 @@
     }
     function hint() {
       if (h.window !== 'open') return h.window === 'before' ? '活动还没开始，开始后就能组队。' : '活动已经结束，不能再组队了。';
+      if (team && navigator.onLine === false) return '现在离线，显示的是上次同步的队伍信息。';
       if (team) return invited && invited !== team.code ? '你已经在队伍「' + team.name + '」里了，每人只能加入一支队伍。' : '';
       if (invited) return '好友邀请你加入队伍（邀请码 ' + invited + '），点「加入队伍」就行。';
-      return loaded ? '输入好友给你的邀请码加入队伍，或者自己建一支队。' : '正在连接活动服务器…';
+      return '输入好友给你的邀请码加入队伍，或者自己建一支队。';
     }
     function paintTeam() {
       $('[data-name]').textContent = team.name;
@@ -129,9 +130,6 @@
         fail(e, function () { act(run, done); });
         paint();
       });
-    }
-    function load() {
-      h.refresh().then(function () { loaded = true; errorBox.hidden = true; paint(); }, function (e) { loaded = true; fail(e, load); paint(); });
     }
     function joined(t, kind, payload) {
       team = t;
@@ -199,11 +197,11 @@
     if (invited) forms.join.elements.code.value = invited;
     h.on(paint);
     h.live('team', function (t) {
-      if (t) { team = t; paint(); } else h.refresh().then(paint, noop);
+      if (t) { team = t; paint(); } else if (h.me()) h.refresh().then(paint, noop); /* polling: only with an identity */
     });
-    loaded = !!h.me();
-    paint();
-    load();
+    w.addEventListener('online', paint);
+    w.addEventListener('offline', paint);
+    paint(); /* api.js refreshes /me on load when there is an identity; h.on repaints */
     root.setAttribute('data-h5-ready', '');
   });
 })(document, window);
