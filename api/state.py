@@ -54,13 +54,10 @@ def campaign_rules(state: State, campaign: Annotated[str, Path(max_length=64)]) 
 Campaign = Annotated[CampaignRules, Depends(campaign_rules)]
 
 
-def identity(state: State, authorization: Annotated[str | None, Header()] = None) -> Identity:
-    """The caller from `Authorization: Bearer <token>`; also the per-identity rate limit."""
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ApiError(401, "unauthorized", "send `Authorization: Bearer <token>` (POST /api/v1/session gives one)",
-                       headers={"WWW-Authenticate": "Bearer"})
+def verify_bearer(state: ApiState, token: str) -> Identity:
+    """The identity of a token (401 when it is not valid); also the per-identity rate limit."""
     try:
-        ident = state.signer.verify(authorization[7:].strip(), state.now_ms() / 1000)
+        ident = state.signer.verify(token.strip(), state.now_ms() / 1000)
     except TokenError as exc:
         raise ApiError(401, "bad_token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     wait = state.identity_bucket.take(ident.key)
@@ -68,6 +65,19 @@ def identity(state: State, authorization: Annotated[str | None, Header()] = None
         raise ApiError(429, "rate_limited", "too many requests for this identity",
                        headers={"Retry-After": str(max(1, round(wait)))})
     return ident
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    return authorization[7:] if authorization and authorization.startswith("Bearer ") else None
+
+
+def identity(state: State, authorization: Annotated[str | None, Header()] = None) -> Identity:
+    """The caller from `Authorization: Bearer <token>`."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise ApiError(401, "unauthorized", "send `Authorization: Bearer <token>` (POST /api/v1/session gives one)",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return verify_bearer(state, token)
 
 
 Caller = Annotated[Identity, Depends(identity)]
