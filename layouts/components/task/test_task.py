@@ -28,6 +28,11 @@ tasks:
 LESSON = "---\ntitle: 第一课\n---\n\n" + "正文。\n\n" * 60 + "::: task lesson\ntitle: 本课任务\nreached: read\ntasks:\n  - {action: read, label: 读完小课, count: 2}\n:::\n"
 
 
+def chips(box, action: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The member chips of one task, as the visitor reads them."""
+    return box.locator(f'[data-action="{action}"] [data-members] span').all_inner_texts()
+
+
 def site(tmp_path):  # type: ignore[no-untyped-def]
     return write_tree(one_page_site(tmp_path, PAGE, CAMPAIGN), {"content/c/lesson.md": LESSON})
 
@@ -86,3 +91,45 @@ def test_progress_from_the_device_offline_and_reading_to_the_end(tmp_path, serve
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     assert errors == []
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 320])
+def test_each_members_progress_and_the_team_completion(tmp_path, site_with_api, browser, width):
+    root = site(tmp_path)
+    server = site_with_api(root)
+    assert build(root).exit_code == 0
+    people = []
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=True, has_touch=True, service_workers="block")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        page.goto(server.url("c/index.html"))
+        page.wait_for_selector('[data-h5c="task"][data-h5-ready]')
+        people.append((context, page, errors))
+    (a, pa, errors_a), (b, pb, errors_b) = people
+    box = pa.locator('[data-h5c="task"]')
+    assert box.locator('[data-action="read"] [data-members]').inner_text() == "组队后这里显示每位队友的进度"
+    code = pa.evaluate("() => h5press.api('POST', '/teams', {name: '小周一家'}).then(t => t.code)")
+    pa.evaluate("() => h5press.refresh()")
+    pa.wait_for_function("() => document.querySelector('[data-scope]').textContent === '团队完成度'")
+    assert chips(box, "read") == ["我 0/2", "空位"]
+    pa.evaluate("() => { h5press.award('read'); h5press.award('share'); }")  # shown at once, before the server answers
+    assert chips(box, "share") == ["✓ 我 1/1", "空位"]
+    assert box.locator("[data-pct]").inner_text() == "25%"  # 2 of 8 steps: 2 members × (2 + 1 + 1)
+    pb.evaluate("code => h5press.api('POST', '/teams/join', {code}).then(() => h5press.api('POST', '/me', {nickname: '小青'}))", code)
+    pb.evaluate("() => { h5press.award('survey'); h5press.award('read'); h5press.award('read'); }")
+    pb.wait_for_function("() => JSON.parse(localStorage.getItem('h5press:c:outbox') || '[]').length === 0")
+    pa.evaluate("() => h5press.refresh()")
+    pa.wait_for_function("() => document.querySelector('[data-pct]').textContent === '63%'")  # 5 of 8
+    assert chips(box, "read") == ["我 1/2", "✓ 小青 2/2"]
+    assert chips(box, "survey") == ["我 0/1", "✓ 小青 1/1"]
+    assert box.locator('[data-action="survey"] [data-state]').inner_text() == "0/1"  # the visitor's own state
+    pa.reload()
+    assert pa.locator('[data-h5c="task"] [data-pct]').inner_text() == "63%"  # from the stored /me, before any request
+    assert pa.evaluate("() => h5press.selftest()") == []
+    assert pa.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert errors_a == errors_b == []
+    a.close()
+    b.close()

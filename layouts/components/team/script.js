@@ -107,7 +107,7 @@
       [].forEach.call(forms.create.elements, function (el) { el.disabled = busy || !open || !!team; });
       [].forEach.call(forms.nick.elements, function (el) { el.disabled = busy; });
       var nick = forms.nick.elements.nickname;
-      if (me && d.activeElement !== nick && !nick.getAttribute('data-edited')) nick.value = me.nickname || '';
+      if (me && d.activeElement !== nick && !nick.hasAttribute('data-edited')) nick.value = me.nickname || '';
       status.textContent = busy ? '正在连接活动服务器…' : note || hint() || '\u00a0';
     }
     function fail(e, again) {

@@ -29,6 +29,12 @@ def fits(page, width: int) -> bool:  # type: ignore[no-untyped-def]
     return page.evaluate("() => document.documentElement.scrollWidth") <= width
 
 
+def inside(inner, outer) -> bool:  # type: ignore[no-untyped-def]
+    """`inner` lies within `outer` horizontally (nothing pokes out of the card)."""
+    i, o = inner.bounding_box(), outer.bounding_box()
+    return o["x"] <= i["x"] and i["x"] + i["width"] <= o["x"] + o["width"]
+
+
 def test_needs_teams_in_the_campaign_and_labels_name_actions(tmp_path):
     result = build(one_page_site(tmp_path, PAGE, CAMPAIGN.split("rewards:")[0]))
     assert 'content/c/index.md:5: team "family": campaign.yaml has no `team:`' in result.stderr
@@ -122,6 +128,29 @@ def test_create_invite_join_and_the_errors(tmp_path, site_with_api, browser, wid
     assert joiner.locator("[data-name]").inner_text() == "小周一家"
     assert joiner.get_by_role("status").inner_text() == "已加入队伍「小周一家」。"
 
+    # nicknames and points show for the whole team (read again from the server)
+    nickname = joiner.get_by_label("我的昵称（队友和排行榜上显示）")
+    nickname.fill("  小青 ")
+    b.set_offline(True)
+    joiner.get_by_role("button", name="保存").tap()
+    joiner.get_by_role("alert").wait_for()
+    assert nickname.input_value() == "  小青 "  # kept for the retry
+    b.set_offline(False)
+    joiner.get_by_role("button", name="重试").tap()
+    pb.wait_for_function("() => document.querySelector('[data-status]').textContent === '昵称已保存。'")
+    pb.wait_for_function("() => document.querySelector('[data-members] .is-me').textContent.startsWith('小青（我）')")
+    pb.evaluate("() => h5press.award('read')")
+    pb.wait_for_function("() => JSON.parse(localStorage.getItem('h5press:c:outbox') || '[]').length === 0")
+    pa.evaluate("() => h5press.refresh()")
+    pa.wait_for_function("() => document.querySelector('[data-points]').textContent === '15'")
+    members = team.locator("[data-members] li")
+    assert [members.nth(i).inner_text().split("\n") for i in range(2)] == [["队员 1（我）", "5 积分"], ["小青", "10 积分"]]
+    assert team.locator("[data-unlock]").inner_text() == "还差 5 分，每位队员都能领取「家庭礼包」。"
+    assert team.locator("[data-bar]").evaluate("p => p.value") == 15
+    pa.evaluate("() => h5press.award('share')")  # the second share of the day: 20 team points
+    pa.wait_for_function("() => document.querySelector('[data-points]').textContent === '20'")
+    assert team.locator("[data-unlock]").inner_text() == "已解锁「家庭礼包」，每位队员都可以去领取。"
+
     # a third person: a wrong code, then the full team
     c, pc, errors_c = person(browser, url, width)
     third = pc.locator('[data-h5c="team"]')
@@ -139,9 +168,25 @@ def test_create_invite_join_and_the_errors(tmp_path, site_with_api, browser, wid
     pb.wait_for_selector('[data-view="team"]:not([hidden])')
     assert pb.locator("[data-code]").inner_text() == code
     assert pb.evaluate("() => h5press.selftest()") == [] and fits(pb, width) and fits(pa, width)
+    assert inside(pb.locator("[data-link]"), pb.locator('[data-h5c="team"]'))
     pa.wait_for_function("() => JSON.parse(localStorage.getItem('h5press:c:outbox') || '[]').length === 0")
     types = [t for (t,) in site.rows("SELECT type FROM events WHERE type LIKE 'team.%' OR type = 'share' ORDER BY pk")]
     assert types.count("team.create") == 1 and "share" in types
     assert errors_a == errors_b == errors_c == []
     for context in (a, b, c):
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 320])
+def test_after_the_campaign_nobody_can_form_a_team(tmp_path, site_with_api, browser, width):
+    root = one_page_site(tmp_path, PAGE, CAMPAIGN.replace("end: 2099-12-31", "end: 2021-01-31"))
+    site = site_with_api(root)
+    assert build(root).exit_code == 0
+    context, page, errors = person(browser, site.url("c/index.html?team=ABCD2345"), width)
+    team = page.locator('[data-h5c="team"]')
+    assert team.get_by_role("status").inner_text() == "活动已经结束，不能再组队了。"
+    assert team.get_by_role("button", name="加入队伍").is_disabled() and team.get_by_role("button", name="创建队伍").is_disabled()
+    assert page.evaluate("() => h5press.selftest()") == [] and fits(page, width)
+    assert errors == []
+    context.close()
