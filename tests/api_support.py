@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -221,14 +222,20 @@ def pin_clock(client: TestClient, iso: str) -> None:
     clock[:] = [dt.datetime.fromisoformat(iso).timestamp()]
 
 
+class LiveUrl(str):
+    """The URL of a live server; `.app` is its application (to look at its state)."""
+
+    app: Any
+
+
 @pytest.fixture
-def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., str]]:
+def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., LiveUrl]]:
     """`live_server(**settings)`: the app in a real uvicorn server on a free port, in a thread; returns its URL."""
     import uvicorn
 
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(**overrides: object) -> str:
+    def start(**overrides: object) -> LiveUrl:
         app = make_client(**overrides).app
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000))
         thread = threading.Thread(target=server.run, daemon=True)
@@ -238,7 +245,9 @@ def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[...
             time.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
         servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
+        url = LiveUrl(f"http://127.0.0.1:{port}")
+        url.app = app
+        return url
 
     yield start
     for server, thread in servers:
