@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy import Engine
@@ -11,6 +11,10 @@ from sqlalchemy import Engine
 from .identity import Identity, Signer, TokenError
 from .ratelimit import TokenBucket
 from .rules import CampaignRules
+
+if TYPE_CHECKING:
+    from .stream import Hub
+    from .wechat import WeChat
 
 
 class ApiError(Exception):
@@ -30,6 +34,10 @@ class ApiState:
     max_payload: int
     ip_bucket: TokenBucket
     identity_bucket: TokenBucket
+    hub: Hub
+    origins: list[str]  # allowed CORS origins; also the pages WeChat signatures are made for
+    admin_digest: bytes | None = None  # sha256 of the admin token; None: admin endpoints are off
+    wechat: WeChat | None = None
     clock: list[float] = field(default_factory=list)  # tests pin "now" here (seconds); empty: real time
 
     def now_ms(self) -> int:
