@@ -116,6 +116,7 @@ def test_create_invite_join_live_and_the_errors(tmp_path, site_with_api, browser
     pa.wait_for_function("() => document.querySelector('[data-status]').textContent.includes('已复制')")
     assert pa.evaluate("() => navigator.clipboard.readText()") == link
     assert pa.evaluate("() => h5press.wallet().total") == 10
+    pa.wait_for_function("() => document.querySelector('[data-points]').textContent === '10'")  # once the server counted both
     assert team.locator("[data-unlock]").inner_text() == "还差 10 分，每位队员都能领取「家庭礼包」。"
 
     # 小青 opens the link and joins with one tap; 小周's page follows live, with no reload
