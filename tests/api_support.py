@@ -15,6 +15,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -225,6 +226,12 @@ def pin_clock(client: TestClient, iso: str) -> None:
     clock[:] = [dt.datetime.fromisoformat(iso).timestamp()]
 
 
+class LiveUrl(str):
+    """The URL of a live server; `.app` is its application (to look at its state)."""
+
+    app: Any
+
+
 def run_uvicorn(app: object) -> tuple[str, Callable[[], None]]:
     """`app` in a real uvicorn server on a free port, in a thread: (its URL, stop)."""
     import uvicorn
@@ -245,14 +252,17 @@ def run_uvicorn(app: object) -> tuple[str, Callable[[], None]]:
 
 
 @pytest.fixture
-def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., str]]:
+def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., LiveUrl]]:
     """`live_server(**settings)`: the app in a real uvicorn server on a free port; returns its URL."""
     stops: list[Callable[[], None]] = []
 
-    def start(**overrides: object) -> str:
-        url, stop = run_uvicorn(make_client(**overrides).app)
+    def start(**overrides: object) -> LiveUrl:
+        app = make_client(**overrides).app
+        url, stop = run_uvicorn(app)
         stops.append(stop)
-        return url
+        live = LiveUrl(url)
+        live.app = app
+        return live
 
     yield start
     for stop in stops:
