@@ -170,12 +170,14 @@ class Runner:
                 current[0].add(Finding("request", "error", f"HTTP {r.status}", r.url))
 
         # A request belongs to the visit that made it: when the tab moves on, Chromium aborts what
-        # the last page still had in flight, which is no fault of either page.
+        # the last page still had in flight, which is no fault of either page; nor is closing a
+        # live stream (EventSource), which stays open as long as its page.
         made_by: dict[Any, Visit] = {}
 
         def failed(r: Any) -> None:
             visit = made_by.pop(r, current[0])
-            if visit is current[0] or r.failure != "net::ERR_ABORTED":
+            cut_off = visit is not current[0] or r.resource_type == "eventsource"
+            if not (cut_off and r.failure == "net::ERR_ABORTED"):
                 visit.add(Finding("request", "error", f"request failed: {r.failure}", r.url))
 
         page.on("console", console)

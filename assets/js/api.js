@@ -36,6 +36,7 @@
         return r.json().catch(function () { return {}; }).then(function (b) {
           if (r.ok) return b;
           var e = failure(r.status, b.error || 'http_' + r.status, b.message);
+          e.body = b;
           e.retry = parseInt(r.headers.get('Retry-After'), 10) || 0;
           throw e;
         });
@@ -46,6 +47,7 @@
     if (t) return Promise.resolve(t);
     pending = pending || request('POST', base + 'api/v1/session').then(function (b) {
       pending = null;
+      if (token()) return token(); /* identify() won the race: the institution's identity stands */
       keepToken(b.token);
       reopen();
       return b.token;
