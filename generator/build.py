@@ -149,6 +149,7 @@ class _Shared:
     component_css: dict[str, str]  # component name → compiled CSS (components used anywhere)
     component_js: dict[str, str]  # component name → minified JS
     dev: bool = False
+    api_js: str | None = None  # the API client, on every page when the site has an api_url
 
 
 class _CampaignBuild:
@@ -186,6 +187,7 @@ class _CampaignBuild:
         cfg = self.cfg
         self.css = self.add(hashed("main.css", (theme_variables(cfg.theme, cfg.elder_mode) + self.s.css).encode()))
         self.js = self.add(hashed("runtime.js", self.s.js.encode()))
+        self.api_js = self.add(hashed("api.js", self.s.api_js.encode())) if self.s.api_js else None
         source = None
         if cfg.icon:
             found = self.campaign_file(cfg.icon, ("icon",))
@@ -301,6 +303,7 @@ class _CampaignBuild:
             "root": "../" * here.count("/"),
             "css": {"url": self.url(self.css.path, here), "integrity": self.css.integrity},
             "js": {"url": self.url(self.js.path, here), "integrity": self.js.integrity},
+            "api_js": {"url": self.url(self.api_js.path, here), "integrity": self.api_js.integrity} if self.api_js else None,
             "icon": self.url(self.icons[0][0].path, here),
             "manifest": relative("manifest.webmanifest", here),
             "canonical": self.absolute(here),
@@ -423,7 +426,7 @@ class _CampaignBuild:
         cdn = self.s.config.cdn_prefix
         def shell(a: Asset) -> Entry:
             return Entry(f"{cdn}{self.c.name}/{a.path}" if cdn else a.path, len(a.data), a.data)
-        entries += [shell(self.css), shell(self.js), shell(self.icons[0][0])]
+        entries += [shell(a) for a in (self.css, self.js, self.api_js, self.icons[0][0]) if a]
         entries += [shell(a) for pair in self.component_assets.values() for a in pair if a]
         entries += [Entry("manifest.webmanifest", len(self.files["manifest.webmanifest"]), self.files["manifest.webmanifest"])]
         entries += [Entry(p.url, len(self.files[p.url]), self.files[p.url]) for p in self.c.pages
@@ -456,11 +459,12 @@ class _CampaignBuild:
             blocking = css_br + sum(br(self.component_assets[n][0]) for n in used)
             pages.append({"path": prefix + page.url, "source": page.source, "title": page.meta.title,
                           "bytes": len(self.files[page.url]), "br": html_br, "first_render_br": html_br + blocking,
-                          "js_br": br(self.js) + sum(br(self.component_assets[n][1]) for n in used),
+                          "js_br": br(self.js) + br(self.api_js) + sum(br(self.component_assets[n][1]) for n in used),
                           "images": len(self.parsed[page.slug].images), "components": used})
         return {
             "pages": pages,
             "runtime_br": br(self.js),
+            "api_br": br(self.api_js),
             "components": {name: {"css_br": br(css), "js_br": br(js)} for name, (css, js) in self.component_assets.items()},
             "css_br": css_br,
             "precache": {"files": len(self.precache), "bytes": sum(e.size for e in self.precache)},
@@ -530,8 +534,9 @@ def build(options: BuildOptions) -> BuildResult:
     css, component_css = _compile_styles(root, components, diags)
     component_js = {c.name: minify_js(script.read_text("utf-8")) for c in components if (script := c.file("script.js"))}
     js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
+    api_js = minify_js(theme_file(root, "assets/js/api.js").read_text("utf-8")) if config.api_url else None
     shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images",
-                     cache, _templates_digest(root), component_css, component_js, options.dev)
+                     cache, _templates_digest(root), component_css, component_js, options.dev, api_js)
     builds = []
     for campaign in site.campaigns:
         cb = _CampaignBuild(shared, campaign, parsed[campaign.name])

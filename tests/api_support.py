@@ -1,5 +1,6 @@
-"""Fixtures of the collaboration-server tests: a project, a database (SQLite file or a real
-PostgreSQL, started for the session) and a client. Imported by the tests/test_api*.py modules."""
+"""Fixtures of the collaboration-server tests, loaded as a pytest plugin: a project, a database
+(SQLite file or a real PostgreSQL, started for the session), a client, a live server, and a built
+site served beside a live server for browser tests of the client (`site_with_api`)."""
 from __future__ import annotations
 
 import glob
@@ -11,6 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,10 +20,12 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the api extra is not installed: pip install 'h5press[api]'")
 
-from fastapi.testclient import TestClient  # noqa: E402
+with warnings.catch_warnings():  # Starlette's notice that its TestClient moves to another package
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 
-from h5fixtures import write_tree  # noqa: E402
+from h5fixtures import Server, write_tree  # noqa: E402
 from h5press.api.app import Settings, create_app  # noqa: E402
 from h5press.api.project import load_project  # noqa: E402
 
@@ -221,26 +225,74 @@ def pin_clock(client: TestClient, iso: str) -> None:
     clock[:] = [dt.datetime.fromisoformat(iso).timestamp()]
 
 
-@pytest.fixture
-def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., str]]:
-    """`live_server(**settings)`: the app in a real uvicorn server on a free port, in a thread; returns its URL."""
+def run_uvicorn(app: object) -> tuple[str, Callable[[], None]]:
+    """`app` in a real uvicorn server on a free port, in a thread: (its URL, stop)."""
     import uvicorn
 
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
 
-    def start(**overrides: object) -> str:
-        app = make_client(**overrides).app
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
+    def stop() -> None:
         server.should_exit = True
         thread.join(10)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture
+def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., str]]:
+    """`live_server(**settings)`: the app in a real uvicorn server on a free port; returns its URL."""
+    stops: list[Callable[[], None]] = []
+
+    def start(**overrides: object) -> str:
+        url, stop = run_uvicorn(make_client(**overrides).app)
+        stops.append(stop)
+        return url
+
+    yield start
+    for stop in stops:
+        stop()
+
+
+class SiteWithApi:
+    """A site project served from its dist/ on one origin and `h5press api` on another, as deployed."""
+
+    def __init__(self, root: Path, static: Server, api_url: str, engine: object) -> None:
+        self.root, self.static, self.api_url, self.engine = root, static, api_url, engine
+
+    def url(self, path: str) -> str:
+        return self.static.url(path)
+
+    def rows(self, sql: str, **params: object) -> list[tuple]:
+        """Rows of the server's real database (SQLite file), to see what it stored."""
+        with self.engine.connect() as db:  # type: ignore[attr-defined]
+            return [tuple(r) for r in db.execute(text(sql), params)]
+
+
+@pytest.fixture
+def site_with_api(tmp_path: Path, serve: Callable[[Path], Server]) -> Iterator[Callable[[Path], SiteWithApi]]:
+    """`site_with_api(root)`: sets `api_url` in root's h5press.yaml to a live `h5press api` for the
+    project's campaigns (SQLite file, CORS for the static origin, no rate limits), serves
+    root/dist/ (build after calling this) and returns a `SiteWithApi`."""
+    stops: list[Callable[[], None]] = []
+
+    def start(root: Path) -> SiteWithApi:
+        static = serve(root / "dist")
+        origin = static.url().rstrip("/")
+        settings = Settings(db=str(tmp_path / f"api{len(stops)}.sqlite3"), secret=SECRET, cors_origins=[origin],
+                            ip_rate=0, identity_rate=0)
+        app = create_app(load_project(root), settings)
+        url, stop = run_uvicorn(app)
+        stops.append(stop)
+        config = root / "h5press.yaml"
+        config.write_text(config.read_text("utf-8") + f"api_url: {url}/\n", "utf-8")
+        return SiteWithApi(root, static, url + "/", app.state.api.engine)
+
+    yield start
+    for stop in stops:
+        stop()

@@ -3,7 +3,6 @@ tests/ and component tests under layouts/components/ share one browser."""
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from h5press.check.serve import Handler, StaticServer
+from h5press.check.serve import StaticServer
 from h5press.cli import cli
 
 SITE_YAML = """\
@@ -147,30 +146,8 @@ def build(root: Path, *args: str) -> Result:
 
 # --- HTTP server and browser ------------------------------------------------------------------
 
-class _Recording(Handler):
-    """The product's static server, plus the collaboration API's event endpoint, recorded."""
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.posts.append((self.path, json.loads(body)))  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-
 class Server(StaticServer):
     """Serves a folder with its `_headers`; `stop()` makes the network really unavailable."""
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(directory, _Recording)
-        self.posts: list[tuple[str, dict]] = []  # POST requests received: (path, JSON body)
-
-    def start(self) -> Server:
-        super().start()
-        self.httpd.posts = self.posts  # type: ignore[union-attr]
-        return self
 
 
 @pytest.fixture

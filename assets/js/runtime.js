@@ -46,7 +46,7 @@
   }
 
   /* Outbox: every user action and analytics event, bounded (analytics dropped first), kept
-     across reloads and sent in batches when online, with consent, to api_url (if configured). */
+     across reloads, sent by api.js (sites with api_url) in batches when online and consented. */
   var ANALYTICS = { view: 1, dwell: 1, share: 1, completion: 1 };
   var LIMIT = rules.outbox || 500;
   function emit(type, component, payload) {
@@ -62,25 +62,8 @@
     flush();
     return event;
   }
-  var sending = false;
-  function flush() {
-    var box = get('outbox', []);
-    if (!rules.api || sending || !box.length || navigator.onLine === false || !consented()) return;
-    sending = true;
-    var batch = box.slice(0, 50);
-    fetch(rules.api + 'api/v1/campaigns/' + campaign + '/events', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ events: batch }), credentials: 'omit'
-    }).then(function (r) {
-      if (!r.ok) throw new Error(r.status);
-      var sent = {};
-      batch.forEach(function (e) { sent[e.id] = 1; });
-      set('outbox', get('outbox', []).filter(function (e) { return !sent[e.id]; }));
-      return true;
-    }).catch(function () { /* kept; retried on the next load, event or `online` */ }).then(function (ok) {
-      sending = false;
-      if (ok) flush(); /* events queued while this batch was on its way */
-    });
-  }
+  /* Delivery is api.js's, present when the site has an api_url: the outbox only keeps. */
+  function flush() { var send = (w.h5press || {}).send; if (send) send(); }
   function consented() { return !(rules.consent && rules.consent.required) || get('consent', false) === true; }
 
   /* Points: the campaign's actions with their per-day and per-campaign caps. */
@@ -137,11 +120,20 @@
     return problems;
   }
 
+  /* Without api_url the server-backed calls are answered at once (api.js replaces them). */
+  function noApi() {
+    var e = new Error('no_api');
+    e.status = 0;
+    e.code = 'no_api';
+    return Promise.reject(e);
+  }
+
   w.h5press = {
     campaign: campaign, window: state, rules: rules, get: get, set: set, day: day, ulid: ulid,
     emit: emit, flush: flush, award: award, wallet: wallet, level: level, streak: streak,
-    consent: function (yes) { set('consent', !!yes); flush(); },
-    on: function (fn) { listeners.push(fn); },
+    consent: function (yes) { set('consent', !!yes); flush(); }, consented: consented,
+    on: function (fn) { listeners.push(fn); }, changed: changed,
+    server: false, api: noApi, refresh: noApi, me: function () { return null; }, live: function () { return function () {}; },
     register: function (name, test) { tests[name] = test; },
     selftest: selftest,
     track: function (type, payload) { return emit(type, null, payload); }
@@ -154,8 +146,6 @@
       if (d.visibilityState === 'hidden') { emit('dwell', null, { ms: Date.now() - shown }); } else { shown = Date.now(); }
     });
   }
-  w.addEventListener('online', flush);
-  flush();
 
   var sw = navigator.serviceWorker;
   if (data.sw === '1' && sw && location.protocol !== 'file:') {

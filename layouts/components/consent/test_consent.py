@@ -16,22 +16,21 @@ def test_text_and_policy_come_from_the_campaign(tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 320])
-def test_agreeing_releases_the_outbox(tmp_path, serve, browser, width):
-    server = serve(tmp_path / "dist")
+def test_agreeing_releases_the_outbox(tmp_path, site_with_api, browser, width):
     campaign = "title: t\nstart: 2020-01-01\nend: 2099-12-31\nconsent:\n  required: true\n"
     root = one_page_site(tmp_path, "::: consent\n:::\n", campaign)
-    (root / "h5press.yaml").write_text(f"base_url: https://h5.example.com/\napi_url: {server.url()}\n")
+    site = site_with_api(root)
     assert build(root).exit_code == 0
     page = browser.new_page(viewport={"width": width, "height": 640})
-    page.goto(server.url("c/index.html"))
+    page.goto(site.url("c/index.html"))
     box = page.locator('[data-h5c="consent"]')
     box.get_by_role("button", name="暂不同意").click()
     assert box.locator(".h5c-consent__state").inner_text() == "未同意：数据只保存在本机"
     page.wait_for_timeout(200)
-    assert server.posts == []
+    assert site.rows("SELECT count(*) FROM events") == [(0,)]
     box.get_by_role("button", name="同意", exact=True).click()
     page.wait_for_function("() => JSON.parse(localStorage.getItem('h5press:c:outbox')).length === 0", timeout=5000)
-    sent = [e["type"] for _, body in server.posts for e in body["events"]]
+    sent = [t for (t,) in site.rows("SELECT type FROM events ORDER BY pk")]
     assert sent[0] == "view" and "consent" in sent
     page.reload()
     assert page.locator(".h5c-consent__state").inner_text() == "已同意，可随时更改"
