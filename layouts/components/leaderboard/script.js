@@ -55,7 +55,8 @@
       });
       var inTeam = (h.me() || {}).team;
       fill(mine, me ? me.rank : '—', me ? name(me) + '（我' + (team ? '的队伍' : '') + '）'
-        : !data ? '我' : team && !inTeam ? '还没有加入队伍' : team ? '我的队伍还没有积分' : '我还没有上榜：获得积分后出现', me ? me.points + ' 分' : '');
+        : !data ? '我' : !h.consented() ? '同意个人信息保护提示后显示我的排名' : team && !inTeam ? '还没有加入队伍'
+          : team ? '我的队伍还没有积分' : '我还没有上榜：获得积分后出现', me ? me.points + ' 分' : '');
       note.textContent = message;
     }
     var last = 0, timer = 0, busy = false, again = false;
@@ -75,7 +76,7 @@
       }, function (e) {
         var got = boards[want];
         var shown = got ? '显示的是 ' + when(got.at) + ' 的排名' : '';
-        if (e.code === 'consent') return '同意页面上的个人信息保护提示后，即可查看排名。';
+        if (e.status === 401) return '同意页面上的个人信息保护提示后，即可查看好友榜。';
         if (e.status === 0 || e.code === 'offline') return '离线，' + (shown || '联网后显示排名');
         setTimeout(read, 15000);
         return '排名暂时读取失败' + (shown ? '，' + shown : '') + '，稍后自动重试。';

@@ -36,18 +36,19 @@
           if (cell && p.stock != null) cell.textContent = p.remaining > 0 ? '剩余 ' + p.remaining + ' / ' + p.stock + ' 份' : '已抽完';
         });
         gone = limited && !left;
-        if (gone) say('奖品已全部抽完，本次抽奖已结束。');
+        if (gone) go.textContent = '奖品已全部抽完';
         paint();
       }, function () { /* offline: the odds published at build time stay shown */ });
     }
     function problem(e) {
       var c = e.code, me = h.me();
-      return e.status === 0 || c === 'offline' ? '网络不可用：抽奖由活动服务器开奖，需要联网。请联网后再试一次。'
+      return c === 'consent' ? '请先同意页面上的个人信息保护提示，再参加抽奖。'
+        : c === 'no_api' ? '抽奖由活动服务器开奖：本页面没有连接活动服务器。'
+        : e.status === 0 ? '网络不可用：抽奖由活动服务器开奖，需要联网。请联网后再试一次。'
         : c === 'insufficient_points' ? '积分不足：每次抽奖需要 ' + cfg.cost + ' 积分' + (me ? '，您当前可用 ' + me.balance + ' 积分' : '') + '。'
         : c === 'daily_limit' ? '今天的抽奖次数已用完' + (cfg.per_day ? '（每天 ' + cfg.per_day + ' 次）' : '') + '，明天再来吧。'
         : c === 'rate_limited' ? '操作太频繁，请稍等几秒再试。'
         : c === 'campaign_closed' ? '活动不在进行中，现在不能抽奖。'
-        : c === 'consent' ? '请先同意页面上的个人信息保护提示，再参加抽奖。'
         : '这次没有抽成（' + (e.message || e.status) + '），请稍后再试。';
     }
     function land(prize, done) {

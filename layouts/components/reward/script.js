@@ -4,7 +4,7 @@
   'use strict';
   var h = window.h5press;
   [].forEach.call(d.querySelectorAll('[data-h5c="reward"]'), function (root) {
-    var said = {}, oops = {}, busy = {};
+    var said = {}, oops = {}, busy = {}, gone = {};
     function paint() {
       var total = h.wallet().total;
       var claimed = h.get('rewards', {});
@@ -21,7 +21,7 @@
           : !h.server ? '团队奖励：组队积分达标后由活动方发放'
           : team ? '团队积分还差 ' + (need - have) + ' 分' : '团队奖励：加入队伍后，团队积分达标即可领取');
         li.querySelector('[data-state]').textContent = state;
-        li.querySelector('button').disabled = !open || !!claimed[id] || !!busy[id] || h.window !== 'open';
+        li.querySelector('button').disabled = !open || !!claimed[id] || !!busy[id] || !!gone[id] || h.window !== 'open';
       });
     }
     function done(id, text, final) {
@@ -32,12 +32,11 @@
     }
     function problem(li, e) {
       var c = e.code;
-      return e.status === 0 || c === 'offline' ? '网络不可用：领取需要联网，请联网后重试。'
-        : c === 'out_of_stock' ? '已领完：这份奖励的库存已发完。'
+      return c === 'consent' ? '请先同意页面上的个人信息保护提示，再领取奖励。'
+        : e.status === 0 ? '网络不可用：领取需要联网，请联网后重试。'
         : c === 'below_threshold' ? '活动服务器记录的积分还未达到 ' + li.getAttribute('data-threshold') + ' 分（刚获得的积分可能还在同步），稍后再试。'
         : c === 'no_team' ? '这是团队奖励：请先加入或创建队伍。'
         : c === 'campaign_closed' ? '活动不在进行中，现在不能领取。'
-        : c === 'consent' ? '请先同意页面上的个人信息保护提示，再领取奖励。'
         : c === 'rate_limited' ? '操作太频繁，请稍等几秒再试。'
         : '领取没有成功（' + (e.message || e.status) + '），请稍后重试。';
     }
@@ -61,6 +60,7 @@
         h.emit('reward.claim', 'rewards', { reward: id, points: points, claimed: r.claimed });
       }, function (err) {
         if (err.code === 'limit_reached') done(id, '已领取过：每人限领 ' + li.getAttribute('data-per-user') + ' 次。', true);
+        else if (err.code === 'out_of_stock') said[id] = gone[id] = '已领完：这份奖励已全部发放。';
         else oops[id] = problem(li, err);
       }).then(function () {
         if (oops[id] === '正在领取…') delete oops[id];
