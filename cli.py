@@ -170,15 +170,29 @@ API_INSTALL = "pip install 'h5press[api]'"
                    "[env H5PRESS_API_ISSUERS, comma-separated]")
 @click.option("--cors-origin", "cors", multiple=True, metavar="ORIGIN",
               help="origin allowed to call the API (repeatable) [default: the origin of base_url]")
+@click.option("--admin-token", envvar="H5PRESS_API_ADMIN_TOKEN", default="",
+              help="bearer token of the admin export, 16+ characters; none: admin endpoints are off "
+                   "[env H5PRESS_API_ADMIN_TOKEN]")
+@click.option("--wechat-app-id", envvar="H5PRESS_API_WECHAT_APP_ID", default="",
+              help="AppID of the WeChat official account signing JS-SDK configs [env H5PRESS_API_WECHAT_APP_ID]")
+@click.option("--wechat-secret", envvar="H5PRESS_API_WECHAT_SECRET", default="",
+              help="its AppSecret [env H5PRESS_API_WECHAT_SECRET]")
+@click.option("--wechat-api", envvar="H5PRESS_API_WECHAT_API", default="https://api.weixin.qq.com", show_default=True,
+              help="base URL of the WeChat API (a proxy, or a stand-in for tests) [env H5PRESS_API_WECHAT_API]")
+@click.option("--ip-rate", type=click.FloatRange(0), envvar="H5PRESS_API_IP_RATE", default=20.0, show_default=True,
+              help="requests per second per IP address on /api/ (bursts of 5×); 0: no limit [env H5PRESS_API_IP_RATE]")
+@click.option("--identity-rate", type=click.FloatRange(0), envvar="H5PRESS_API_IDENTITY_RATE", default=10.0, show_default=True,
+              help="requests per second per identity (bursts of 5×); 0: no limit [env H5PRESS_API_IDENTITY_RATE]")
 def api(project: Path, db_url: str, host: str, port: int, workers: int, secret: str | None, issuers: tuple[str, ...],
-        cors: tuple[str, ...]) -> None:
+        cors: tuple[str, ...], admin_token: str, wechat_app_id: str, wechat_secret: str, wechat_api: str, ip_rate: float,
+        identity_rate: float) -> None:
     """Run the collaboration server for the campaigns of PROJECT."""
     import os
 
     try:
         import uvicorn
 
-        from .api.app import ENV_PREFIX, Settings, create_app, parse_issuers
+        from .api.app import ENV_PREFIX, Settings, create_app, parse_issuers, settings_env
         from .api.db import make_engine
         from .api.migrations import migrate
         from .api.project import load_project
@@ -190,6 +204,10 @@ def api(project: Path, db_url: str, host: str, port: int, workers: int, secret: 
         raise click.ClickException("set a token secret: --secret or the environment variable H5PRESS_API_SECRET (16+ characters)")
     if len(secret) < 16:
         raise click.ClickException("the token secret must be at least 16 characters")
+    if admin_token and len(admin_token) < 16:
+        raise click.ClickException("the admin token must be at least 16 characters")
+    if bool(wechat_app_id) != bool(wechat_secret):
+        raise click.ClickException("WeChat signatures need both --wechat-app-id and --wechat-secret")
     try:
         issuer_keys = parse_issuers([*issuers, *[v for v in os.environ.get(ENV_PREFIX + "ISSUERS", "").split(",") if v]])
     except ValueError as exc:
@@ -209,15 +227,16 @@ def api(project: Path, db_url: str, host: str, port: int, workers: int, secret: 
     if before != after:
         click.echo(f"database migrated from schema version {before} to {after}", err=True)
     click.echo(f"serving {len(loaded.campaigns)} campaign(s) at http://{host}:{port}/ (OpenAPI at /docs)", err=True)
+    settings = Settings(db=db_url, secret=secret, issuers=issuer_keys, cors_origins=list(cors) or None, admin_token=admin_token,
+                        wechat_app_id=wechat_app_id, wechat_secret=wechat_secret, wechat_api=wechat_api, ip_rate=ip_rate,
+                        identity_rate=identity_rate)
+    grace = 10  # open live streams end 10 s after a shutdown signal; browsers reconnect
     if workers == 1:
-        settings = Settings(db=db_url, secret=secret, issuers=issuer_keys, cors_origins=list(cors) or None)
-        uvicorn.run(create_app(loaded, settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(loaded, settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=grace)
         return
-    os.environ.update({ENV_PREFIX + "PROJECT": str(project.resolve()), ENV_PREFIX + "DB": db_url, ENV_PREFIX + "SECRET": secret,
-                       ENV_PREFIX + "ISSUERS": ",".join(f"{k}={v}" for k, v in issuer_keys.items())})
-    if cors:
-        os.environ[ENV_PREFIX + "CORS"] = ",".join(cors)
-    uvicorn.run("h5press.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    os.environ.update({ENV_PREFIX + "PROJECT": str(project.resolve()), **settings_env(settings)})
+    uvicorn.run("h5press.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
+                timeout_graceful_shutdown=grace)
 
 
 def main() -> None:

@@ -1,8 +1,12 @@
 """The FastAPI application factory of `h5press api`."""
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -10,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +25,8 @@ from .migrations import migrate
 from .project import Project, load_project
 from .ratelimit import TokenBucket
 from .state import ApiError, ApiState
+from .stream import Hub, RedactTokens
+from .wechat import DEFAULT_API, WeChat
 
 
 @dataclass
@@ -31,8 +38,14 @@ class Settings:
     max_body: int = 1024 * 1024  # bytes per request
     max_events: int = 1000  # events per batch
     max_payload: int = 4096  # bytes of one event's payload (JSON)
-    ip_rate: float = 20.0  # requests per second per IP (burst: 5×)
-    identity_rate: float = 10.0  # requests per second per identity (burst: 5×)
+    ip_rate: float = 20.0  # requests per second per IP (burst: 5×); 0: no limit
+    identity_rate: float = 10.0  # requests per second per identity (burst: 5×); 0: no limit
+    admin_token: str = ""  # empty: admin endpoints answer 404
+    wechat_app_id: str = ""
+    wechat_secret: str = ""
+    wechat_api: str = DEFAULT_API
+    stream_poll: float = 1.0  # seconds between two looks at the change log (per process and campaign)
+    stream_ping: float = 15.0  # seconds between `: ping` comments on a live stream
 
 
 def origin_of(url: str) -> str:
@@ -83,20 +96,63 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class Guard:
+    """The per-IP rate limit on `/api/`, and `X-Content-Type-Options: nosniff` on every answer (JSON and
+    CSV carry user text: a browser must never sniff them as HTML)."""
+
+    def __init__(self, app: ASGIApp, bucket: TokenBucket) -> None:
+        self.app, self.bucket = app, bucket
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/api/"):
+            wait = self.bucket.take(scope["client"][0] if scope.get("client") else "?")
+            if wait:
+                response = JSONResponse({"error": "rate_limited", "message": "too many requests from this address"}, 429,
+                                        headers={"Retry-After": str(max(1, round(wait))), "X-Content-Type-Options": "nosniff"})
+                await response(scope, receive, send)
+                return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in access.filters):
+        access.addFilter(RedactTokens())
+    yield
+    await app.state.api.hub.close()
+
+
 def create_app(project: Project, settings: Settings) -> FastAPI:
     engine = make_engine(settings.db)
     migrate(engine)
     origins = settings.cors_origins
     if origins is None:
         origins = [origin_of(project.site.base_url)] if project.site.base_url else []
-    app = FastAPI(title="h5press collaboration API", version=__version__,
-                  description="Identities, events, points, votes, teams, leaderboards, rewards and lottery draws "
-                              "for h5press campaigns. Every error is JSON: `{\"error\": code, \"message\": text}`.")
+    app = FastAPI(title="h5press collaboration API", version=__version__, lifespan=lifespan,
+                  description="Identities, events, points, votes, teams, leaderboards, rewards, lottery draws, live updates, "
+                              "admin exports and WeChat signatures for h5press campaigns. "
+                              "Every error is JSON: `{\"error\": code, \"message\": text}`.")
+    signer = None
+    if settings.wechat_app_id and settings.wechat_secret:
+        signer = WeChat(settings.wechat_app_id, settings.wechat_secret, settings.wechat_api)
     app.state.api = ApiState(
         engine=engine, campaigns=project.campaigns, signer=Signer(settings.secret, settings.issuers),
         max_events=settings.max_events, max_payload=settings.max_payload,
         ip_bucket=TokenBucket(settings.ip_rate, int(settings.ip_rate * 5)),
         identity_bucket=TokenBucket(settings.identity_rate, int(settings.identity_rate * 5)),
+        hub=Hub(engine, project.campaigns, poll_s=settings.stream_poll, ping_s=settings.stream_ping),
+        origins=origins, wechat=signer,
+        admin_digest=hashlib.sha256(settings.admin_token.encode("utf-8")).digest() if settings.admin_token else None,
     )
 
     @app.exception_handler(ApiError)
@@ -116,21 +172,11 @@ def create_app(project: Project, settings: Settings) -> FastAPI:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(exc.detail)}, exc.status_code)
 
-    @app.middleware("http")
-    async def _ip_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
-        if request.url.path.startswith("/api/"):
-            ip = request.client.host if request.client else "?"
-            wait = app.state.api.ip_bucket.take(ip)
-            if wait:
-                return JSONResponse({"error": "rate_limited", "message": "too many requests from this address"}, 429,
-                                    headers={"Retry-After": str(max(1, round(wait)))})
-        return await call_next(request)
+    from .routes import admin, campaigns, extras, live, session, wechat
 
-    from .routes import campaigns, extras, session
-
-    app.include_router(session.router)
-    app.include_router(campaigns.router)
-    app.include_router(extras.router)
+    for module in (session, campaigns, extras, live, admin, wechat):
+        app.include_router(module.router)
+    app.add_middleware(Guard, bucket=app.state.api.ip_bucket)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(BodyLimit, limit=settings.max_body)
@@ -151,13 +197,36 @@ def parse_issuers(values: list[str] | tuple[str, ...]) -> dict[str, str]:
     return issuers
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as `H5PRESS_API_<FIELD>` variables, for worker processes (`--workers N`)."""
+    env = {}
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, dict):
+            value = ",".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ",".join(value)
+        if value is not None:
+            env[ENV_PREFIX + f.name.upper()] = str(value)
+    return env
+
+
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    defaults, values = Settings(), dict[str, object]()
+    for f in fields(Settings):
+        raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw is None:
+            continue
+        items = [v for v in raw.split(",") if v]
+        if f.name == "issuers":
+            values[f.name] = parse_issuers(items)
+        elif f.name == "cors_origins":
+            values[f.name] = items
+        else:
+            values[f.name] = type(getattr(defaults, f.name))(raw)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
 def app_from_env() -> FastAPI:
     """Factory for uvicorn workers (`--workers N`): the CLI passes its options through the environment."""
-    env = os.environ
-    origins = env.get(ENV_PREFIX + "CORS")
-    settings = Settings(
-        db=env[ENV_PREFIX + "DB"], secret=env[ENV_PREFIX + "SECRET"],
-        issuers=parse_issuers([v for v in env.get(ENV_PREFIX + "ISSUERS", "").split(",") if v]),
-        cors_origins=None if origins is None else [o for o in origins.split(",") if o],
-    )
-    return create_app(load_project(Path(env[ENV_PREFIX + "PROJECT"])), settings)
+    return create_app(load_project(Path(os.environ[ENV_PREFIX + "PROJECT"])), settings_from_env(os.environ))

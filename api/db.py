@@ -61,8 +61,49 @@ members = Table(
     Column("team_id", Integer),
     Column("joined_ms", BigInteger),
     Column("created_ms", BigInteger, nullable=False),
+    Column("nickname", String(32)),  # shown on boards and in teams; JSON data, never HTML
 )
 Index("members_team", members.c.team_id)
+# The all-time board: top N and "how many are ahead of me" are index range scans.
+Index("members_board", members.c.campaign, members.c.earned.desc(), members.c.reached_ms, members.c.identity)
+
+# Points per person per week (weeks start on Monday of the campaign timezone), kept at ingestion so
+# the weekly board does not aggregate the event log.
+week_points = Table(
+    "week_points", metadata,
+    Column("campaign", String(64), primary_key=True),
+    Column("week", String(10), primary_key=True),  # the Monday, `YYYY-MM-DD` local
+    Column("identity", String(200), primary_key=True),
+    Column("points", Integer, nullable=False),
+    Column("reached_ms", BigInteger, nullable=False),
+)
+Index("week_points_board", week_points.c.campaign, week_points.c.week, week_points.c.points.desc(), week_points.c.reached_ms,
+      week_points.c.identity)
+
+# Share links: who shared with code X (`share` events, `ref=` in payload.url) and who arrived with it
+# (`view` events, payload.ref). A sharer and a viewer of the same code are friends.
+refs = Table(
+    "refs", metadata,
+    Column("campaign", String(64), primary_key=True),
+    Column("role", String(5), primary_key=True),  # "share" or "view"
+    Column("code", String(64), primary_key=True),
+    Column("identity", String(200), primary_key=True),
+    Column("at_ms", BigInteger, nullable=False),
+)
+Index("refs_identity", refs.c.campaign, refs.c.identity, refs.c.role)
+
+# Append-only log of what changed (board points, a team, a vote tally), polled by the live stream of
+# every worker process; rows older than a few minutes are pruned by the writers.
+changes = Table(
+    "changes", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("campaign", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),  # "board", "team" or "vote"
+    Column("key", String(64), nullable=False),  # team id or vote id; "" for the board
+    Column("at_ms", BigInteger, nullable=False),
+)
+Index("changes_campaign", changes.c.campaign, changes.c.id)
+Index("changes_at", changes.c.at_ms)
 
 badges = Table(
     "badges", metadata,

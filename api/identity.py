@@ -39,6 +39,11 @@ def _unb64(part: str) -> bytes:
         raise TokenError("token is not base64url") from None
 
 
+def pseudonym(identity: str) -> str:
+    """A stable, non-reversible name for a person on public boards and in teams."""
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:10]
+
+
 def sign(payload: dict[str, object], key: bytes) -> str:
     body = _b64(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     mac = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()

@@ -16,7 +16,11 @@ from sqlalchemy import Connection, case, func, select, update
 from sqlalchemy.engine import Row
 
 from . import db
-from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms
+from .changes import BOARD, TEAM, VOTE, note
+from .friends import record_refs
+from .identity import pseudonym
+from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms, week_of
+from .teams import team_info
 
 
 @dataclass
@@ -110,11 +114,16 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
             conn.execute(update(db.events).where(e.event_id == row["event_id"])
                          .values(points=row["points"], status=row["status"], action=row["action"]))
     gained = sum(r["points"] for r in rows)
+    changed: list[tuple[str, object]] = []
     if gained:
         reached = max(r["at_ms"] for r in rows if r["points"])
         conn.execute(update(db.members).where(db.members.c.campaign == rules.name, db.members.c.identity == identity)
                      .values(earned=db.members.c.earned + gained,
                              reached_ms=case((db.members.c.reached_ms > reached, db.members.c.reached_ms), else_=reached)))
+        _add_week_points(conn, rules.name, identity, rows)
+        changed.append((BOARD, ""))
+        if member.team_id is not None:
+            changed.append((TEAM, member.team_id))
     new_days = state.checkin_days - days_before
     if new_days:
         conn.execute(db.insert(conn, db.checkins).on_conflict_do_nothing(),
@@ -123,12 +132,15 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
     if badges:
         conn.execute(db.insert(conn, db.badges).on_conflict_do_nothing(),
                      [{"campaign": rules.name, "identity": identity, "badge": b, "at_ms": received_ms} for b in badges])
+    record_refs(conn, rules.name, identity, [(ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True)])
     by_id = {r["event_id"]: r for r in rows}
     vote_rows = [{"campaign": rules.name, "vote": r["component"], "identity": identity,
                   "choices": json.dumps(json.loads(r["payload"])["choices"]), "at_ms": r["at_ms"]}
                  for r in rows if r["type"] == "vote" and r["status"] == "recorded"]
     if vote_rows:  # one vote per person per vote id: the first one stays
-        conn.execute(db.insert(conn, db.votes).on_conflict_do_nothing(), vote_rows)
+        stmt = db.insert(conn, db.votes).on_conflict_do_nothing().returning(db.votes.c.vote)
+        changed += [(VOTE, vote) for vote in conn.execute(stmt, vote_rows).scalars()]
+    note(conn, rules.name, changed)
     results = []
     for ev in batch:
         found = by_id.get(ev.id)
@@ -137,6 +149,31 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
         if found:
             del by_id[ev.id]  # an id repeated in the batch is a duplicate the second time
     return {"acknowledged": ids, "results": results, "points": gained, "badges": badges}
+
+
+def _add_week_points(conn: Connection, campaign: str, identity: str, rows: list[dict[str, Any]]) -> None:
+    """Add the batch's points to the person's weekly totals (an event may fall in the previous week)."""
+    weeks: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        if row["points"]:
+            points, reached = weeks.get(week_of(row["day"]), (0, 0))
+            weeks[week_of(row["day"])] = (points + row["points"], max(reached, row["at_ms"]))
+    w = db.week_points.c
+    for week, (points, reached) in weeks.items():
+        stmt = db.insert(conn, db.week_points).values(campaign=campaign, week=week, identity=identity, points=points,
+                                                      reached_ms=reached)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=["campaign", "week", "identity"],
+            set_={"points": w.points + stmt.excluded.points,
+                  "reached_ms": case((w.reached_ms > stmt.excluded.reached_ms, w.reached_ms), else_=stmt.excluded.reached_ms)}))
+
+
+def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:
+    """Store the caller's nickname for the campaign; boards and the caller's team show it."""
+    member = lock_member(conn, rules.name, identity, now_ms)
+    m = db.members.c
+    conn.execute(update(db.members).where(m.campaign == rules.name, m.identity == identity).values(nickname=nickname))
+    note(conn, rules.name, [(BOARD, "")] + ([(TEAM, member.team_id)] if member.team_id is not None else []))
 
 
 def summary(conn: Connection, rules: CampaignRules, identity: str, now_ms: int) -> dict[str, Any]:
@@ -150,13 +187,10 @@ def summary(conn: Connection, rules: CampaignRules, identity: str, now_ms: int) 
     b = db.badges.c
     held = list(conn.execute(select(b.badge).where(b.campaign == rules.name, b.identity == identity).order_by(b.at_ms, b.badge))
                 .scalars())
-    team = None
-    if member is not None and member.team_id is not None:
-        from .teams import team_info  # teams are optional; imported where used
-
-        team = team_info(conn, rules, member.team_id)
+    team = team_info(conn, rules, member.team_id, identity) if member is not None and member.team_id is not None else None
     return {
-        "campaign": rules.name, "identity": identity, "points": earned, "balance": earned - spent,
+        "campaign": rules.name, "identity": identity, "who": pseudonym(identity),
+        "nickname": member.nickname if member else None, "points": earned, "balance": earned - spent,
         "level": {"name": level.name, "min": level.min} if level else None,
         "next_level": {"name": following.name, "min": following.min} if following else None,
         "badges": held, "actions": actions,
@@ -164,3 +198,15 @@ def summary(conn: Connection, rules: CampaignRules, identity: str, now_ms: int) 
                    "days": sorted(state.checkin_days)},
         "team": team, "window": rules.window_state(now_ms),
     }
+
+
+def vote_tally(conn: Connection, rules: CampaignRules, vote: str) -> dict[str, Any]:
+    """Votes per option (in option order) and the number of voters of a known vote block."""
+    counts = [0] * rules.votes[vote].options
+    total = 0
+    v = db.votes.c
+    for raw in conn.execute(select(v.choices).where(v.campaign == rules.name, v.vote == vote)).scalars():
+        total += 1
+        for choice in json.loads(raw):
+            counts[choice - 1] += 1
+    return {"id": vote, "counts": counts, "total": total}

@@ -3,14 +3,20 @@
 Each migration runs once, in order, inside one transaction; several workers starting at the same
 time serialise on a lock (PostgreSQL advisory lock, SQLite `BEGIN IMMEDIATE`). A migration never
 changes after release: new columns or tables are a new function appended to `MIGRATIONS`.
+The first one creates its tables from the current definitions in `db`, so later steps add a column
+or an index only where it is missing (a new database already has it).
 """
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, Table, inspect, select, text
+from sqlalchemy import Column, Connection, Engine, Index, Table, func, inspect, select, text
 
 from . import db
+from .friends import ref_of
+from .rules import week_of
 
 LOCK_ID = 0x48357072  # "H5pr": the advisory lock taken while migrating on PostgreSQL
 
@@ -21,7 +27,42 @@ def _v1_initial(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+def _add_column(conn: Connection, column: Column[object]) -> None:
+    table = column.table
+    if column.name not in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
+def _v2_social(conn: Connection) -> None:
+    """Nicknames, the board indexes, weekly totals, share links and the change log of the live stream;
+    weekly totals and share links are filled from the events already stored."""
+    _add_column(conn, db.members.c.nickname)
+    for index in db.members.indexes:
+        Index.create(index, conn, checkfirst=True)
+    for table in (db.week_points, db.refs, db.changes):
+        table.create(conn, checkfirst=True)
+    e = db.events.c
+    weeks: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    query = (select(e.campaign, e.identity, e.day, func.sum(e.points), func.max(e.at_ms))
+             .where(e.status == "counted", e.points > 0).group_by(e.campaign, e.identity, e.day))
+    for campaign, identity, day, points, reached in conn.execute(query):
+        total = weeks[(campaign, week_of(day), identity)]
+        total[0], total[1] = total[0] + int(points), max(total[1], int(reached))
+    rows = [{"campaign": c, "week": w, "identity": i, "points": p, "reached_ms": r} for (c, w, i), (p, r) in weeks.items()]
+    if rows:
+        conn.execute(db.week_points.insert(), rows)
+    links = []
+    for campaign, identity, type_, payload, at_ms in conn.execute(select(e.campaign, e.identity, e.type, e.payload, e.at_ms)
+                                                                  .where(e.type.in_(["share", "view"]))):
+        found = ref_of(type_, json.loads(payload))
+        if found:
+            links.append({"campaign": campaign, "role": found[0], "code": found[1], "identity": identity, "at_ms": at_ms})
+    if links:
+        conn.execute(db.insert(conn, db.refs).on_conflict_do_nothing(), links)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_social]
 
 
 def current_version(conn: Connection) -> int:

@@ -6,65 +6,128 @@ Stock is never oversold: an item's `used` counter only grows through
 """
 from __future__ import annotations
 
-import hashlib
 import random
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, or_, select, update
 
 from . import db
+from .friends import friends_of
+from .identity import pseudonym
 from .ledger import lock_member
-from .rules import CampaignRules
+from .rules import CampaignRules, week_of
 from .state import ApiError
-from .teams import _open, team_info
+from .teams import _open, team_points, team_unlocked
 
 _random = random.SystemRandom()
 
 
-def pseudonym(identity: str) -> str:
-    """A stable, non-reversible name for a person on public boards."""
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:10]
+Scores = tuple[Table, list[ColumnElement[bool]], ColumnElement[int], ColumnElement[Any]]
+
+
+def _scores(rules: CampaignRules, week: str | None) -> Scores:
+    """Where a person's board points live: `members` (all time) or `week_points` (one week)."""
+    if week is None:
+        m = db.members.c
+        return db.members, [m.campaign == rules.name], m.earned, m.reached_ms
+    w = db.week_points.c
+    return db.week_points, [w.campaign == rules.name, w.week == week], w.points, w.reached_ms
+
+
+def _nicknames(conn: Connection, campaign: str, identities: list[str]) -> dict[str, str | None]:
+    m = db.members.c
+    rows = conn.execute(select(m.identity, m.nickname).where(m.campaign == campaign, m.identity.in_(identities)))
+    return {identity: nickname for identity, nickname in rows}
+
+
+def _people(conn: Connection, campaign: str, ranked: list[tuple[int, str, int]]) -> list[dict[str, Any]]:
+    """Board entries of (rank, identity, points): a pseudonym and the nickname, never the identity."""
+    names = _nicknames(conn, campaign, [identity for _, identity, _ in ranked]) if ranked else {}
+    return [{"rank": rank, "who": pseudonym(identity), "nickname": names.get(identity), "points": int(points)}
+            for rank, identity, points in ranked]
+
+
+def _individual_board(conn: Connection, rules: CampaignRules, week: str | None, limit: int,
+                      caller: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The top `limit` and the caller's rank, both from the board index (no full scan at 100k people)."""
+    table, where, points, reached = _scores(rules, week)
+    who = table.c.identity
+    top = [(rank, row.identity, row.points) for rank, row in enumerate(conn.execute(
+        select(who, points.label("points")).where(*where, points > 0).order_by(points.desc(), reached, who).limit(limit)),
+        start=1)]
+    ranked = list(top)
+    mine = next((row for row in top if row[1] == caller), None)
+    if caller and mine is None:
+        row = conn.execute(select(points.label("points"), reached.label("reached")).where(*where, who == caller)).first()
+        if row is not None and row.points > 0:
+            ahead = or_(points > row.points, and_(points == row.points, or_(reached < row.reached, and_(reached == row.reached,
+                                                                                                     who < caller))))
+            mine = (conn.execute(select(func.count()).where(*where, ahead)).scalar_one() + 1, caller, row.points)
+            ranked.append(mine)
+    entries = _people(conn, rules.name, ranked)
+    me = entries[ranked.index(mine)] if mine else None
+    return entries[:len(top)], me
+
+
+def _friends_board(conn: Connection, rules: CampaignRules, week: str | None, limit: int,
+                   caller: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The caller's circle, everyone in it listed (also with 0 points), the caller always ranked."""
+    table, where, points, reached = _scores(rules, week)
+    circle = friends_of(rules.name, caller).subquery()
+    query = (select(circle.c.identity, func.coalesce(points, 0).label("points"))
+             .select_from(circle.outerjoin(table, and_(table.c.identity == circle.c.identity, *where)))
+             .order_by(func.coalesce(points, 0).desc(), reached.asc().nulls_last(), circle.c.identity))
+    rows = [(row.identity, row.points) for row in conn.execute(query)]
+    if all(identity != caller for identity, _ in rows):  # no members row yet: nothing earned
+        rows.append((caller, 0))
+    ranked = [(rank, identity, points) for rank, (identity, points) in enumerate(rows, start=1)]
+    mine = next(row for row in ranked if row[1] == caller)
+    shown = ranked[:limit] + ([mine] if mine[0] > limit else [])
+    entries = _people(conn, rules.name, shown)
+    return entries[:limit], entries[shown.index(mine)]
+
+
+def _team_board(conn: Connection, rules: CampaignRules, week: str | None, limit: int,
+                caller: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    m, t = db.members.c, db.teams.c
+    table, where, points, reached = _scores(rules, week)
+    scores = select(m.team_id, points.label("points"), reached.label("reached")).where(*where, points > 0, m.team_id.is_not(None))
+    if week is not None:
+        scores = scores.join_from(table, db.members, (m.campaign == table.c.campaign) & (m.identity == table.c.identity))
+    rows = scores.subquery()
+    total = func.sum(rows.c.points)
+    query = (select(rows.c.team_id, t.name, total.label("points"), func.max(rows.c.reached).label("reached"))
+             .join(db.teams, t.id == rows.c.team_id).group_by(rows.c.team_id, t.name)
+             .order_by(total.desc(), func.max(rows.c.reached), rows.c.team_id))
+    caller_team = None
+    if caller:
+        caller_team = conn.execute(select(m.team_id).where(m.campaign == rules.name, m.identity == caller)).scalar()
+    entries: list[dict[str, Any]] = []
+    mine = None
+    for rank, row in enumerate(conn.execute(query), start=1):
+        entry = {"rank": rank, "team": row.team_id, "name": row.name, "points": int(row.points)}
+        if caller_team is not None and row.team_id == caller_team:
+            mine = entry
+        if rank <= limit:
+            entries.append(entry)
+        elif mine is not None or caller_team is None:
+            break
+    return entries, mine
 
 
 def leaderboard(conn: Connection, rules: CampaignRules, scope: str, period: str, limit: int, now_ms: int,
                 caller: str | None) -> dict[str, Any]:
-    """Highest points first; ties go to whoever reached the score first."""
-    m, e, t = db.members.c, db.events.c, db.teams.c
-    since = rules.week_start_ms(now_ms) if period == "week" else None
-    if since is None:
-        points, reached = m.earned, m.reached_ms
-        base = select(m.identity, m.team_id, points.label("points"), reached.label("reached")).where(m.campaign == rules.name,
-                                                                                                    m.earned > 0)
-    else:
-        base = (select(e.identity, m.team_id, func.sum(e.points).label("points"), func.max(e.at_ms).label("reached"))
-                .join(db.members, (m.campaign == e.campaign) & (m.identity == e.identity))
-                .where(e.campaign == rules.name, e.status == "counted", e.points > 0, e.at_ms >= since)
-                .group_by(e.identity, m.team_id))
-    rows = base.subquery()
+    """Highest points first; ties go to whoever reached the score first (then a fixed order)."""
+    week = week_of(rules.day(now_ms)) if period == "week" else None
     if scope == "team":
-        query = (select(rows.c.team_id, t.name, func.sum(rows.c.points).label("points"),
-                        func.max(rows.c.reached).label("reached"))
-                 .join(db.teams, t.id == rows.c.team_id).group_by(rows.c.team_id, t.name))
+        entries, mine = _team_board(conn, rules, week, limit, caller)
+    elif scope == "friends":
+        assert caller is not None, "the route asks for a token"
+        entries, mine = _friends_board(conn, rules, week, limit, caller)
     else:
-        query = select(rows.c.identity, rows.c.points, rows.c.reached)
-    ranked = conn.execute(query.order_by(query.selected_columns.points.desc(), query.selected_columns.reached.asc())).all()
-    entries: list[dict[str, Any]] = []
-    mine = None
-    caller_team = None
-    if caller and scope == "team":
-        caller_team = conn.execute(select(m.team_id).where(m.campaign == rules.name, m.identity == caller)).scalar()
-    for rank, row in enumerate(ranked, start=1):
-        if scope == "team":
-            entry = {"rank": rank, "team": row.team_id, "name": row.name, "points": int(row.points)}
-            is_me = caller_team is not None and row.team_id == caller_team
-        else:
-            entry = {"rank": rank, "who": pseudonym(row.identity), "points": int(row.points)}
-            is_me = row.identity == caller
-        if is_me:
-            mine = entry
-        if rank <= limit:
-            entries.append(entry)
-    return {"scope": scope, "period": period, "since": since, "entries": entries, "me": mine}
+        entries, mine = _individual_board(conn, rules, week, limit, caller)
+    return {"scope": scope, "period": period, "since": rules.week_start_ms(now_ms) if week else None, "entries": entries,
+            "me": mine}
 
 
 def _take_stock(conn: Connection, campaign: str, kind: str, item: str, limit: int | None) -> bool:
@@ -83,6 +146,7 @@ def used(conn: Connection, campaign: str, kind: str, item: str) -> int:
 
 
 def claim(conn: Connection, rules: CampaignRules, identity: str, reward_id: str, now_ms: int) -> dict[str, Any]:
+    """Needs the threshold in the person's (or the team's) points, or the team unlock of this reward."""
     reward = next((r for r in rules.config.rewards if r.id == reward_id), None)
     if reward is None:
         raise ApiError(404, "unknown_reward", f'no reward "{reward_id}" in campaign "{rules.name}"')
@@ -92,7 +156,7 @@ def claim(conn: Connection, rules: CampaignRules, identity: str, reward_id: str,
     if reward.scope == "team":
         if member.team_id is None:
             raise ApiError(403, "no_team", "this is a team reward: join or create a team first")
-        points = team_info(conn, rules, member.team_id)["points"]
+        points = team_points(conn, rules.name, member.team_id)
         # one claim at a time per team
         conn.execute(select(db.teams.c.id).where(db.teams.c.id == member.team_id).with_for_update())
         taken = conn.execute(select(func.count()).where(c.campaign == rules.name, c.reward == reward.id,
@@ -101,7 +165,7 @@ def claim(conn: Connection, rules: CampaignRules, identity: str, reward_id: str,
         points = member.earned
         taken = conn.execute(select(func.count()).where(c.campaign == rules.name, c.reward == reward.id,
                                                         c.identity == identity)).scalar_one()
-    if points < reward.threshold:
+    if points < reward.threshold and not team_unlocked(conn, rules, member.team_id, reward.id):
         raise ApiError(403, "below_threshold", f"{reward.threshold} points needed, you have {points}",
                        threshold=reward.threshold, points=points)
     if taken >= reward.per_user:

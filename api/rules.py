@@ -36,6 +36,12 @@ def to_ms_delta(delta: dt.timedelta) -> int:
     return int(delta.total_seconds() * 1000)
 
 
+def week_of(day: str) -> str:
+    """The Monday (`YYYY-MM-DD`) of a local day: the key of the weekly board."""
+    date = dt.date.fromisoformat(day)
+    return (date - dt.timedelta(days=date.weekday())).isoformat()
+
+
 @dataclass
 class VoteDef:
     options: int

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy import Engine
@@ -11,6 +11,10 @@ from sqlalchemy import Engine
 from .identity import Identity, Signer, TokenError
 from .ratelimit import TokenBucket
 from .rules import CampaignRules
+
+if TYPE_CHECKING:
+    from .stream import Hub
+    from .wechat import WeChat
 
 
 class ApiError(Exception):
@@ -30,6 +34,10 @@ class ApiState:
     max_payload: int
     ip_bucket: TokenBucket
     identity_bucket: TokenBucket
+    hub: Hub
+    origins: list[str]  # allowed CORS origins; also the pages WeChat signatures are made for
+    admin_digest: bytes | None = None  # sha256 of the admin token; None: admin endpoints are off
+    wechat: WeChat | None = None
     clock: list[float] = field(default_factory=list)  # tests pin "now" here (seconds); empty: real time
 
     def now_ms(self) -> int:
@@ -54,13 +62,10 @@ def campaign_rules(state: State, campaign: Annotated[str, Path(max_length=64)]) 
 Campaign = Annotated[CampaignRules, Depends(campaign_rules)]
 
 
-def identity(state: State, authorization: Annotated[str | None, Header()] = None) -> Identity:
-    """The caller from `Authorization: Bearer <token>`; also the per-identity rate limit."""
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ApiError(401, "unauthorized", "send `Authorization: Bearer <token>` (POST /api/v1/session gives one)",
-                       headers={"WWW-Authenticate": "Bearer"})
+def verify_bearer(state: ApiState, token: str) -> Identity:
+    """The identity of a token (401 when it is not valid); also the per-identity rate limit."""
     try:
-        ident = state.signer.verify(authorization[7:].strip(), state.now_ms() / 1000)
+        ident = state.signer.verify(token.strip(), state.now_ms() / 1000)
     except TokenError as exc:
         raise ApiError(401, "bad_token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     wait = state.identity_bucket.take(ident.key)
@@ -68,6 +73,19 @@ def identity(state: State, authorization: Annotated[str | None, Header()] = None
         raise ApiError(429, "rate_limited", "too many requests for this identity",
                        headers={"Retry-After": str(max(1, round(wait)))})
     return ident
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    return authorization[7:] if authorization and authorization.startswith("Bearer ") else None
+
+
+def identity(state: State, authorization: Annotated[str | None, Header()] = None) -> Identity:
+    """The caller from `Authorization: Bearer <token>`."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise ApiError(401, "unauthorized", "send `Authorization: Bearer <token>` (POST /api/v1/session gives one)",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return verify_bearer(state, token)
 
 
 Caller = Annotated[Identity, Depends(identity)]

@@ -7,28 +7,76 @@ the count it checked cannot change before it commits. Locks are always taken in 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
 from . import db
+from .changes import BOARD, TEAM, note
+from .identity import pseudonym
 from .rules import CampaignRules
 from .state import ApiError
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
 
 
-def team_info(conn: Connection, rules: CampaignRules, team_id: int) -> dict[str, Any]:
+@dataclass
+class TeamView:
+    """A team as every member sees it; `as_json(caller)` marks the caller's own entry."""
+
+    data: dict[str, Any]
+    identities: list[str]  # of `data["members"]`, in the same order
+
+    def as_json(self, caller: str | None) -> dict[str, Any]:
+        entries = zip(self.identities, self.data["members"], strict=True)
+        members = [{**entry, "me": identity == caller} for identity, entry in entries]
+        return {**self.data, "members": members}
+
+
+def load_team(conn: Connection, rules: CampaignRules, team_id: int) -> TeamView:
+    """The team, its members in joined order with their points and counted events per action, and its unlock."""
     team = conn.execute(select(db.teams).where(db.teams.c.id == team_id)).one()
-    m = db.members.c
-    count, points = conn.execute(select(func.count(), func.coalesce(func.sum(m.earned), 0))
-                                 .where(m.campaign == rules.name, m.team_id == team_id)).one()
+    m, e = db.members.c, db.events.c
+    rows = conn.execute(select(m.identity, m.nickname, m.earned).where(m.campaign == rules.name, m.team_id == team_id)
+                        .order_by(m.joined_ms, m.identity)).all()
+    identities = [row.identity for row in rows]
+    counted: dict[tuple[str, str], int] = {}
+    if identities:
+        query = (select(e.identity, e.action, func.count()).where(e.campaign == rules.name, e.identity.in_(identities),
+                                                                  e.status == "counted", e.action.is_not(None))
+                 .group_by(e.identity, e.action))
+        counted = {(identity, action): n for identity, action, n in conn.execute(query)}
+    names = list(rules.config.points.actions)
+    members = [{"who": pseudonym(row.identity), "nickname": row.nickname, "points": row.earned,
+                "actions": {name: counted.get((row.identity, name), 0) for name in names}} for row in rows]
+    points = sum(row.earned for row in rows)
     cfg = rules.config.team
     unlock = cfg.unlock if cfg else None
-    return {"id": team.id, "code": team.code, "name": team.name, "size": cfg.size if cfg else None, "members": count,
-            "points": int(points),
+    data = {"id": team.id, "code": team.code, "name": team.name, "size": cfg.size if cfg else None, "members": members,
+            "points": points,
             "unlocked": None if unlock is None else {"reward": unlock.reward, "points": unlock.points,
                                                      "reached": points >= unlock.points}}
+    return TeamView(data, identities)
+
+
+def team_info(conn: Connection, rules: CampaignRules, team_id: int, caller: str | None) -> dict[str, Any]:
+    return load_team(conn, rules, team_id).as_json(caller)
+
+
+def team_points(conn: Connection, campaign: str, team_id: int) -> int:
+    """Everything the members earned (also before they joined): what team rewards and the unlock compare."""
+    m = db.members.c
+    return int(conn.execute(select(func.coalesce(func.sum(m.earned), 0)).where(m.campaign == campaign, m.team_id == team_id))
+               .scalar_one())
+
+
+def team_unlocked(conn: Connection, rules: CampaignRules, team_id: int | None, reward_id: str) -> bool:
+    """Whether `reward_id` is the team unlock reward and the team has reached `team.unlock.points`."""
+    unlock = rules.config.team.unlock if rules.config.team else None
+    if team_id is None or unlock is None or unlock.reward != reward_id:
+        return False
+    return team_points(conn, rules.name, team_id) >= unlock.points
 
 
 def _require_teams(rules: CampaignRules) -> None:
@@ -56,7 +104,7 @@ def create_team(conn: Connection, rules: CampaignRules, identity: str, name: str
     team_id = conn.execute(db.teams.insert().values(campaign=rules.name, code=code, name=name, owner=identity, created_ms=now_ms)
                            .returning(db.teams.c.id)).scalar_one()
     _set_team(conn, rules.name, identity, team_id, now_ms)
-    return team_info(conn, rules, team_id)
+    return team_info(conn, rules, team_id, identity)
 
 
 def join_team(conn: Connection, rules: CampaignRules, identity: str, code: str, now_ms: int) -> dict[str, Any]:
@@ -72,7 +120,7 @@ def join_team(conn: Connection, rules: CampaignRules, identity: str, code: str, 
     if team is None:
         raise ApiError(404, "unknown_team", f'no team with invite code "{code}" in this campaign')
     if member.team_id == team.id:
-        return team_info(conn, rules, team.id)
+        return team_info(conn, rules, team.id, identity)
     if member.team_id is not None:
         raise ApiError(409, "already_in_team", "you are already in another team of this campaign")
     m = db.members.c
@@ -80,10 +128,11 @@ def join_team(conn: Connection, rules: CampaignRules, identity: str, code: str, 
     if count >= rules.config.team.size:
         raise ApiError(409, "team_full", f"team is full ({rules.config.team.size} members)")
     _set_team(conn, rules.name, identity, team.id, now_ms)
-    return team_info(conn, rules, team.id)
+    return team_info(conn, rules, team.id, identity)
 
 
 def _set_team(conn: Connection, campaign: str, identity: str, team_id: int, now_ms: int) -> None:
     m = db.members.c
     conn.execute(update(db.members).where(m.campaign == campaign, m.identity == identity)
                  .values(team_id=team_id, joined_ms=now_ms))
+    note(conn, campaign, [(TEAM, team_id), (BOARD, "")])

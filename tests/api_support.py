@@ -15,6 +15,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -244,14 +245,23 @@ def run_uvicorn(app: object) -> tuple[str, Callable[[], None]]:
     return f"http://127.0.0.1:{port}", stop
 
 
+class LiveUrl(str):
+    """The URL of a live server; `.app` is its application (to look at its state)."""
+
+    app: Any
+
+
 @pytest.fixture
-def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., str]]:
-    """`live_server(**settings)`: the app in a real uvicorn server on a free port; returns its URL."""
+def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[..., LiveUrl]]:
+    """`live_server(**settings)`: the app in a real uvicorn server on a free port, in a thread; returns its URL."""
     stops: list[Callable[[], None]] = []
 
-    def start(**overrides: object) -> str:
-        url, stop = run_uvicorn(make_client(**overrides).app)
+    def start(**overrides: object) -> LiveUrl:
+        app = make_client(**overrides).app
+        raw, stop = run_uvicorn(app)
         stops.append(stop)
+        url = LiveUrl(raw)
+        url.app = app
         return url
 
     yield start

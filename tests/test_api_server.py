@@ -93,9 +93,9 @@ def test_cli_migrates_and_serves(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["api", "-p", str(make_site(tmp_path / "site")), "--secret", SECRET, "--db", str(target),
                                       "--port", "9123"])
     assert result.exit_code == 0, result.output
-    assert "database migrated from schema version 0 to 1" in result.output and served["port"] == 9123
+    assert f"database migrated from schema version 0 to {len(MIGRATIONS)}" in result.output and served["port"] == 9123
     engine = create_engine(f"sqlite:///{target}")
     with engine.connect() as conn:
-        assert conn.execute(select(db.schema_version.c.version)).scalar() == 1
+        assert conn.execute(select(db.schema_version.c.version)).scalar() == len(MIGRATIONS)
     engine.dispose()
     assert Path(target).exists()

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from .. import db
-from ..ledger import Incoming, ingest, summary
+from ..ledger import Incoming, ingest, set_nickname, summary, vote_tally
+from ..schemas import MeOut, VoteTally
 from ..state import ApiError, Caller, Campaign, State
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
@@ -46,7 +47,7 @@ class BatchOut(BaseModel):
     results: list[EventResult]
     points: int = Field(description="points this batch earned")
     badges: list[str] = Field(description="badges this batch earned")
-    me: dict[str, Any]
+    me: MeOut
 
 
 @router.post("/events", response_model=BatchOut, summary="Send a batch of events")
@@ -69,28 +70,47 @@ def post_events(batch: Batch, rules: Campaign, caller: Caller, state: State) -> 
     return BatchOut(**result, me=me)
 
 
-@router.get("/me", summary="The caller's points, level, badges, streak and team")
+@router.get("/me", response_model=MeOut, summary="The caller's points, level, badges, streak and team")
 def get_me(rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
     with state.engine.connect() as conn:
         return summary(conn, rules, caller.key, state.now_ms())
 
 
-class VoteCounts(BaseModel):
-    counts: list[int] = Field(description="votes per option, in option order")
-    total: int = Field(description="people who voted")
+NICKNAME_MAX = 16
+# control, format (e.g. bidirectional overrides, zero-width), surrogate, private-use, unassigned, line/paragraph separators
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
-@router.get("/votes/{vote}", response_model=VoteCounts, summary="Tally of a vote block")
-def get_votes(vote: Annotated[str, Field(max_length=64)], rules: Campaign, state: State) -> VoteCounts:
-    definition = rules.votes.get(vote)
-    if definition is None:
+class NicknameIn(BaseModel):
+    nickname: str | None = Field(description=f"1-{NICKNAME_MAX} characters after trimming, no control characters; "
+                                             "null removes it")
+
+    @field_validator("nickname")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = unicodedata.normalize("NFC", value).strip()
+        if not 1 <= len(value) <= NICKNAME_MAX:
+            raise ValueError(f"must be 1-{NICKNAME_MAX} characters after trimming, got {len(value)}")
+        bad = next((ch for ch in value if unicodedata.category(ch) in REFUSED_CATEGORIES), None)
+        if bad is not None:
+            raise ValueError(f"must not contain control or invisible characters (U+{ord(bad):04X})")
+        return value
+
+
+@router.post("/me", response_model=MeOut, summary="Set the caller's nickname for this campaign")
+def post_me(body: NicknameIn, rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
+    """Boards and the caller's team show the nickname beside the pseudonym; it is returned as JSON text only."""
+    now = state.now_ms()
+    with db.transaction(state.engine) as conn:
+        set_nickname(conn, rules, caller.key, body.nickname, now)
+        return summary(conn, rules, caller.key, now)
+
+
+@router.get("/votes/{vote}", response_model=VoteTally, summary="Tally of a vote block")
+def get_votes(vote: Annotated[str, Field(max_length=64)], rules: Campaign, state: State) -> dict[str, Any]:
+    if vote not in rules.votes:
         raise ApiError(404, "unknown_vote", f'no vote block "{vote}" in campaign "{rules.name}"')
-    counts = [0] * definition.options
-    total = 0
-    v = db.votes.c
     with state.engine.connect() as conn:
-        for raw in conn.execute(select(v.choices).where(v.campaign == rules.name, v.vote == vote)).scalars():
-            total += 1
-            for choice in json.loads(raw):
-                counts[choice - 1] += 1
-    return VoteCounts(counts=counts, total=total)
+        return vote_tally(conn, rules, vote)

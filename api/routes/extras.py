@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from .. import db
 from ..identity import TokenError
 from ..prizes import claim, draw, leaderboard, lottery_info
-from ..state import Caller, Campaign, State
+from ..schemas import BoardOut, TeamOut
+from ..state import ApiError, Caller, Campaign, State, bearer_token, verify_bearer
 from ..teams import create_team, join_team
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
@@ -23,30 +24,38 @@ class JoinIn(BaseModel):
     code: Annotated[str, Field(min_length=4, max_length=16, pattern=r"^[0-9A-Za-z]+$", description="the invite code")]
 
 
-@router.post("/teams", summary="Create a team (the caller joins it)")
+@router.post("/teams", response_model=TeamOut, summary="Create a team (the caller joins it)")
 def post_team(body: TeamIn, rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
     now = state.now_ms()
     with db.transaction(state.engine) as conn:
         return create_team(conn, rules, caller.key, body.name.strip(), now)
 
 
-@router.post("/teams/join", summary="Join a team by invite code")
+@router.post("/teams/join", response_model=TeamOut, summary="Join a team by invite code")
 def post_join(body: JoinIn, rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
     now = state.now_ms()
     with db.transaction(state.engine) as conn:
         return join_team(conn, rules, caller.key, body.code, now)
 
 
-@router.get("/leaderboard", summary="Individual or team board, this week or the whole campaign")
-def get_leaderboard(rules: Campaign, state: State, scope: Literal["individual", "team"] = "individual",
+@router.get("/leaderboard", response_model=BoardOut,
+            summary="Individual, team or friends board, this week or the whole campaign")
+def get_leaderboard(rules: Campaign, state: State, scope: Literal["individual", "team", "friends"] = "individual",
                     period: Literal["week", "all"] = "all", limit: Annotated[int, Query(ge=1, le=100)] = 20,
                     authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-    """Public; with a token, `me` is the caller's (or the caller's team's) entry."""
+    """Public for `individual` and `team` (with a token, `me` is the caller's or the caller's team's entry);
+    `friends` (the caller, team mates and people linked by share links) needs a token."""
+    token = bearer_token(authorization)
     caller = None
-    if authorization and authorization.startswith("Bearer "):
+    if scope == "friends":
+        if token is None:
+            raise ApiError(401, "unauthorized", "the friends board needs `Authorization: Bearer <token>`",
+                           headers={"WWW-Authenticate": "Bearer"})
+        caller = verify_bearer(state, token).key
+    elif token is not None:
         try:
-            caller = state.signer.verify(authorization[7:].strip(), state.now_ms() / 1000).key
-        except TokenError:
+            caller = state.signer.verify(token.strip(), state.now_ms() / 1000).key
+        except TokenError:  # a public board: a stale token only loses the `me` entry
             caller = None
     with state.engine.connect() as conn:
         return leaderboard(conn, rules, scope, period, limit, state.now_ms(), caller)

@@ -1,0 +1,63 @@
+"""Friends: the people linked to someone by a team (same team) or by a share link.
+
+The share component puts the sharer's device code in the shared URL (`ref=<code>`, in a `share`
+event's `payload.url`); the page opened from that link sends it back (`payload.ref` of its `view`
+event). Both sides are stored in `refs` as they arrive, and links are found by joining them when a
+board is read, so the order in which the two events arrive does not matter.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import CompoundSelect, Connection, Select, or_, select, union
+from sqlalchemy.orm import aliased
+
+from . import db
+
+CODE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
+
+def ref_of(type_: str, payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(`share` or `view`, code) for an event that carries a share code, else None."""
+    code: object = None
+    if type_ == "share" and isinstance(payload.get("url"), str) and len(payload["url"]) <= 2048:
+        try:
+            code = (parse_qs(urlsplit(payload["url"]).query).get("ref") or [None])[0]
+        except ValueError:  # not a URL
+            return None
+    elif type_ == "view":
+        code = payload.get("ref")
+    else:
+        return None
+    return (type_, code) if isinstance(code, str) and CODE.match(code) else None
+
+
+def record_refs(conn: Connection, campaign: str, identity: str, events: Iterable[tuple[str, dict[str, Any], int]]) -> None:
+    """Store the share codes of (type, payload, at_ms) events; a code is kept once per person and role."""
+    rows = []
+    for type_, payload, at_ms in events:
+        found = ref_of(type_, payload)
+        if found:
+            rows.append({"campaign": campaign, "role": found[0], "code": found[1], "identity": identity, "at_ms": at_ms})
+    if rows:
+        conn.execute(db.insert(conn, db.refs).on_conflict_do_nothing(), rows)
+
+
+def _linked(campaign: str, identity: str, mine: str, theirs: str) -> Select[Any]:
+    """People who used a code in role `theirs` that `identity` used in role `mine`."""
+    me, them = aliased(db.refs), aliased(db.refs)
+    return (select(them.c.identity)
+            .join(me, (me.c.campaign == them.c.campaign) & (me.c.code == them.c.code))
+            .where(me.c.campaign == campaign, me.c.identity == identity, me.c.role == mine, them.c.role == theirs))
+
+
+def friends_of(campaign: str, identity: str) -> CompoundSelect[Any]:
+    """The identities of `identity` (once it has a members row), its team mates and everyone linked
+    to it by a share code (column `identity`)."""
+    m = db.members.c
+    team = select(m.team_id).where(m.campaign == campaign, m.identity == identity).scalar_subquery()
+    circle = select(m.identity).where(m.campaign == campaign, or_(m.identity == identity, m.team_id == team))
+    return union(circle, _linked(campaign, identity, "share", "view"), _linked(campaign, identity, "view", "share"))
