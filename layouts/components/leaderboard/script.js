@@ -42,6 +42,7 @@
       var data = got && got.data;
       var me = data && data.me;
       var team = pick.scope === 'team';
+      var tag = team ? '（我的队伍）' : '（我）';
       [].forEach.call(tabs, function (b) {
         var k = b.hasAttribute('data-scope') ? 'scope' : 'period';
         b.setAttribute('aria-pressed', String(b.getAttribute('data-' + k) === pick[k]));
@@ -51,10 +52,10 @@
         var e = data && data.entries[i];
         var self = !!(e && me && (team ? e.team === me.team : e.who === me.who));
         row.className = 'h5c-board__row' + (e ? '' : ' is-vacant') + (self ? ' is-me' : '');
-        fill(row, e ? e.rank : i + 1, e ? name(e) + (self ? '（我）' : '') : data ? '虚位以待' : '—', e ? e.points + ' 分' : '');
+        fill(row, e ? e.rank : i + 1, e ? name(e) + (self ? tag : '') : data ? '虚位以待' : '—', e ? e.points + ' 分' : '');
       });
       var inTeam = (h.me() || {}).team;
-      fill(mine, me ? me.rank : '—', me ? name(me) + '（我' + (team ? '的队伍' : '') + '）'
+      fill(mine, me ? me.rank : '—', me ? name(me) + tag
         : !data ? '我' : !h.consented() ? '同意个人信息保护提示后显示我的排名' : team && !inTeam ? '还没有加入队伍'
           : team ? '我的队伍还没有积分' : '我还没有上榜：获得积分后出现', me ? me.points + ' 分' : '');
       note.textContent = message;

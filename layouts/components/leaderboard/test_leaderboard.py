@@ -23,7 +23,7 @@ team: {size: 3}
 """
 BOARD = """::: leaderboard board
 title: 低碳排行榜
-scope: [individual, team]
+scope: [individual, team, friends]
 period: [all, week]
 limit: 2
 :::
@@ -49,7 +49,7 @@ def earn(api_url: str, auth: str, reads: int) -> None:
 
 
 def test_scopes_periods_and_limit_are_checked(tmp_path):
-    body = BOARD.replace("[individual, team]", "[individual, tem]").replace("[all, week]", "[week, week]").replace("2\n", "0\n")
+    body = BOARD.replace("[individual, team, friends]", "[individual, tem]").replace("[all, week]", "[week, week]").replace("2\n", "0\n")
     result = build(one_page_site(tmp_path / "a", body, CAMPAIGN))
     assert 'content/c/index.md:7: leaderboard "board": scope: "tem" is not a board scope (one of individual, team, ' \
            'friends) (did you mean "team"?)' in result.stderr
@@ -94,6 +94,7 @@ def test_server_board_with_my_row_tabs_live_and_offline(tmp_path, site_with_api,
     assert build(root).exit_code == 0
     earn(site.api_url, token("ann"), 3)
     earn(site.api_url, token("bob"), 2)
+    call(site.api_url, "POST", "/me", {"nickname": "小青"}, token("ann"))
     context = browser.new_context(viewport={"width": width, "height": 700}, is_mobile=True, has_touch=True)
     page = context.new_page()
     errors: list[str] = []
@@ -104,12 +105,13 @@ def test_server_board_with_my_row_tabs_live_and_offline(tmp_path, site_with_api,
     mine = board.locator("[data-me]")
     page.wait_for_function("() => document.querySelector('[data-me]').textContent.includes('10 分')")
     rows = board.locator("li")
-    assert rows.count() == 2 and rows.nth(0).inner_text().split() == ["1", "用户" + who("ann"), "30", "分"]
+    assert rows.count() == 2 and rows.nth(0).inner_text().split() == ["1", "小青", "30", "分"]
     assert rows.nth(1).locator("span").first.inner_text() == "用户" + who("bob")
     assert mine.inner_text().split()[0] == "3" and "（我）" in mine.inner_text()
     # another phone earns points: the board follows without a reload
     earn(site.api_url, token("bob"), 2)
-    page.wait_for_function("() => document.querySelector('.h5c-board__list li').textContent.includes('40')", timeout=20000)
+    page.wait_for_function("() => document.querySelector('.h5c-board__list li').textContent.includes('40')",
+                           timeout=5000)  # pushed by the server's stream: polling would take 15 s
     # the team board: not in a team yet
     board.get_by_role("button", name="团队榜").click()
     assert board.get_by_role("button", name="团队榜").get_attribute("aria-pressed") == "true"
@@ -119,7 +121,14 @@ def test_server_board_with_my_row_tabs_live_and_offline(tmp_path, site_with_api,
     board.get_by_role("button", name="个人榜").click()
     board.get_by_role("button", name="团队榜").click()
     page.wait_for_function("() => document.querySelector('.h5c-board__list .is-me') !== null")
-    assert board.locator(".is-me").inner_text().split() == ["1", "绿色小队（我）", "10", "分"]
+    assert board.locator(".is-me").inner_text().split() == ["1", "绿色小队（我的队伍）", "10", "分"]
+    # bob joins the team: he becomes a friend, and the team board follows live
+    call(site.api_url, "POST", "/teams/join", {"code": team["code"]}, token("bob"))
+    page.wait_for_function("() => document.querySelector('.h5c-board__list .is-me').textContent.includes('50')", timeout=5000)
+    board.get_by_role("button", name="好友榜").click()
+    page.wait_for_function("() => document.querySelector('[data-me]').textContent.includes('10 分')")
+    assert [r.split()[:3] for r in rows.all_inner_texts()] == [["1", "用户" + who("bob"), "40"], ["2", mine.inner_text().split()[1], "10"]]
+    assert mine.inner_text().split()[0] == "2" and board.locator(".is-me").count() == 1
     # offline: the last board read, with its time
     context.set_offline(True)
     board.get_by_role("button", name="个人榜").click()
