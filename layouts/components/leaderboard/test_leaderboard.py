@@ -108,6 +108,12 @@ def test_server_board_with_my_row_tabs_live_and_offline(tmp_path, site_with_api,
     assert rows.count() == 2 and rows.nth(0).inner_text().split() == ["1", "小青", "30", "分"]
     assert rows.nth(1).locator("span").first.inner_text() == "用户" + who("bob")
     assert mine.inner_text().split()[0] == "3" and "（我）" in mine.inner_text()
+    # a burst of changes: the board is read again at most once a second
+    reads: list[float] = []
+    page.on("request", lambda r: "/leaderboard?" in r.url and reads.append(time.monotonic()))
+    page.evaluate("() => { for (let i = 0; i < 20; i++) h5press.changed(); }")
+    page.wait_for_timeout(1600)
+    assert 1 <= len(reads) <= 2 and all(b - a > 0.9 for a, b in zip(reads, reads[1:]))
     # another phone earns points: the board follows without a reload
     earn(site.api_url, token("bob"), 2)
     page.wait_for_function("() => document.querySelector('.h5c-board__list li').textContent.includes('40')",
@@ -143,6 +149,13 @@ def test_server_board_with_my_row_tabs_live_and_offline(tmp_path, site_with_api,
     page.reload()
     assert board.get_by_role("button", name="本周").get_attribute("aria-pressed") == "true"  # the choice is kept
     page.wait_for_function("() => document.querySelector('[data-note]').textContent.startsWith('本周积分从周一')")
+    # opened offline from the service worker's cache: the board stored on the phone, with its time
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_function("() => document.querySelector('[data-note]').textContent.startsWith('离线，显示的是 ')")
+    assert rows.nth(0).inner_text().split()[2] == "40"
+    context.set_offline(False)
     assert page.evaluate("() => h5press.selftest()") == []
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     assert errors == []

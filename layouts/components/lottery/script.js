@@ -28,9 +28,15 @@
     }
     function info() {
       h.api('GET', path).then(function (lot) {
-        var left = 0, limited = true;
+        var left = 0, limited = true, rules = root.querySelector('[data-rules]');
+        var lines = lot.rules.split('\n').filter(function (line) { return line.trim(); });
+        if (lines.join('\n') !== [].map.call(rules.children, function (p) { return p.textContent; }).join('\n')) {
+          rules.textContent = ''; /* the server's campaign.yaml is newer than this page */
+          lines.forEach(function (line) { rules.appendChild(d.createElement('p')).textContent = line; });
+        }
         lot.prizes.forEach(function (p) {
           var cell = root.querySelector('[data-left="' + p.index + '"]');
+          root.querySelector('[data-odds="' + p.index + '"]').textContent = Math.round(p.probability * 1e6) / 1e4 + '%';
           if (p.stock == null) limited = false;
           else left += p.remaining;
           if (cell && p.stock != null) cell.textContent = p.remaining > 0 ? '剩余 ' + p.remaining + ' / ' + p.stock + ' 份' : '已抽完';

@@ -99,6 +99,9 @@ def test_without_a_server_nothing_is_drawn_on_the_device(tmp_path, serve, browse
 def test_server_draws_and_every_refusal(tmp_path, site_with_api, browser, width, motion):
     root = one_page_site(tmp_path, PAGE, CAMPAIGN)
     site = site_with_api(root)
+    yaml = root / "content/c/campaign.yaml"  # the page is built from an older version of the rules than the server's
+    yaml.write_text(yaml.read_text().replace("每人每天最多抽 2 次。", "旧的规则").replace("probability: 0, stock: 1}", "probability: 0.5, stock: 1}")
+                    .replace("probability: 1}", "probability: 0.5}"))
     assert build(root).exit_code == 0
     context = browser.new_context(viewport={"width": width, "height": 700}, is_mobile=True, has_touch=True,
                                   reduced_motion=motion)
@@ -110,6 +113,8 @@ def test_server_draws_and_every_refusal(tmp_path, site_with_api, browser, width,
     draw = spin.get_by_role("button", name="开始抽奖 · 10 积分")
     page.wait_for_function("() => document.querySelector('[data-left=\"0\"]').textContent === '剩余 1 / 1 份'")
     page.wait_for_function("() => h5press.me() !== null")  # the page view went out: the server knows this phone
+    assert spin.locator("[data-rules] p").all_inner_texts() == ["每次抽奖消耗 10 积分。", "每人每天最多抽 2 次。"]
+    assert spin.locator("[data-odds]").all_inner_texts() == ["0%", "100%"]  # the odds the server draws with
     assert spin.locator("[data-balance]").inner_text() == "0"
     draw.click()
     page.wait_for_function(STATUS.format("spin") + ".startsWith('积分不足')")
