@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from h5fixtures import build, one_page_site, open_served
+from h5fixtures import build, layout_shift, one_page_site, open_served
 
 CAMPAIGN = """title: t
 start: 2020-01-01
@@ -78,6 +78,7 @@ def test_without_a_server_nothing_is_drawn_on_the_device(tmp_path, serve, browse
                                                 width, "block")
     spin = page.locator('[data-id="spin"]')
     assert spin.get_by_role("button").is_disabled() and "二等奖 出行券" in spin.locator("table").inner_text()
+    assert layout_shift(page) == 0
     assert "没有连接活动服务器" in spin.locator("[data-status]").inner_text()
     page.evaluate("() => { const b = document.querySelector('[data-id=\"spin\"] [data-draw]'); b.disabled = false; b.click(); }")
     page.wait_for_function(STATUS.format("spin") + " === '抽奖由活动服务器开奖：本页面没有连接活动服务器。'")
@@ -115,6 +116,7 @@ def test_server_draws_and_every_refusal(tmp_path, site_with_api, browser, width,
     page.wait_for_function("() => h5press.me() !== null")  # the page view went out: the server knows this phone
     assert spin.locator("[data-rules] p").all_inner_texts() == ["每次抽奖消耗 10 积分。", "每人每天最多抽 2 次。"]
     assert spin.locator("[data-odds]").all_inner_texts() == ["0%", "100%"]  # the odds the server draws with
+    assert layout_shift(page) < 0.01
     assert spin.locator("[data-balance]").inner_text() == "0"
     draw.click()
     page.wait_for_function(STATUS.format("spin") + ".startsWith('积分不足')")
