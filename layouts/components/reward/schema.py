@@ -1,6 +1,8 @@
-"""reward: the reward shelf of campaign.yaml's `rewards`: each unlocks at its points threshold
-and can be claimed once. Without a server the claim is kept on the device and sent as an event;
-the collaboration server decides stock and team rewards once it is configured.
+"""reward: the reward shelf of campaign.yaml's `rewards`: each unlocks at its points threshold.
+Without a server a claim is kept on the device and sent as an event (team rewards are handed out
+by the organiser). With `api_url` the server decides: claiming calls POST …/rewards/<id>/claim and
+shows its answer (remaining stock, limit reached, threshold not reached); team rewards unlock with
+the team's points from /me.
 
     ::: reward
     :::

@@ -1,4 +1,4 @@
-/* vote: choose, vote once; the vote is an outbox event; tallies from the server when there is one. */
+/* vote: choose, vote once; the vote is an outbox event; with a server, live tallies once voted. */
 (function (d) {
   'use strict';
   var h = window.h5press;
@@ -9,17 +9,29 @@
     var picked = [];
     var go = root.querySelector('.h5c-vote__go');
     var state = root.querySelector('.h5c-vote__state');
+    var live = null;
+    function show(data) {
+      var counts = data.counts.slice(), voters = data.total, mine = h.get(key, null);
+      if (mine && h.get('outbox', []).some(function (e) { return e.type === 'vote' && e.component === id; })) {
+        mine.choices.forEach(function (c) { counts[c - 1]++; }); /* not sent yet: count it here until the server has it */
+        voters++;
+      }
+      var total = counts.reduce(function (a, b) { return a + b; }, 0) || 1;
+      [].forEach.call(root.querySelectorAll('[data-option]'), function (b, i) {
+        b.querySelector('[data-share]').textContent = Math.round(100 * (counts[i] || 0) / total) + '%';
+      });
+      state.textContent = '已投票 · 共 ' + voters + ' 人参与';
+    }
     function tallies() {
-      if (!h.rules.api || navigator.onLine === false) return;
-      fetch(h.rules.api + 'api/v1/campaigns/' + h.campaign + '/votes/' + id, { credentials: 'omit' })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (data) {
-          if (!data || !data.counts) return;
-          var total = data.counts.reduce(function (a, b) { return a + b; }, 0) || 1;
-          [].forEach.call(root.querySelectorAll('[data-option]'), function (b, i) {
-            b.querySelector('[data-share]').textContent = Math.round(100 * (data.counts[i] || 0) / total) + '%';
-          });
-        }).catch(function () { /* offline: the visitor's own vote is still shown */ });
+      h.api('GET', '/votes/' + id).then(show, function () { /* offline: the visitor's own vote is still shown */ });
+    }
+    function follow() {
+      if (live || !h.server) return;
+      tallies();
+      live = h.live('vote', function (data) {
+        if (!data) tallies();
+        else if (data.id === id) show(data);
+      });
     }
     function paint() {
       var mine = h.get(key, null);
@@ -29,8 +41,8 @@
         b.disabled = !!mine || h.window !== 'open';
       });
       go.disabled = !!mine || !picked.length || h.window !== 'open';
-      state.textContent = mine ? '已投票' + (h.rules.api ? '' : '，感谢参与') : '\u00a0';
-      if (mine) tallies();
+      if (!live) state.textContent = mine ? '已投票' + (h.server ? '' : '，感谢参与') : '\u00a0';
+      if (mine) follow();
     }
     root.addEventListener('click', function (e) {
       var b = e.target.closest('button');
