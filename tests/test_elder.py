@@ -40,6 +40,10 @@ badges:
   - {{id: first, name: 出发了, description: 第一次打卡, when: {{action: checkin}}}}
 rewards:
   - {{id: coupon, name: 出行券, threshold: 50, stock: 10}}
+team: {{size: 3, unlock: {{points: 100, reward: coupon}}}}
+lottery:
+  - {{id: wheel, name: 幸运转盘, cost: 10, per_day: 1, rules: 每人每天一次。,
+     prizes: [{{name: 话费券, probability: 0.2, stock: 10}}, {{name: 记账本, probability: 0.3, stock: 20}}]}}
 """
 
 

@@ -10,9 +10,12 @@
     var go = root.querySelector('.h5c-vote__go');
     var state = root.querySelector('.h5c-vote__state');
     var live = null;
+    var queued = false;
+    function waiting() { return h.get('outbox', []).some(function (e) { return e.type === 'vote' && e.component === id; }); }
     function show(data) {
       var counts = data.counts.slice(), voters = data.total, mine = h.get(key, null);
-      if (mine && h.get('outbox', []).some(function (e) { return e.type === 'vote' && e.component === id; })) {
+      queued = !!mine && waiting();
+      if (queued) {
         mine.choices.forEach(function (c) { counts[c - 1]++; }); /* not sent yet: count it here until the server has it */
         voters++;
       }
@@ -63,6 +66,9 @@
     h.register('vote', function (el) {
       return h.window === 'open' && !h.get('vote:' + el.getAttribute('data-id'), null) &&
         !el.querySelectorAll('[data-option]:not([disabled])').length ? ['no option can be chosen'] : [];
+    });
+    h.on(function () { /* the vote has left the outbox: the server's count now holds it */
+      if (queued && !waiting()) { queued = false; tallies(); }
     });
     paint();
     root.setAttribute('data-h5-ready', '');
