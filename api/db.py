@@ -67,18 +67,20 @@ Index("members_team", members.c.team_id)
 # The all-time board: top N and "how many are ahead of me" are index range scans.
 Index("members_board", members.c.campaign, members.c.earned.desc(), members.c.reached_ms, members.c.identity)
 
-# Points per person per week (weeks start on Monday of the campaign timezone), kept at ingestion so
-# the weekly board does not aggregate the event log.
-week_points = Table(
-    "week_points", metadata,
+# Board totals kept at ingestion, so that no board aggregates the event log or the members table:
+# a person's points per week, a team's points for the whole campaign and per week. Each board's top
+# and "how many are ahead of me" are then range scans of `scores_board`.
+scores = Table(
+    "scores", metadata,
     Column("campaign", String(64), primary_key=True),
-    Column("week", String(10), primary_key=True),  # the Monday, `YYYY-MM-DD` local
-    Column("identity", String(200), primary_key=True),
+    Column("kind", String(6), primary_key=True),  # "person" or "team"
+    Column("period", String(10), primary_key=True),  # "all", or the Monday `YYYY-MM-DD` (local) of a week
+    Column("subject", String(200), primary_key=True),  # the identity, or the team id
     Column("points", Integer, nullable=False),
-    Column("reached_ms", BigInteger, nullable=False),
+    Column("reached_ms", BigInteger, nullable=False),  # when `points` reached its value (ties: earlier first)
 )
-Index("week_points_board", week_points.c.campaign, week_points.c.week, week_points.c.points.desc(), week_points.c.reached_ms,
-      week_points.c.identity)
+Index("scores_board", scores.c.campaign, scores.c.kind, scores.c.period, scores.c.points.desc(), scores.c.reached_ms,
+      scores.c.subject)
 
 # Share links: who shared with code X (`share` events, `ref=` in payload.url) and who arrived with it
 # (`view` events, payload.ref). A sharer and a viewer of the same code are friends.

@@ -165,17 +165,23 @@ def test_bad_share_codes_link_nobody(client):
 
 
 def test_a_version_1_database_upgrades_with_its_data(db_url):
-    """A database as version 1 left it (no nickname, board index, weekly totals, share links or change
-    log) keeps its data and gets weekly totals and share links from the events it holds."""
+    """A database as version 1 left it (no nickname, board index, board totals, share links or change
+    log) keeps its data and gets board totals and share links from what it holds."""
     engine = db.make_engine(db_url)
     try:
         migrate(engine)
         with engine.begin() as conn:
-            for table in ("changes", "refs", "week_points"):
+            for table in ("changes", "refs", "scores"):
                 conn.execute(text(f"DROP TABLE {table}"))
             conn.execute(text("DROP INDEX members_board"))
             conn.execute(text("ALTER TABLE members DROP COLUMN nickname"))
             conn.execute(db.schema_version.update().values(version=1))
+            conn.execute(db.teams.insert().values(id=7, campaign="c", code="AAAAAAAA", name="队", owner="p:0", created_ms=1))
+            conn.execute(db.members.insert(), [
+                {"campaign": "c", "identity": "p:0", "earned": 10, "spent": 0, "reached_ms": 1773200000000, "team_id": 7,
+                 "joined_ms": 1, "created_ms": 1},
+                {"campaign": "c", "identity": "p:1", "earned": 0, "spent": 0, "reached_ms": None, "team_id": None, "joined_ms": None,
+                 "created_ms": 1}])
             common = {"campaign": "c", "at_ms": 1773200000000, "received_ms": 1773200000000, "day": "2026-03-11", "points": 0,
                       "status": "recorded"}
             conn.execute(db.events.insert(), [
@@ -188,7 +194,9 @@ def test_a_version_1_database_upgrades_with_its_data(db_url):
         with engine.connect() as conn:
             assert "nickname" in {c["name"] for c in inspect(conn).get_columns("members")}
             assert "members_board" in {i["name"] for i in inspect(conn).get_indexes("members")}
-            assert conn.execute(select(db.week_points.c.week, db.week_points.c.points)).all() == [("2026-03-09", 10)]
+            s = db.scores.c
+            assert sorted(conn.execute(select(s.kind, s.period, s.subject, s.points)).all()) == [
+                ("person", "2026-03-09", "p:0", 10), ("team", "2026-03-09", "7", 10), ("team", "all", "7", 10)]
             assert sorted(conn.execute(select(db.refs.c.role, db.refs.c.code, db.refs.c.identity)).all()) == [
                 ("share", "AB12", "p:0"), ("view", "AB12", "p:1")]
             assert len(conn.execute(select(db.events)).all()) == 3
