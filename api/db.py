@@ -5,6 +5,8 @@ text in the campaign's timezone, so both databases compare and sort them the sam
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,7 +94,7 @@ refs = Table(
     Column("identity", String(200), primary_key=True),
     Column("at_ms", BigInteger, nullable=False),
 )
-Index("refs_identity", refs.c.campaign, refs.c.identity, refs.c.role)
+Index("refs_identity", refs.c.campaign, refs.c.identity, refs.c.role, refs.c.code)
 
 # Append-only log of what changed (board points, a team, a vote tally), polled by the live stream of
 # every worker process; rows older than a few minutes are pruned by the writers.
@@ -233,8 +235,18 @@ def insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     return sqlite.insert(table)
 
 
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
-    """One write transaction; on SQLite it holds the write lock from the start (BEGIN IMMEDIATE)."""
-    with engine.begin() as conn:
+    """One write transaction; on SQLite it holds the write lock from the start (BEGIN IMMEDIATE).
+
+    SQLite has one writer at a time: the threads of a process take turns on a lock first, instead of
+    waiting in SQLite's busy handler, which sleeps in growing steps (seconds of latency under load)."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _sqlite_writers.setdefault(engine, threading.Lock()), engine.begin() as conn:
         yield conn

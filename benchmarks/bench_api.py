@@ -35,6 +35,9 @@ from api_support import CAMPAIGN, make_site, temporary_postgres, ulid  # noqa: E
 from h5press.api import db  # noqa: E402
 from h5press.api.identity import sign  # noqa: E402
 from h5press.api.migrations import migrate  # noqa: E402
+from h5press.api.project import load_project  # noqa: E402
+from h5press.api.rules import week_of  # noqa: E402
+from h5press.api.scores import ALL  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef"
 ACTIONS = ["read", "share", "quiz", "checkin"]
@@ -47,13 +50,13 @@ def token(sub: str) -> str:
     return sign({"iss": "h5press", "sub": sub, "iat": now, "exp": now + 86400}, SECRET.encode())
 
 
-def seed(url: str, users: int, rng: random.Random) -> float:
-    """Members (30 % in teams of 3, a fifth with nicknames), weekly totals, one counted event each and share links."""
+def seed(url: str, users: int, week: str, rng: random.Random) -> float:
+    """Members (30 % in teams of 3, a fifth with nicknames), board totals (everyone scored this week), one counted
+    event each and share links (every tenth person shared a link two others opened)."""
     started = time.perf_counter()
     engine = db.make_engine(url)
     migrate(engine)
     now = int(time.time() * 1000)
-    week = "2000-01-03"  # a past week: this week's board fills during the run
     with engine.begin() as conn:
         teams = [{"id": t + 1, "campaign": "c", "code": f"B{t:07d}", "name": f"队{t}", "owner": f"h5press:u{t * 3}",
                   "created_ms": now} for t in range(int(users * 0.3) // 3)]
@@ -61,6 +64,7 @@ def seed(url: str, users: int, rng: random.Random) -> float:
             conn.execute(db.teams.insert(), teams[start:start + 10_000])
         if db.is_postgres(conn) and teams:
             conn.execute(text("SELECT setval('teams_id_seq', :n)"), {"n": len(teams)})
+        team_totals: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
         for start in range(0, users, 10_000):
             members, weekly, events, refs = [], [], [], []
             for i in range(start, min(users, start + 10_000)):
@@ -69,22 +73,28 @@ def seed(url: str, users: int, rng: random.Random) -> float:
                 members.append({"campaign": "c", "identity": identity, "earned": earned, "spent": 0, "reached_ms": reached,
                                 "team_id": i // 3 + 1 if i // 3 < len(teams) else None, "joined_ms": now, "created_ms": now,
                                 "nickname": f"用户{i}" if i % 5 == 0 else None})
-                weekly.append({"campaign": "c", "week": week, "identity": identity, "points": earned, "reached_ms": reached})
+                this_week = rng.randint(1, earned)
+                weekly.append({"campaign": "c", "kind": "person", "period": week, "subject": identity, "points": this_week,
+                               "reached_ms": reached})
+                if members[-1]["team_id"] is not None:
+                    for period, points in ((ALL, earned), (week, this_week)):
+                        total = team_totals[(period, members[-1]["team_id"])]
+                        total[0], total[1] = total[0] + points, max(total[1], reached)
                 events.append({"event_id": ulid(), "campaign": "c", "identity": identity, "type": "points", "component": None,
                                "payload": '{"action":"read"}', "client_ms": reached, "at_ms": reached, "received_ms": reached,
                                "day": "2026-01-01", "action": "read", "points": 2, "status": "counted"})
-                if i % 10 == 0:  # every tenth shared a link that two others opened
+                if i % 10 == 0:
                     refs += [{"campaign": "c", "role": "share", "code": f"R{i}", "identity": identity, "at_ms": now},
                              *({"campaign": "c", "role": "view", "code": f"R{i}", "identity": f"h5press:u{rng.randrange(users)}",
                                 "at_ms": now} for _ in range(2))]
             conn.execute(db.members.insert(), members)
-            conn.execute(db.week_points.insert(), weekly)
+            conn.execute(db.scores.insert(), weekly)
             conn.execute(db.events.insert(), events)
             conn.execute(db.insert(conn, db.refs).on_conflict_do_nothing(), refs)
-        if db.is_postgres(conn):
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.exec_driver_sql("ANALYZE")
+        conn.execute(db.scores.insert(), [{"campaign": "c", "kind": "team", "period": period, "subject": str(team), "points": p,
+                                           "reached_ms": r} for (period, team), (p, r) in team_totals.items()])
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # as autovacuum would, later
+        conn.exec_driver_sql("VACUUM ANALYZE" if db.is_postgres(conn) else "ANALYZE")
     engine.dispose()
     return time.perf_counter() - started
 
@@ -189,6 +199,7 @@ def main() -> None:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         project = make_site(tmp / "site", CAMPAIGN)
+        rules = load_project(project).campaigns["c"]
         for name in [d.strip() for d in args.db.split(",") if d.strip()]:
             if name == "sqlite":
                 url = f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -206,7 +217,7 @@ def main() -> None:
             else:
                 parser.error(f"unknown database {name!r} (sqlite, postgresql)")
             rng = random.Random(args.seed)
-            seeded = seed(url, args.users, rng)
+            seeded = seed(url, args.users, week_of(rules.day(int(time.time() * 1000))), rng)
             server, base = start_server(project, url, args.workers)
             try:
                 run = asyncio.run(drive(base, args.users, args.clients, args.seconds, args.batch, rng))
