@@ -195,9 +195,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
+WRITE = "h5press_write"  # execution option of `transaction()` connections
+
+
 def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
-    """SQLite: WAL, a busy timeout and `BEGIN IMMEDIATE` for every transaction (writers queue instead
-    of failing); PostgreSQL: a connection pool with pre-ping."""
+    """SQLite: WAL, a busy timeout and `BEGIN IMMEDIATE` for write transactions (writers queue instead
+    of failing; readers never wait); PostgreSQL: a connection pool with pre-ping."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         path = sqlite_path(url)
@@ -217,8 +220,8 @@ def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn: Connection) -> None:  # readers must not queue for the write lock
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
@@ -248,5 +251,6 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as conn:
             yield conn
         return
-    with _sqlite_writers.setdefault(engine, threading.Lock()), engine.begin() as conn:
-        yield conn
+    with _sqlite_writers.setdefault(engine, threading.Lock()), engine.connect() as conn:
+        with conn.execution_options(**{WRITE: True}).begin():
+            yield conn

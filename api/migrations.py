@@ -86,7 +86,7 @@ def current_version(conn: Connection) -> int:
 
 def migrate(engine: Engine) -> tuple[int, int]:
     """Bring the database to the latest version; returns (version before, version after)."""
-    with engine.begin() as conn:
+    with db.transaction(engine) as conn:
         if db.is_postgres(conn):
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
         db.schema_version.create(conn, checkfirst=True)

@@ -33,6 +33,20 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     engine.dispose()
 
 
+def test_sqlite_readers_never_wait_for_the_writer(tmp_path):
+    engine = db.make_engine(str(tmp_path / "x.sqlite3"), busy_timeout_ms=500)
+    migrate(engine)
+    try:
+        with db.transaction(engine) as writer:
+            writer.execute(db.members.insert().values(campaign="c", identity="a", earned=1, spent=0, created_ms=1))
+            with engine.connect() as reader:  # a board read while an event batch is being written
+                assert reader.execute(select(db.members)).all() == []
+        with engine.connect() as reader:
+            assert len(reader.execute(select(db.members)).all()) == 1
+    finally:
+        engine.dispose()
+
+
 def test_cors_allows_the_site_origin_by_default(make_client):
     client = make_client()
     preflight = {"Origin": "https://h5.example.com", "Access-Control-Request-Method": "POST"}
