@@ -2,6 +2,8 @@
 share links) and the schema upgrade that brought them; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import json
+
 from api_support import CAMPAIGN, event, pin_clock, send, session
 from sqlalchemy import inspect, select, text
 
@@ -116,6 +118,32 @@ def test_board_entries_carry_nicknames_and_me_below_the_limit(client):
     assert board["me"] == {"rank": 4, "who": client.get(ME, headers=people[0]).json()["who"], "nickname": None, "points": 1}
     assert client.get(BOARD + "?limit=2&period=week", headers=people[0]).json()["me"]["rank"] == 4
     assert client.get(BOARD + "?limit=2", headers=session(client)).json()["me"] is None  # nothing earned: not ranked
+
+
+def test_team_boards_count_what_members_earned_also_before_joining(client):
+    pin_clock(client, "2026-03-11T12:00:00+08:00")  # a Wednesday
+    a, b, c = session(client), session(client), session(client)
+    send(client, b, [event(payload={"action": "quiz"}, at="2026-03-06T10:00:00+08:00")])  # last week
+    send(client, b, [event(payload={"action": "share"}, at="2026-03-10T10:00:00+08:00")])
+    first = client.post("/api/v1/campaigns/c/teams", json={"name": "先"}, headers=a).json()
+    earn(client, a, "read")
+    client.post("/api/v1/campaigns/c/teams/join", json={"code": first["code"]}, headers=b)  # brings 11 points, 1 this week
+    client.post("/api/v1/campaigns/c/teams", json={"name": "后"}, headers=c)
+    earn(client, c, "quiz")
+    every = client.get(BOARD + "?scope=team&period=all", headers=b).json()
+    assert [(e["name"], e["points"]) for e in every["entries"]] == [("先", 13), ("后", 10)] and every["me"]["rank"] == 1
+    week = client.get(BOARD + "?scope=team&period=week", headers=b).json()
+    assert [(e["name"], e["points"]) for e in week["entries"]] == [("后", 10), ("先", 3)] and week["me"]["team"] == first["id"]
+    assert client.get(ME, headers=a).json()["team"]["points"] == 13
+
+
+def test_openapi_documents_the_additions(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/campaigns/{campaign}/stream", "/api/v1/campaigns/{campaign}/admin/export.csv", "/api/v1/wechat/signature"):
+        assert "get" in paths[path], path
+    assert "post" in paths["/api/v1/campaigns/{campaign}/me"]
+    board = paths["/api/v1/campaigns/{campaign}/leaderboard"]["get"]
+    assert "friends" in json.dumps(board["parameters"]) and "$ref" in json.dumps(board["responses"]["200"])
 
 
 def share_url(code: str) -> str:
