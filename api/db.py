@@ -5,6 +5,8 @@ text in the campaign's timezone, so both databases compare and sort them the sam
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,18 +69,20 @@ Index("members_team", members.c.team_id)
 # The all-time board: top N and "how many are ahead of me" are index range scans.
 Index("members_board", members.c.campaign, members.c.earned.desc(), members.c.reached_ms, members.c.identity)
 
-# Points per person per week (weeks start on Monday of the campaign timezone), kept at ingestion so
-# the weekly board does not aggregate the event log.
-week_points = Table(
-    "week_points", metadata,
+# Board totals kept at ingestion, so that no board aggregates the event log or the members table:
+# a person's points per week, a team's points for the whole campaign and per week. Each board's top
+# and "how many are ahead of me" are then range scans of `scores_board`.
+scores = Table(
+    "scores", metadata,
     Column("campaign", String(64), primary_key=True),
-    Column("week", String(10), primary_key=True),  # the Monday, `YYYY-MM-DD` local
-    Column("identity", String(200), primary_key=True),
+    Column("kind", String(6), primary_key=True),  # "person" or "team"
+    Column("period", String(10), primary_key=True),  # "all", or the Monday `YYYY-MM-DD` (local) of a week
+    Column("subject", String(200), primary_key=True),  # the identity, or the team id
     Column("points", Integer, nullable=False),
-    Column("reached_ms", BigInteger, nullable=False),
+    Column("reached_ms", BigInteger, nullable=False),  # when `points` reached its value (ties: earlier first)
 )
-Index("week_points_board", week_points.c.campaign, week_points.c.week, week_points.c.points.desc(), week_points.c.reached_ms,
-      week_points.c.identity)
+Index("scores_board", scores.c.campaign, scores.c.kind, scores.c.period, scores.c.points.desc(), scores.c.reached_ms,
+      scores.c.subject)
 
 # Share links: who shared with code X (`share` events, `ref=` in payload.url) and who arrived with it
 # (`view` events, payload.ref). A sharer and a viewer of the same code are friends.
@@ -90,7 +94,7 @@ refs = Table(
     Column("identity", String(200), primary_key=True),
     Column("at_ms", BigInteger, nullable=False),
 )
-Index("refs_identity", refs.c.campaign, refs.c.identity, refs.c.role)
+Index("refs_identity", refs.c.campaign, refs.c.identity, refs.c.role, refs.c.code)
 
 # Append-only log of what changed (board points, a team, a vote tally), polled by the live stream of
 # every worker process; rows older than a few minutes are pruned by the writers.
@@ -191,9 +195,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
+WRITE = "h5press_write"  # execution option of `transaction()` connections
+
+
 def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
-    """SQLite: WAL, a busy timeout and `BEGIN IMMEDIATE` for every transaction (writers queue instead
-    of failing); PostgreSQL: a connection pool with pre-ping."""
+    """SQLite: WAL, a busy timeout and `BEGIN IMMEDIATE` for write transactions (writers queue instead
+    of failing; readers never wait); PostgreSQL: a connection pool with pre-ping."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         path = sqlite_path(url)
@@ -213,8 +220,8 @@ def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn: Connection) -> None:  # readers must not queue for the write lock
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
@@ -231,8 +238,19 @@ def insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     return sqlite.insert(table)
 
 
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
-    """One write transaction; on SQLite it holds the write lock from the start (BEGIN IMMEDIATE)."""
-    with engine.begin() as conn:
-        yield conn
+    """One write transaction; on SQLite it holds the write lock from the start (BEGIN IMMEDIATE).
+
+    SQLite has one writer at a time: the threads of a process take turns on a lock first, instead of
+    waiting in SQLite's busy handler, which sleeps in growing steps (seconds of latency under load)."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _sqlite_writers.setdefault(engine, threading.Lock()), engine.connect() as conn:
+        with conn.execution_options(**{WRITE: True}).begin():
+            yield conn

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import CompoundSelect, Connection, Select, or_, select, union
-from sqlalchemy.orm import aliased
+from sqlalchemy import CompoundSelect, Connection, Select, select, union
 
 from . import db
 
@@ -47,11 +46,11 @@ def record_refs(conn: Connection, campaign: str, identity: str, events: Iterable
 
 
 def _linked(campaign: str, identity: str, mine: str, theirs: str) -> Select[Any]:
-    """People who used a code in role `theirs` that `identity` used in role `mine`."""
-    me, them = aliased(db.refs), aliased(db.refs)
-    return (select(them.c.identity)
-            .join(me, (me.c.campaign == them.c.campaign) & (me.c.code == them.c.code))
-            .where(me.c.campaign == campaign, me.c.identity == identity, me.c.role == mine, them.c.role == theirs))
+    """People who used a code in role `theirs` that `identity` used in role `mine` (the codes first, so both
+    lookups are primary-key seeks)."""
+    r = db.refs.c
+    codes = select(r.code).where(r.campaign == campaign, r.identity == identity, r.role == mine)
+    return select(r.identity).where(r.campaign == campaign, r.role == theirs, r.code.in_(codes))
 
 
 def friends_of(campaign: str, identity: str) -> CompoundSelect[Any]:
@@ -59,5 +58,6 @@ def friends_of(campaign: str, identity: str) -> CompoundSelect[Any]:
     to it by a share code (column `identity`)."""
     m = db.members.c
     team = select(m.team_id).where(m.campaign == campaign, m.identity == identity).scalar_subquery()
-    circle = select(m.identity).where(m.campaign == campaign, or_(m.identity == identity, m.team_id == team))
-    return union(circle, _linked(campaign, identity, "share", "view"), _linked(campaign, identity, "view", "share"))
+    return union(select(m.identity).where(m.campaign == campaign, m.identity == identity),
+                 select(m.identity).where(m.team_id == team, m.campaign == campaign),
+                 _linked(campaign, identity, "share", "view"), _linked(campaign, identity, "view", "share"))

@@ -20,6 +20,7 @@ from .changes import BOARD, TEAM, VOTE, note
 from .friends import record_refs
 from .identity import pseudonym
 from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms, week_of
+from .scores import ALL, PERSON_KIND, TEAM_KIND, add_score
 from .teams import team_info
 
 
@@ -120,7 +121,7 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
         conn.execute(update(db.members).where(db.members.c.campaign == rules.name, db.members.c.identity == identity)
                      .values(earned=db.members.c.earned + gained,
                              reached_ms=case((db.members.c.reached_ms > reached, db.members.c.reached_ms), else_=reached)))
-        _add_week_points(conn, rules.name, identity, rows)
+        _add_scores(conn, rules.name, identity, member.team_id, rows)
         changed.append((BOARD, ""))
         if member.team_id is not None:
             changed.append((TEAM, member.team_id))
@@ -151,21 +152,20 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
     return {"acknowledged": ids, "results": results, "points": gained, "badges": badges}
 
 
-def _add_week_points(conn: Connection, campaign: str, identity: str, rows: list[dict[str, Any]]) -> None:
-    """Add the batch's points to the person's weekly totals (an event may fall in the previous week)."""
+def _add_scores(conn: Connection, campaign: str, identity: str, team_id: int | None, rows: list[dict[str, Any]]) -> None:
+    """Add the batch's points to the person's weekly totals and to the team's totals (an event may fall in the
+    previous week: its client time counts)."""
     weeks: dict[str, tuple[int, int]] = {}
     for row in rows:
         if row["points"]:
             points, reached = weeks.get(week_of(row["day"]), (0, 0))
             weeks[week_of(row["day"])] = (points + row["points"], max(reached, row["at_ms"]))
-    w = db.week_points.c
     for week, (points, reached) in weeks.items():
-        stmt = db.insert(conn, db.week_points).values(campaign=campaign, week=week, identity=identity, points=points,
-                                                      reached_ms=reached)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["campaign", "week", "identity"],
-            set_={"points": w.points + stmt.excluded.points,
-                  "reached_ms": case((w.reached_ms > stmt.excluded.reached_ms, w.reached_ms), else_=stmt.excluded.reached_ms)}))
+        add_score(conn, campaign, PERSON_KIND, week, identity, points, reached)
+        if team_id is not None:
+            add_score(conn, campaign, TEAM_KIND, week, team_id, points, reached)
+    if team_id is not None:
+        add_score(conn, campaign, TEAM_KIND, ALL, team_id, sum(p for p, _ in weeks.values()), max(r for _, r in weeks.values()))
 
 
 def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import Column, Connection, Engine, Index, Table, func, inspect, 
 from . import db
 from .friends import ref_of
 from .rules import week_of
+from .scores import ALL, PERSON_KIND, TEAM_KIND
 
 LOCK_ID = 0x48357072  # "H5pr": the advisory lock taken while migrating on PostgreSQL
 
@@ -35,23 +36,35 @@ def _add_column(conn: Connection, column: Column[object]) -> None:
 
 
 def _v2_social(conn: Connection) -> None:
-    """Nicknames, the board indexes, weekly totals, share links and the change log of the live stream;
-    weekly totals and share links are filled from the events already stored."""
+    """Nicknames, the board index, board totals, share links and the change log of the live stream; the
+    totals and share links are filled from what the database already holds."""
     _add_column(conn, db.members.c.nickname)
     for index in db.members.indexes:
         Index.create(index, conn, checkfirst=True)
-    for table in (db.week_points, db.refs, db.changes):
+    for table in (db.scores, db.refs, db.changes):
         table.create(conn, checkfirst=True)
-    e = db.events.c
-    weeks: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    m, e = db.members.c, db.events.c
+    teams = {(c, i): t for c, i, t in conn.execute(select(m.campaign, m.identity, m.team_id).where(m.team_id.is_not(None)))}
+    totals: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(key: tuple[str, str, str, str], points: int, reached: int) -> None:
+        totals[key][0] += points
+        totals[key][1] = max(totals[key][1], reached)
+
     query = (select(e.campaign, e.identity, e.day, func.sum(e.points), func.max(e.at_ms))
              .where(e.status == "counted", e.points > 0).group_by(e.campaign, e.identity, e.day))
     for campaign, identity, day, points, reached in conn.execute(query):
-        total = weeks[(campaign, week_of(day), identity)]
-        total[0], total[1] = total[0] + int(points), max(total[1], int(reached))
-    rows = [{"campaign": c, "week": w, "identity": i, "points": p, "reached_ms": r} for (c, w, i), (p, r) in weeks.items()]
+        add((campaign, PERSON_KIND, week_of(day), identity), int(points), int(reached))
+        if (campaign, identity) in teams:
+            add((campaign, TEAM_KIND, week_of(day), str(teams[(campaign, identity)])), int(points), int(reached))
+    for campaign, team_id, points, reached in conn.execute(
+            select(m.campaign, m.team_id, func.sum(m.earned), func.max(func.coalesce(m.reached_ms, m.joined_ms)))
+            .where(m.team_id.is_not(None), m.earned > 0).group_by(m.campaign, m.team_id)):
+        add((campaign, TEAM_KIND, ALL, str(team_id)), int(points), int(reached))
+    rows = [{"campaign": c, "kind": k, "period": p, "subject": s, "points": n, "reached_ms": r}
+            for (c, k, p, s), (n, r) in totals.items()]
     if rows:
-        conn.execute(db.week_points.insert(), rows)
+        conn.execute(db.scores.insert(), rows)
     links = []
     for campaign, identity, type_, payload, at_ms in conn.execute(select(e.campaign, e.identity, e.type, e.payload, e.at_ms)
                                                                   .where(e.type.in_(["share", "view"]))):
@@ -73,7 +86,7 @@ def current_version(conn: Connection) -> int:
 
 def migrate(engine: Engine) -> tuple[int, int]:
     """Bring the database to the latest version; returns (version before, version after)."""
-    with engine.begin() as conn:
+    with db.transaction(engine) as conn:
         if db.is_postgres(conn):
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
         db.schema_version.create(conn, checkfirst=True)

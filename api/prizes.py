@@ -9,29 +9,50 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, select, update
 
 from . import db
 from .friends import friends_of
 from .identity import pseudonym
 from .ledger import lock_member
 from .rules import CampaignRules, week_of
+from .scores import ALL, PERSON_KIND, TEAM_KIND
 from .state import ApiError
 from .teams import _open, team_points, team_unlocked
 
 _random = random.SystemRandom()
 
 
-Scores = tuple[Table, list[ColumnElement[bool]], ColumnElement[int], ColumnElement[Any]]
+Board = tuple[Table, list[ColumnElement[bool]], ColumnElement[int], ColumnElement[Any], ColumnElement[str]]
+Ranked = tuple[int, str, int]  # rank, subject (identity or team id), points
 
 
-def _scores(rules: CampaignRules, week: str | None) -> Scores:
-    """Where a person's board points live: `members` (all time) or `week_points` (one week)."""
-    if week is None:
+def _board(rules: CampaignRules, kind: str, week: str | None) -> Board:
+    """Where a board's totals live (table, filter, points, reached, subject): `members` for people over the whole
+    campaign, else `scores`."""
+    if kind == PERSON_KIND and week is None:
         m = db.members.c
-        return db.members, [m.campaign == rules.name], m.earned, m.reached_ms
-    w = db.week_points.c
-    return db.week_points, [w.campaign == rules.name, w.week == week], w.points, w.reached_ms
+        return db.members, [m.campaign == rules.name], m.earned, m.reached_ms, m.identity
+    s = db.scores.c
+    return db.scores, [s.campaign == rules.name, s.kind == kind, s.period == (week or ALL)], s.points, s.reached_ms, s.subject
+
+
+def _ranked(conn: Connection, board: Board, limit: int, mine: str | None) -> tuple[list[Ranked], Ranked | None]:
+    """The top `limit`, and `mine` ranked by counting who is ahead: range scans of the board index, also at 100k
+    people. Order: points, then who reached them first, then the subject."""
+    _, where, points, reached, subject = board
+    query = select(subject.label("subject"), points.label("points")).where(*where, points > 0)
+    top = [(rank, row.subject, row.points) for rank, row in
+           enumerate(conn.execute(query.order_by(points.desc(), reached, subject).limit(limit)), start=1)]
+    found = next((row for row in top if row[1] == mine), None)
+    if mine is not None and found is None:
+        row = conn.execute(select(points.label("points"), reached.label("reached")).where(*where, subject == mine)).first()
+        if row is not None and row.points > 0:
+            ahead = [select(func.count()).where(*where, *cond).scalar_subquery() for cond in (
+                [points > row.points], [points == row.points, reached < row.reached],
+                [points == row.points, reached == row.reached, subject < mine])]
+            found = (sum(conn.execute(select(*ahead)).one()) + 1, mine, row.points)
+    return top, found
 
 
 def _nicknames(conn: Connection, campaign: str, identities: list[str]) -> dict[str, str | None]:
@@ -40,94 +61,58 @@ def _nicknames(conn: Connection, campaign: str, identities: list[str]) -> dict[s
     return {identity: nickname for identity, nickname in rows}
 
 
-def _people(conn: Connection, campaign: str, ranked: list[tuple[int, str, int]]) -> list[dict[str, Any]]:
-    """Board entries of (rank, identity, points): a pseudonym and the nickname, never the identity."""
+def _people(conn: Connection, campaign: str, ranked: list[Ranked]) -> list[dict[str, Any]]:
+    """Board entries of people: a pseudonym and the nickname, never the identity."""
     names = _nicknames(conn, campaign, [identity for _, identity, _ in ranked]) if ranked else {}
     return [{"rank": rank, "who": pseudonym(identity), "nickname": names.get(identity), "points": int(points)}
             for rank, identity, points in ranked]
 
 
-def _individual_board(conn: Connection, rules: CampaignRules, week: str | None, limit: int,
-                      caller: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The top `limit` and the caller's rank, both from the board index (no full scan at 100k people)."""
-    table, where, points, reached = _scores(rules, week)
-    who = table.c.identity
-    top = [(rank, row.identity, row.points) for rank, row in enumerate(conn.execute(
-        select(who, points.label("points")).where(*where, points > 0).order_by(points.desc(), reached, who).limit(limit)),
-        start=1)]
-    ranked = list(top)
-    mine = next((row for row in top if row[1] == caller), None)
-    if caller and mine is None:
-        row = conn.execute(select(points.label("points"), reached.label("reached")).where(*where, who == caller)).first()
-        if row is not None and row.points > 0:
-            ahead = or_(points > row.points, and_(points == row.points, or_(reached < row.reached, and_(reached == row.reached,
-                                                                                                     who < caller))))
-            mine = (conn.execute(select(func.count()).where(*where, ahead)).scalar_one() + 1, caller, row.points)
-            ranked.append(mine)
-    entries = _people(conn, rules.name, ranked)
-    me = entries[ranked.index(mine)] if mine else None
-    return entries[:len(top)], me
+def _teams(conn: Connection, ranked: list[Ranked]) -> list[dict[str, Any]]:
+    t = db.teams.c
+    names = dict(conn.execute(select(t.id, t.name).where(t.id.in_([int(s) for _, s, _ in ranked]))).all()) if ranked else {}
+    return [{"rank": rank, "team": int(team), "name": names.get(int(team), ""), "points": int(points)}
+            for rank, team, points in ranked]
 
 
-def _friends_board(conn: Connection, rules: CampaignRules, week: str | None, limit: int,
-                   caller: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The caller's circle, everyone in it listed (also with 0 points), the caller always ranked."""
-    table, where, points, reached = _scores(rules, week)
+def _with_mine(top: list[Ranked], mine: Ranked | None) -> list[Ranked]:
+    return top + [mine] if mine is not None and mine not in top else top
+
+
+def _friends(conn: Connection, rules: CampaignRules, week: str | None, caller: str) -> tuple[list[Ranked], Ranked]:
+    """Everyone in the caller's circle (also with 0 points), ranked; the caller always has a rank."""
+    table, where, points, reached, subject = _board(rules, PERSON_KIND, week)
     circle = friends_of(rules.name, caller).subquery()
-    query = (select(circle.c.identity, func.coalesce(points, 0).label("points"))
-             .select_from(circle.outerjoin(table, and_(table.c.identity == circle.c.identity, *where)))
-             .order_by(func.coalesce(points, 0).desc(), reached.asc().nulls_last(), circle.c.identity))
+    score = func.coalesce(points, 0)
+    query = (select(circle.c.identity, score.label("points"))
+             .select_from(circle.outerjoin(table, and_(subject == circle.c.identity, *where)))
+             .order_by(score.desc(), reached.asc().nulls_last(), circle.c.identity))
     rows = [(row.identity, row.points) for row in conn.execute(query)]
     if all(identity != caller for identity, _ in rows):  # no members row yet: nothing earned
         rows.append((caller, 0))
     ranked = [(rank, identity, points) for rank, (identity, points) in enumerate(rows, start=1)]
-    mine = next(row for row in ranked if row[1] == caller)
-    shown = ranked[:limit] + ([mine] if mine[0] > limit else [])
-    entries = _people(conn, rules.name, shown)
-    return entries[:limit], entries[shown.index(mine)]
-
-
-def _team_board(conn: Connection, rules: CampaignRules, week: str | None, limit: int,
-                caller: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    m, t = db.members.c, db.teams.c
-    table, where, points, reached = _scores(rules, week)
-    scores = select(m.team_id, points.label("points"), reached.label("reached")).where(*where, points > 0, m.team_id.is_not(None))
-    if week is not None:
-        scores = scores.join_from(table, db.members, (m.campaign == table.c.campaign) & (m.identity == table.c.identity))
-    rows = scores.subquery()
-    total = func.sum(rows.c.points)
-    query = (select(rows.c.team_id, t.name, total.label("points"), func.max(rows.c.reached).label("reached"))
-             .join(db.teams, t.id == rows.c.team_id).group_by(rows.c.team_id, t.name)
-             .order_by(total.desc(), func.max(rows.c.reached), rows.c.team_id))
-    caller_team = None
-    if caller:
-        caller_team = conn.execute(select(m.team_id).where(m.campaign == rules.name, m.identity == caller)).scalar()
-    entries: list[dict[str, Any]] = []
-    mine = None
-    for rank, row in enumerate(conn.execute(query), start=1):
-        entry = {"rank": rank, "team": row.team_id, "name": row.name, "points": int(row.points)}
-        if caller_team is not None and row.team_id == caller_team:
-            mine = entry
-        if rank <= limit:
-            entries.append(entry)
-        elif mine is not None or caller_team is None:
-            break
-    return entries, mine
+    return ranked, next(row for row in ranked if row[1] == caller)
 
 
 def leaderboard(conn: Connection, rules: CampaignRules, scope: str, period: str, limit: int, now_ms: int,
                 caller: str | None) -> dict[str, Any]:
-    """Highest points first; ties go to whoever reached the score first (then a fixed order)."""
+    """Highest points first; ties go to whoever reached the score first. `me`: the caller's (team's) entry."""
     week = week_of(rules.day(now_ms)) if period == "week" else None
     if scope == "team":
-        entries, mine = _team_board(conn, rules, week, limit, caller)
-    elif scope == "friends":
-        assert caller is not None, "the route asks for a token"
-        entries, mine = _friends_board(conn, rules, week, limit, caller)
+        m = db.members.c
+        team = conn.execute(select(m.team_id).where(m.campaign == rules.name, m.identity == caller)).scalar() if caller else None
+        top, mine = _ranked(conn, _board(rules, TEAM_KIND, week), limit, None if team is None else str(team))
+        entries = _teams(conn, _with_mine(top, mine))
     else:
-        entries, mine = _individual_board(conn, rules, week, limit, caller)
-    return {"scope": scope, "period": period, "since": rules.week_start_ms(now_ms) if week else None, "entries": entries,
-            "me": mine}
+        if scope == "friends":
+            assert caller is not None, "the route asks for a token"
+            ranked, mine = _friends(conn, rules, week, caller)
+            top = ranked[:limit]
+        else:
+            top, mine = _ranked(conn, _board(rules, PERSON_KIND, week), limit, caller)
+        entries = _people(conn, rules.name, _with_mine(top, mine))
+    return {"scope": scope, "period": period, "since": rules.week_start_ms(now_ms) if week else None,
+            "entries": entries[:len(top)], "me": entries[_with_mine(top, mine).index(mine)] if mine else None}
 
 
 def _take_stock(conn: Connection, campaign: str, kind: str, item: str, limit: int | None) -> bool:

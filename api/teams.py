@@ -10,12 +10,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Row, func, select, update
 
 from . import db
 from .changes import BOARD, TEAM, note
 from .identity import pseudonym
-from .rules import CampaignRules
+from .rules import CampaignRules, week_of
+from .scores import ALL, PERSON_KIND, TEAM_KIND, add_score, score
 from .state import ApiError
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
@@ -103,7 +104,7 @@ def create_team(conn: Connection, rules: CampaignRules, identity: str, name: str
             break
     team_id = conn.execute(db.teams.insert().values(campaign=rules.name, code=code, name=name, owner=identity, created_ms=now_ms)
                            .returning(db.teams.c.id)).scalar_one()
-    _set_team(conn, rules.name, identity, team_id, now_ms)
+    _set_team(conn, rules, member, team_id, now_ms)
     return team_info(conn, rules, team_id, identity)
 
 
@@ -127,12 +128,19 @@ def join_team(conn: Connection, rules: CampaignRules, identity: str, code: str, 
     count = conn.execute(select(func.count()).where(m.campaign == rules.name, m.team_id == team.id)).scalar_one()
     if count >= rules.config.team.size:
         raise ApiError(409, "team_full", f"team is full ({rules.config.team.size} members)")
-    _set_team(conn, rules.name, identity, team.id, now_ms)
+    _set_team(conn, rules, member, team.id, now_ms)
     return team_info(conn, rules, team.id, identity)
 
 
-def _set_team(conn: Connection, campaign: str, identity: str, team_id: int, now_ms: int) -> None:
+def _set_team(conn: Connection, rules: CampaignRules, member: Row[Any], team_id: int, now_ms: int) -> None:
+    """Put the (locked) member in the team; the team's totals gain what the member already earned, reached now."""
     m = db.members.c
-    conn.execute(update(db.members).where(m.campaign == campaign, m.identity == identity)
+    conn.execute(update(db.members).where(m.campaign == rules.name, m.identity == member.identity)
                  .values(team_id=team_id, joined_ms=now_ms))
-    note(conn, campaign, [(TEAM, team_id), (BOARD, "")])
+    if member.earned:
+        add_score(conn, rules.name, TEAM_KIND, ALL, team_id, member.earned, now_ms)
+    week = week_of(rules.day(now_ms))
+    this_week = score(conn, rules.name, PERSON_KIND, week, member.identity)
+    if this_week:
+        add_score(conn, rules.name, TEAM_KIND, week, team_id, this_week, now_ms)
+    note(conn, rules.name, [(TEAM, team_id), (BOARD, "")])

@@ -14,6 +14,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -108,17 +109,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    """A server URL without database: $H5PRESS_TEST_POSTGRES (an existing server) or a fresh
-    cluster made with initdb in a temporary folder (as the `postgres` user when run as root)."""
-    given = os.environ.get("H5PRESS_TEST_POSTGRES")
-    if given:
-        yield given.rstrip("/")
-        return
+@contextmanager
+def temporary_postgres() -> Iterator[str | None]:
+    """A throwaway PostgreSQL cluster made with initdb in a temporary folder (as the `postgres` user
+    when run as root); yields a server URL without database, or None when no server is installed."""
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("no PostgreSQL server binary installed (apt-get install postgresql); PostgreSQL cases skipped")
+        yield None
+        return
     tmp = Path(tempfile.mkdtemp(prefix="h5press-pg-"))
     as_user: list[str] = []
     if os.geteuid() == 0:
@@ -135,6 +133,19 @@ def pg_server() -> Iterator[str]:
     finally:
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A server URL without database: $H5PRESS_TEST_POSTGRES (an existing server) or a temporary cluster."""
+    given = os.environ.get("H5PRESS_TEST_POSTGRES")
+    if given:
+        yield given.rstrip("/")
+        return
+    with temporary_postgres() as url:
+        if url is None:
+            pytest.skip("no PostgreSQL server binary installed (apt-get install postgresql); PostgreSQL cases skipped")
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,20 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     engine.dispose()
 
 
+def test_sqlite_readers_never_wait_for_the_writer(tmp_path):
+    engine = db.make_engine(str(tmp_path / "x.sqlite3"), busy_timeout_ms=500)
+    migrate(engine)
+    try:
+        with db.transaction(engine) as writer:
+            writer.execute(db.members.insert().values(campaign="c", identity="a", earned=1, spent=0, created_ms=1))
+            with engine.connect() as reader:  # a board read while an event batch is being written
+                assert reader.execute(select(db.members)).all() == []
+        with engine.connect() as reader:
+            assert len(reader.execute(select(db.members)).all()) == 1
+    finally:
+        engine.dispose()
+
+
 def test_cors_allows_the_site_origin_by_default(make_client):
     client = make_client()
     preflight = {"Origin": "https://h5.example.com", "Access-Control-Request-Method": "POST"}
@@ -99,3 +113,33 @@ def test_cli_migrates_and_serves(tmp_path, monkeypatch):
         assert conn.execute(select(db.schema_version.c.version)).scalar() == len(MIGRATIONS)
     engine.dispose()
     assert Path(target).exists()
+
+
+def test_cli_checks_the_admin_token_and_wechat_options(tmp_path):
+    site = str(make_site(tmp_path / "site"))
+    for extra, message in [(["--admin-token", "short"], "admin token must be at least 16"),
+                           (["--wechat-app-id", "wx1"], "both --wechat-app-id and --wechat-secret")]:
+        result = CliRunner().invoke(cli, ["api", "-p", site, "--secret", SECRET, "--db", str(tmp_path / "x.db"), *extra])
+        assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_cli_hands_every_option_to_the_workers(tmp_path, monkeypatch):
+    import os
+
+    import uvicorn
+
+    from h5press.api.app import Settings, settings_from_env
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    result = CliRunner().invoke(cli, ["api", "-p", str(make_site(tmp_path / "site")), "--secret", SECRET, "--db", str(tmp_path / "x.db"),
+                                      "--workers", "2", "--admin-token", "admin-token-0123456789", "--wechat-app-id", "wx1",
+                                      "--wechat-secret", "s3cret", "--ip-rate", "0", "--issuer", "bank=bank-key-0123456789",
+                                      "--cors-origin", "https://a.example", "--cors-origin", "https://b.example"])
+    assert result.exit_code == 0, result.output
+    assert served["app"] == "h5press.api.app:app_from_env" and served["workers"] == 2 and served["timeout_graceful_shutdown"] == 10
+    assert settings_from_env(os.environ) == Settings(
+        db=str(tmp_path / "x.db"), secret=SECRET, issuers={"bank": "bank-key-0123456789"},
+        cors_origins=["https://a.example", "https://b.example"], admin_token="admin-token-0123456789", wechat_app_id="wx1",
+        wechat_secret="s3cret", ip_rate=0.0)

@@ -2,6 +2,8 @@
 share links) and the schema upgrade that brought them; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import json
+
 from api_support import CAMPAIGN, event, pin_clock, send, session
 from sqlalchemy import inspect, select, text
 
@@ -118,6 +120,32 @@ def test_board_entries_carry_nicknames_and_me_below_the_limit(client):
     assert client.get(BOARD + "?limit=2", headers=session(client)).json()["me"] is None  # nothing earned: not ranked
 
 
+def test_team_boards_count_what_members_earned_also_before_joining(client):
+    pin_clock(client, "2026-03-11T12:00:00+08:00")  # a Wednesday
+    a, b, c = session(client), session(client), session(client)
+    send(client, b, [event(payload={"action": "quiz"}, at="2026-03-06T10:00:00+08:00")])  # last week
+    send(client, b, [event(payload={"action": "share"}, at="2026-03-10T10:00:00+08:00")])
+    first = client.post("/api/v1/campaigns/c/teams", json={"name": "先"}, headers=a).json()
+    earn(client, a, "read")
+    client.post("/api/v1/campaigns/c/teams/join", json={"code": first["code"]}, headers=b)  # brings 11 points, 1 this week
+    client.post("/api/v1/campaigns/c/teams", json={"name": "后"}, headers=c)
+    earn(client, c, "quiz")
+    every = client.get(BOARD + "?scope=team&period=all", headers=b).json()
+    assert [(e["name"], e["points"]) for e in every["entries"]] == [("先", 13), ("后", 10)] and every["me"]["rank"] == 1
+    week = client.get(BOARD + "?scope=team&period=week", headers=b).json()
+    assert [(e["name"], e["points"]) for e in week["entries"]] == [("后", 10), ("先", 3)] and week["me"]["team"] == first["id"]
+    assert client.get(ME, headers=a).json()["team"]["points"] == 13
+
+
+def test_openapi_documents_the_additions(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/campaigns/{campaign}/stream", "/api/v1/campaigns/{campaign}/admin/export.csv", "/api/v1/wechat/signature"):
+        assert "get" in paths[path], path
+    assert "post" in paths["/api/v1/campaigns/{campaign}/me"]
+    board = paths["/api/v1/campaigns/{campaign}/leaderboard"]["get"]
+    assert "friends" in json.dumps(board["parameters"]) and "$ref" in json.dumps(board["responses"]["200"])
+
+
 def share_url(code: str) -> str:
     return f"https://h5.example.com/c/index.html?utm=x&ref={code}"
 
@@ -165,17 +193,23 @@ def test_bad_share_codes_link_nobody(client):
 
 
 def test_a_version_1_database_upgrades_with_its_data(db_url):
-    """A database as version 1 left it (no nickname, board index, weekly totals, share links or change
-    log) keeps its data and gets weekly totals and share links from the events it holds."""
+    """A database as version 1 left it (no nickname, board index, board totals, share links or change
+    log) keeps its data and gets board totals and share links from what it holds."""
     engine = db.make_engine(db_url)
     try:
         migrate(engine)
         with engine.begin() as conn:
-            for table in ("changes", "refs", "week_points"):
+            for table in ("changes", "refs", "scores"):
                 conn.execute(text(f"DROP TABLE {table}"))
             conn.execute(text("DROP INDEX members_board"))
             conn.execute(text("ALTER TABLE members DROP COLUMN nickname"))
             conn.execute(db.schema_version.update().values(version=1))
+            conn.execute(db.teams.insert().values(id=7, campaign="c", code="AAAAAAAA", name="队", owner="p:0", created_ms=1))
+            conn.execute(db.members.insert(), [
+                {"campaign": "c", "identity": "p:0", "earned": 10, "spent": 0, "reached_ms": 1773200000000, "team_id": 7,
+                 "joined_ms": 1, "created_ms": 1},
+                {"campaign": "c", "identity": "p:1", "earned": 0, "spent": 0, "reached_ms": None, "team_id": None, "joined_ms": None,
+                 "created_ms": 1}])
             common = {"campaign": "c", "at_ms": 1773200000000, "received_ms": 1773200000000, "day": "2026-03-11", "points": 0,
                       "status": "recorded"}
             conn.execute(db.events.insert(), [
@@ -188,7 +222,9 @@ def test_a_version_1_database_upgrades_with_its_data(db_url):
         with engine.connect() as conn:
             assert "nickname" in {c["name"] for c in inspect(conn).get_columns("members")}
             assert "members_board" in {i["name"] for i in inspect(conn).get_indexes("members")}
-            assert conn.execute(select(db.week_points.c.week, db.week_points.c.points)).all() == [("2026-03-09", 10)]
+            s = db.scores.c
+            assert sorted(conn.execute(select(s.kind, s.period, s.subject, s.points)).all()) == [
+                ("person", "2026-03-09", "p:0", 10), ("team", "2026-03-09", "7", 10), ("team", "all", "7", 10)]
             assert sorted(conn.execute(select(db.refs.c.role, db.refs.c.code, db.refs.c.identity)).all()) == [
                 ("share", "AB12", "p:0"), ("view", "AB12", "p:1")]
             assert len(conn.execute(select(db.events)).all()) == 3
