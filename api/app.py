@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from .db import make_engine
-from .identity import Signer
+from .identity import Signer, pseudonym_key
 from .migrations import migrate
 from .project import Project, load_project
 from .ratelimit import TokenBucket
@@ -133,6 +133,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(project: Project, settings: Settings) -> FastAPI:
+    key = pseudonym_key(settings.secret)
+    for rules in project.campaigns.values():
+        rules.pseudonym_key = key
     engine = make_engine(settings.db)
     migrate(engine)
     origins = settings.cors_origins

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Engine, Select, func, select
 
 from . import db
-from .identity import pseudonym
 from .rules import CampaignRules
 
 BOM = "\ufeff"
@@ -54,7 +53,7 @@ def _cells(rules: CampaignRules, what: str, row: Any) -> list[object]:
         lottery = next((x for x in rules.config.lottery if x.id == row[4]), None)
         prize = lottery.prizes[row[5]].name if lottery and row[5] is not None and row[5] < len(lottery.prizes) else ""
         item = [row[4], prize, row[6]]
-    return [when, *(neutralise(v) for v in [identity, pseudonym(identity), nickname or "", team or "", *item])]
+    return [when, *(neutralise(v) for v in [identity, rules.who(identity), nickname or "", team or "", *item])]
 
 
 def export_csv(engine: Engine, rules: CampaignRules, what: str, chunk_rows: int = 1000) -> Iterator[str]:

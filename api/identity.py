@@ -39,9 +39,15 @@ def _unb64(part: str) -> bytes:
         raise TokenError("token is not base64url") from None
 
 
-def pseudonym(identity: str) -> str:
-    """A stable, non-reversible name for a person on public boards and in teams."""
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:10]
+def pseudonym_key(secret: str) -> bytes:
+    """The key of pseudonyms, derived from the server's secret (never the token key itself)."""
+    return hmac.new(secret.encode("utf-8"), b"h5press pseudonym", hashlib.sha256).digest()
+
+
+def pseudonym(identity: str, key: bytes) -> str:
+    """A stable name for a person on public boards and in teams. Keyed, so that an institution's
+    guessable customer ids (`bank:customer-42`) cannot be recovered by hashing candidates."""
+    return hmac.new(key, identity.encode("utf-8"), hashlib.sha256).hexdigest()[:10]
 
 
 def sign(payload: dict[str, object], key: bytes) -> str:

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Row
 from . import db
 from .changes import BOARD, TEAM, VOTE, note
 from .friends import record_refs
-from .identity import pseudonym
 from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms, week_of
 from .scores import ALL, PERSON_KIND, TEAM_KIND, add_score
 from .teams import team_info
@@ -189,7 +188,7 @@ def summary(conn: Connection, rules: CampaignRules, identity: str, now_ms: int) 
                 .scalars())
     team = team_info(conn, rules, member.team_id, identity) if member is not None and member.team_id is not None else None
     return {
-        "campaign": rules.name, "identity": identity, "who": pseudonym(identity),
+        "campaign": rules.name, "identity": identity, "who": rules.who(identity),
         "nickname": member.nickname if member else None, "points": earned, "balance": earned - spent,
         "level": {"name": level.name, "min": level.min} if level else None,
         "next_level": {"name": following.name, "min": following.min} if following else None,

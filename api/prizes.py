@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement, Connection, Table, and_, func, select, upd
 
 from . import db
 from .friends import friends_of
-from .identity import pseudonym
 from .ledger import lock_member
 from .rules import CampaignRules, week_of
 from .scores import ALL, PERSON_KIND, TEAM_KIND
@@ -61,10 +60,10 @@ def _nicknames(conn: Connection, campaign: str, identities: list[str]) -> dict[s
     return {identity: nickname for identity, nickname in rows}
 
 
-def _people(conn: Connection, campaign: str, ranked: list[Ranked]) -> list[dict[str, Any]]:
+def _people(conn: Connection, rules: CampaignRules, ranked: list[Ranked]) -> list[dict[str, Any]]:
     """Board entries of people: a pseudonym and the nickname, never the identity."""
-    names = _nicknames(conn, campaign, [identity for _, identity, _ in ranked]) if ranked else {}
-    return [{"rank": rank, "who": pseudonym(identity), "nickname": names.get(identity), "points": int(points)}
+    names = _nicknames(conn, rules.name, [identity for _, identity, _ in ranked]) if ranked else {}
+    return [{"rank": rank, "who": rules.who(identity), "nickname": names.get(identity), "points": int(points)}
             for rank, identity, points in ranked]
 
 
@@ -110,7 +109,7 @@ def leaderboard(conn: Connection, rules: CampaignRules, scope: str, period: str,
             top = ranked[:limit]
         else:
             top, mine = _ranked(conn, _board(rules, PERSON_KIND, week), limit, caller)
-        entries = _people(conn, rules.name, _with_mine(top, mine))
+        entries = _people(conn, rules, _with_mine(top, mine))
     return {"scope": scope, "period": period, "since": rules.week_start_ms(now_ms) if week else None,
             "entries": entries[:len(top)], "me": entries[_with_mine(top, mine).index(mine)] if mine else None}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from ..generator.config import Action, CampaignConfig, Level, window
+from .identity import pseudonym
 
 MAX_FUTURE = dt.timedelta(minutes=5)
 MAX_AGE = dt.timedelta(days=7)
@@ -77,6 +78,13 @@ class CampaignRules:
         self.start_ms = to_ms(dt.datetime.fromisoformat(start)) if start else None
         self.end_ms = to_ms(dt.datetime.fromisoformat(end)) if end else None
         self.votes = votes or {}
+        self.pseudonym_key: bytes | None = None  # set by the app, from its secret
+
+    def who(self, identity: str) -> str:
+        """The person's pseudonym on boards and in teams (keyed: see `identity.pseudonym`)."""
+        if self.pseudonym_key is None:
+            raise RuntimeError("pseudonym key not set: create the app with a secret")
+        return pseudonym(identity, self.pseudonym_key)
 
     # --- time ---------------------------------------------------------------------------------
     def day(self, ms: int) -> str:

@@ -14,7 +14,6 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from . import db
 from .changes import BOARD, TEAM, note
-from .identity import pseudonym
 from .rules import CampaignRules, week_of
 from .scores import ALL, PERSON_KIND, TEAM_KIND, add_score, score
 from .state import ApiError
@@ -49,7 +48,7 @@ def load_team(conn: Connection, rules: CampaignRules, team_id: int) -> TeamView:
                  .group_by(e.identity, e.action))
         counted = {(identity, action): n for identity, action, n in conn.execute(query)}
     names = list(rules.config.points.actions)
-    members = [{"who": pseudonym(row.identity), "nickname": row.nickname, "points": row.earned,
+    members = [{"who": rules.who(row.identity), "nickname": row.nickname, "points": row.earned,
                 "actions": {name: counted.get((row.identity, name), 0) for name in names}} for row in rows]
     points = sum(row.earned for row in rows)
     cfg = rules.config.team

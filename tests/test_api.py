@@ -119,3 +119,15 @@ def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/campaigns/{campaign}/events" in paths and "/api/v1/session" in paths
+
+
+def test_pseudonyms_are_keyed_so_known_ids_cannot_be_recovered(make_client):
+    token = _institution_token("bank-key-0123456789", "customer-42", int(time.time()) + 600)
+    whos = []
+    for secret in ("first-secret-0123456789", "second-secret-012345678"):
+        client = make_client(secret=secret, issuers={"bank": "bank-key-0123456789"})
+        whos.append(client.get("/api/v1/campaigns/c/me", headers={"Authorization": f"Bearer {token}"}).json()["who"])
+    assert hashlib.sha256(b"bank:customer-42").hexdigest()[:10] not in whos
+    assert whos[0] != whos[1] and all(len(w) == 10 for w in whos)
+    again = make_client(secret="first-secret-0123456789", issuers={"bank": "bank-key-0123456789"})
+    assert again.get("/api/v1/campaigns/c/me", headers={"Authorization": f"Bearer {token}"}).json()["who"] == whos[0]
