@@ -108,12 +108,17 @@ def test_three_phones_form_a_team_unlock_the_reward_and_see_it_live(tmp_path, si
     assert site.rows("SELECT sum(points) FROM events WHERE status = 'counted'") == [(100,)]  # 45 + 55
 
     # 阿杰 is on the underground: everything he does stays on his phone
+    identity = jie.page.evaluate("() => h5press.refresh().then(me => me.identity)")
+    # Chromium's offline emulation does not reach requests that pass through a service worker,
+    # so the server is also made unreachable for his phone, as a dead connection would be.
+    jie.context.route(site.api_url + "**", lambda route: route.abort("internetdisconnected"))
     jie.context.set_offline(True)
     jie.read_lessons(base)
     jie.answer_survey(base)
     jie.check_in(index)
     assert jie.page.evaluate("() => h5press.wallet().total") == 55
-    assert site.rows("SELECT count(DISTINCT identity) FROM events WHERE type = 'points'") == [(2,)]  # not his yet
+    points = site.rows("SELECT identity, type, status, payload FROM events WHERE type = 'points'")
+    assert len(points) == 10 and all(row[0] != identity for row in points), points  # five each for the others, none of his yet
 
     # the other two watch the team page and the team board
     for phone in (zhou, qing):
@@ -123,6 +128,7 @@ def test_three_phones_form_a_team_unlock_the_reward_and_see_it_live(tmp_path, si
     assert "三口之家" in before and "100" in before
 
     # back above ground: his events are replayed, and both other phones follow without reload
+    jie.context.unroute(site.api_url + "**")
     jie.context.set_offline(False)
     jie.page.wait_for_function("() => JSON.parse(localStorage.getItem('h5press:team-challenge:outbox')).length === 0",
                                timeout=10000)
