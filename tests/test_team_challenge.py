@@ -126,6 +126,7 @@ def test_three_phones_form_a_team_unlock_the_reward_and_see_it_live(tmp_path, si
         assert phone.team_points() == "100"
     before = zhou.block("leaderboard").inner_text()
     assert "三口之家" in before and "100" in before
+    assert zhou.block("leaderboard").locator("li:visible").count() == 2  # the one team and one 虚位以待, not ten rows
 
     # back above ground: his events are replayed, and both other phones follow without reload
     jie.context.unroute(site.api_url + "**")

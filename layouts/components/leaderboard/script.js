@@ -52,6 +52,7 @@
         var e = data && data.entries[i];
         var self = !!(e && me && (team ? e.team === me.team : e.who === me.who));
         row.className = 'h5c-board__row' + (e ? '' : ' is-vacant') + (self ? ' is-me' : '');
+        row.hidden = !!data && i > data.entries.length; /* one 虚位以待 row, not a column of them */
         fill(row, e ? e.rank : i + 1, e ? name(e) + (self ? tag : '') : data ? '虚位以待' : '—', e ? e.points + ' 分' : '');
       });
       var inTeam = (h.me() || {}).team;
