@@ -135,15 +135,18 @@ def serve(project: Path, out: Path | None, host: str, port: int, api_url: str | 
               help="webkit: iPhone profiles on Playwright's WebKit")
 @click.option("-j", "--workers", type=click.IntRange(1), default=4, show_default=True, help="pages checked at once")
 @click.option("--update-baseline", is_flag=True, help="store these screenshots as the pixel baseline")
+@click.option("--live-api", is_flag=True, help="let pages call the collaboration API (by default its requests are "
+                                                  "refused: QA never writes to a real server)")
 @click.option("--debug", is_flag=True, help="show tracebacks of unexpected errors")
 def check(target: str | None, project: Path, devices: str | None, report_dir: Path, junit_path: Path | None,
-          browser: str | None, engine: str, workers: int, update_baseline: bool, debug: bool) -> None:
+          browser: str | None, engine: str, workers: int, update_baseline: bool, live_api: bool, debug: bool) -> None:
     """Render every page of TARGET (a dist/ folder, a bundle or an URL; default PROJECT/dist)
     on phone profiles and report what breaks."""
     from .check.command import run_check  # Playwright loads only for this command
 
     try:
-        status = run_check(target, project, devices, report_dir, junit_path, browser, workers, update_baseline, engine)
+        status = run_check(target, project, devices, report_dir, junit_path, browser, workers, update_baseline, engine,
+                           live_api)
     except BrowserNotFound as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         raise SystemExit(2) from None

@@ -77,7 +77,7 @@ class Progress:
 
 
 def run_check(target: str | None, project: Path, devices: str | None, report: Path, junit_path: Path | None,
-              browser: str | None, workers: int, update_baseline: bool, engine: str) -> int:
+              browser: str | None, workers: int, update_baseline: bool, engine: str, live_api: bool = False) -> int:
     """Run the check and return the exit status: 1 on any error-level finding, else 0."""
     config = load_check_config(project)
     target = target or str(project / "dist")
@@ -96,7 +96,7 @@ def run_check(target: str | None, project: Path, devices: str | None, report: Pa
         shutil.rmtree(report / "shots", ignore_errors=True)
     report.mkdir(parents=True, exist_ok=True)
     options = CheckOptions(target, profiles, report.resolve(), config, (project / config.baseline).resolve(),
-                           update_baseline, browser, engine, workers, progress=Progress())
+                           update_baseline, browser, engine, workers, live_api=live_api, progress=Progress())
     started = time.perf_counter()
     visits: list[Visit] = run_async(Runner(options).run)
     seconds = time.perf_counter() - started

@@ -53,7 +53,11 @@ class CheckOptions:
     engine: str = "chromium"
     workers: int = 4
     max_pages: int = 200
+    live_api: bool = False  # let pages reach the collaboration API (by default its requests are refused)
     progress: Callable[[int, int], None] = field(default=lambda done, total: None)
+
+
+API_URL = re.compile(r"^https?://[^?#]*/api/v1/")  # the collaboration API's contract path, on any origin
 
 
 def slug(text: str) -> str:
@@ -115,7 +119,7 @@ class Runner:
                 contexts = {}
                 for device in devices:
                     engine = webkit if webkit and device.webkit_capable else browser
-                    contexts[device.name] = await engine.new_context(**device.options)
+                    contexts[device.name] = await self._context(engine, device.options)
                     contexts[device.name].set_default_timeout(NAV_TIMEOUT_MS)
                 limit = asyncio.Semaphore(self.o.workers)
                 await asyncio.gather(*(self._guarded(limit, self._device(contexts[d.name], d, pages)) for d in devices))
@@ -143,6 +147,14 @@ class Runner:
         path = find_chromium(self.o.browser, p.chromium.executable_path)
         return await p.chromium.launch(args=LAUNCH_ARGS, **({"executable_path": path} if path else {}))
 
+    async def _context(self, browser: Browser, options: dict[str, Any]) -> BrowserContext:
+        """A profile's context. Unless --live-api, requests to the collaboration API are refused:
+        QA visits never write to a real server, and pages are checked in their no-server fallback."""
+        context = await browser.new_context(**options)
+        if not self.o.live_api:
+            await context.route(API_URL, lambda route: route.abort("blockedbyclient"))
+        return context
+
     async def _guarded(self, limit: asyncio.Semaphore, job: Any) -> None:
         async with limit:
             await job
@@ -166,7 +178,7 @@ class Runner:
                 current[0].add(Finding("console", "error", message.text[:500]))
 
         def response(r: Any) -> None:
-            if r.status >= 400:
+            if r.status >= 400 and not API_URL.search(r.url):  # the API's 4xx are answers components show
                 current[0].add(Finding("request", "error", f"HTTP {r.status}", r.url))
 
         # A request belongs to the visit that made it: when the tab moves on, Chromium aborts what
@@ -174,20 +186,24 @@ class Runner:
         # live stream (EventSource), which stays open as long as its page.
         made_by: dict[Any, Visit] = {}
 
-        def failed(r: Any) -> None:
-            visit = made_by.pop(r, current[0])
-            cut_off = visit is not current[0] or r.resource_type == "eventsource"
-            if not (cut_off and r.failure == "net::ERR_ABORTED"):
-                visit.add(Finding("request", "error", f"request failed: {r.failure}", r.url))
-
-        page.on("console", console)
-        page.on("pageerror", lambda exc: current[0].add(Finding("exception", "error", str(exc)[:500])))
         def made(r: Any) -> None:
             made_by[r] = current[0]
 
         def finished(r: Any) -> None:
             made_by.pop(r, None)
 
+        def failed(r: Any) -> None:
+            visit = made_by.pop(r, current[0])
+            cut_off = visit is not current[0] or r.resource_type == "eventsource"
+            if cut_off and r.failure == "net::ERR_ABORTED":
+                return
+            if not API_URL.search(r.url):
+                visit.add(Finding("request", "error", f"request failed: {r.failure}", r.url))
+            elif self.o.live_api:  # the pages fall back to what the device knows: worth knowing, not broken
+                visit.add(Finding("request", "warning", f"collaboration API unreachable: {r.failure}", r.url))
+
+        page.on("console", console)
+        page.on("pageerror", lambda exc: current[0].add(Finding("exception", "error", str(exc)[:500])))
         page.on("request", made)
         page.on("requestfinished", finished)
         page.on("requestfailed", failed)
@@ -295,7 +311,7 @@ class Runner:
 
     async def _performance(self, browser: Browser, device: Device, paths: list[str]) -> None:
         """LCP and CLS of each page loaded cold (no HTTP cache, no service worker), throttled."""
-        context = await browser.new_context(**{**device.options, "service_workers": "block"})
+        context = await self._context(browser, {**device.options, "service_workers": "block"})
         page = await context.new_page()
         cdp = await context.new_cdp_session(page)
         await cdp.send("Network.enable")

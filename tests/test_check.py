@@ -162,3 +162,18 @@ def test_requests_cut_off_by_moving_to_the_next_page_are_no_finding(tmp_path):
         server.stop()
     data = json.loads((report / "check.json").read_text())
     assert result.exit_code == 0 and [f for v in data for f in v["findings"]] == [], data
+
+
+def test_the_collaboration_api_is_left_alone_unless_asked(make_project, site_with_api, tmp_path):
+    root = make_project({"content/demo/extra.md": "---\ntitle: 排行\n---\n\n::: leaderboard board\n:::\n"})
+    site = site_with_api(root)
+    assert CliRunner().invoke(cli, ["build", "-p", str(root)]).exit_code == 0
+    report = tmp_path / "report"
+    result = check(str(root / "dist"), "-p", str(root), "--devices", "Pixel 7", "--report", str(report))
+    data = json.loads((report / "check.json").read_text())
+    assert result.exit_code == 0 and [f for v in data for f in v["findings"]] == [], data
+    assert site.rows("SELECT count(*) FROM events") == [(0,)]  # QA wrote nothing to the server
+    # live, from the origin the server allows (from another one, the CORS refusals are errors)
+    result = check(site.url("demo/index.html"), "-p", str(root), "--devices", "Pixel 7", "--report", str(report), "--live-api")
+    assert result.exit_code == 0, result.output
+    assert site.rows("SELECT count(*) FROM events")[0][0] > 0  # the pages' events reached it
