@@ -16,11 +16,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import markdown
 import PIL
 import sass
 from markupsafe import Markup, escape
@@ -50,7 +50,7 @@ from .parse import Parsed, block_placeholder, check_links, parse_page, replace_f
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
-from .write import file_hashes, pmap, precompress, replace_dir, unchanged, update_in_place, write_changed
+from .write import compress, file_hashes, fork_map, pmap, precompress, replace_dir, unchanged, update_in_place, write_changed
 
 REPORT = "build-report.json"
 _CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
@@ -99,10 +99,6 @@ class _Clock:
         self._last = now
 
 
-def _parse(item: tuple[Page, Path, frozenset[str], Path]) -> Parsed:
-    return parse_page(*item)
-
-
 def _parse_all(work: list[tuple[Page, Path, frozenset[str], Path]], cache: BuildCache,
                components: dict[str, Component], workers: int) -> list[Parsed]:
     """Parse pages, reusing earlier results whose inputs are unchanged: the page text, the
@@ -117,7 +113,7 @@ def _parse_all(work: list[tuple[Page, Path, frozenset[str], Path]], cache: Build
         keys.append(digest(__version__, schemas, listing[campaign_dir], page.source, page.body, str(page.body_line)))
     known = cache.get_objects("parse", keys)
     todo = [i for i, key in enumerate(keys) if key not in known]
-    for i, result in zip(todo, pmap(_parse, [work[i] for i in todo], workers), strict=True):
+    for i, result in zip(todo, fork_map(lambda i: parse_page(*work[i]), todo, workers), strict=True):
         known[keys[i]] = result
     cache.put_objects("parse", {keys[i]: known[keys[i]] for i in todo})
     for key in keys:
@@ -166,6 +162,7 @@ class _CampaignBuild:
         self.assets: dict[str, Asset] = {}
         self.images: dict[str, ImageAsset] = {}
         self.hashes: tuple[list[str], list[str]] = ([], [])
+        self.compressed: dict[str, tuple[bytes, bytes]] = {}  # page → Brotli and gzip, made while rendering
 
     # -- helpers ---------------------------------------------------------------------------
     def url(self, asset_path: str, from_page: str) -> str:
@@ -204,11 +201,7 @@ class _CampaignBuild:
             css, js = self.s.component_css.get(name), self.s.component_js.get(name)
             self.component_assets[name] = (self.add(hashed(f"c-{name}.css", css.encode())) if css else None,
                                            self.add(hashed(f"c-{name}.js", js.encode())) if js else None)
-        keys = {p.slug: self.page_key(p) for p in self.c.pages if p.slug in self.parsed}
-        rendered = self.s.cache.get("html", keys.values())
-        for page in self.c.pages:
-            if page.slug in keys:
-                self.render_page(page, keys[page.slug], rendered.get(keys[page.slug]))
+        self.render_pages([p for p in self.c.pages if p.slug in self.parsed])
         self.render_offline()
         self.files["manifest.webmanifest"] = web_manifest(
             cfg.title, cfg.description, self.s.config.locale, cfg.theme.primary, cfg.theme.background,
@@ -283,14 +276,9 @@ class _CampaignBuild:
         cfg, site = self.cfg, self.s.config
         start, end = window(cfg, site.timezone)
         here = page.url
-        share_image = page.meta.share.image or page.meta.cover
-        share_img_asset = self.images.get(_front_image(page, share_image, self.c.dir) or "") if share_image else None
-        if share_img_asset and share_img_asset.source.lower().endswith(".svg"):
-            self.s.diags.warning(page.source, _key_line(page, "share.image" if page.meta.share.image else "cover"),
-                                 "share cards (WeChat and others) do not show SVG: set share.image to a JPEG or PNG")
-            share_img_asset = None
+        share_img_asset = self.share_image(page)
         pages = self.summaries
-        index = next(i for i, p in enumerate(self.c.pages) if p.slug == page.slug)
+        index = self.order[page.slug]
         return {
             "site": site,
             "campaign": {"name": self.c.name, "config": cfg, "pages": pages,
@@ -318,6 +306,25 @@ class _CampaignBuild:
             "csp": CSP_PLACEHOLDER,
             "generator": f"h5press {__version__}",
         }
+
+    def share_candidate(self, page: Page) -> ImageAsset | None:
+        """The image named for the share card: `share.image`, else the cover."""
+        ref = page.meta.share.image or page.meta.cover
+        return self.images.get(_front_image(page, ref, self.c.dir) or "") if ref else None
+
+    def share_image(self, page: Page) -> ImageAsset | None:
+        """The share card's image; share cards do not show SVG."""
+        found = self.share_candidate(page)
+        return None if found is None or found.source.lower().endswith(".svg") else found
+
+    def check_share_image(self, page: Page) -> None:
+        if self.share_candidate(page) and self.share_image(page) is None:
+            self.s.diags.warning(page.source, _key_line(page, "share.image" if page.meta.share.image else "cover"),
+                                 "share cards (WeChat and others) do not show SVG: set share.image to a JPEG or PNG")
+
+    @functools.cached_property
+    def order(self) -> dict[str, int]:
+        return {p.slug: i for i, p in enumerate(self.c.pages)}
 
     @functools.cached_property
     def summaries(self) -> list[dict[str, Any]]:
@@ -348,15 +355,48 @@ class _CampaignBuild:
         meta = json.dumps(page.meta.model_dump(), default=str, sort_keys=True)
         return digest(self.inputs, self.parsed[page.slug].key, page.url, meta)
 
-    def render_page(self, page: Page, key: str, cached: bytes | None) -> None:
-        if cached is not None:
-            self.emit_html(page.url, "", {}, page.source, key, cached.decode())
-            return
+    def render_pages(self, pages: list[Page]) -> None:
+        """Render every page whose inputs changed since it was cached. Forked worker processes
+        (they inherit this build's assets, images and templates) render, add the CSP and
+        compress each page, so a cold build keeps every core busy from template to Brotli."""
+        keys = {p.slug: self.page_key(p) for p in pages}
+        cached = self.s.cache.get("html", keys.values())
+        todo = [p for p in pages if keys[p.slug] not in cached]
+        fresh: dict[str, bytes] = {}
+        done = dict(zip((p.slug for p in todo), fork_map(lambda i: self.render_final(todo[i]), range(len(todo)),
+                                                          self.s.workers), strict=True))
+        for page in pages:
+            self.check_share_image(page)
+            if page.slug in done:
+                html, problems, final, compressed = done[page.slug]
+                self.s.diags.items.extend(problems)
+                if not html:
+                    continue
+                fresh[keys[page.slug]] = html.encode()
+                if compressed:
+                    self.compressed[page.url] = compressed
+            else:
+                final = self.finish_html(cached[keys[page.slug]].decode())
+            self.add_html(page.url, *final)
+        self.s.cache.put("html", fresh)
+
+    def render_final(self, page: Page) -> tuple[str, list[Diagnostic], tuple[bytes, list[str], list[str]],
+                                               tuple[bytes, bytes] | None]:
+        """A page rendered, finished with its CSP and (for production) compressed, in one go."""
+        html, problems = self.render_page(page)
+        final = self.finish_html(html) if html else (b"", [], [])
+        compressed = None if self.s.dev or not html else compress(f"{self.c.name}/{page.url}", final[0])
+        return html, problems, final, compressed
+
+    def render_page(self, page: Page) -> tuple[str, list[Diagnostic]]:
+        """One page's minified HTML (its CSP still a placeholder), or "" and what went wrong.
+        Reads the build's state, changes none of it: it may run in a worker process."""
+        report = Diagnostics()
         parsed = self.parsed[page.slug]
         name, problem = layout_name(self.s.env, page.meta.layout, page.slug)
         if problem:
-            self.s.diags.error(page.source, _key_line(page, "layout"), problem)
-            return
+            report.error(page.source, _key_line(page, "layout"), problem)
+            return "", report.items
         seen = {"n": 0}
 
         def image(path: str, attrs: str) -> str:
@@ -366,16 +406,16 @@ class _CampaignBuild:
         cover_ref = _front_image(page, page.meta.cover, self.c.dir) if page.meta.cover else None
         cover = image(cover_ref, f'alt="{escape(page.meta.title)}"') if cover_ref else ""
         context = self.page_context(page, "", cover)
-        content = self.render_blocks(page, parsed, context)
+        content = self.render_blocks(page, parsed, context, report)
         content = replace_files(content, lambda path: self.url(self.linked[path].path, page.url))
         context["page"]["content"] = Markup(replace_images(content, image))
         names = [n for n in self.component_assets if n in {b.name for b in parsed.blocks}]
         context["components"] = [{"name": n, **{kind: {"url": self.url(a.path, page.url), "integrity": a.integrity}
                                                  for kind, a in zip(("css", "js"), self.component_assets[n], strict=True) if a}}
                                  for n in names]
-        self.emit_html(page.url, name, context, page.source, key)
+        return self.render_html(name, context, page.source, report), report.items
 
-    def render_blocks(self, page: Page, parsed: Parsed, context: dict[str, Any]) -> str:
+    def render_blocks(self, page: Page, parsed: Parsed, context: dict[str, Any], report: Diagnostics) -> str:
         """Each component block's template, rendered in place of its placeholder."""
         html = parsed.html
         components = registry(self.s.site.root)
@@ -384,7 +424,7 @@ class _CampaignBuild:
                 rendered = render(self.s.env, components[block.name].template,
                                   {**context, "c": block.config, "id": block.id, "component": block.name})
             except Exception as exc:  # a component template's failure, located in the template
-                self.s.diags.items.append(template_error(exc, self.s.site.root, page.source))
+                report.items.append(template_error(exc, self.s.site.root, page.source))
                 rendered = ""
             html = html.replace(block_placeholder(index), rendered, 1)
         return html
@@ -396,31 +436,41 @@ class _CampaignBuild:
         context = self.page_context(index, "", "")
         context["page"].update(title="网络不可用", url="offline.html", is_index=False)
         context["canonical"] = None
-        self.emit_html("offline.html", "offline.html", context, self.c.source, digest(self.inputs, "offline.html"))
+        key = digest(self.inputs, "offline.html")
+        cached = self.s.cache.get("html", [key]).get(key)
+        html = cached.decode() if cached else self.render_html("offline.html", context, self.c.source, self.s.diags)
+        if html and not cached:
+            self.s.cache.put("html", {key: html.encode()})
+        if html:
+            self.add_html("offline.html", *self.finish_html(html))
 
     @functools.cached_property
     def campaign_digest(self) -> str:
         return digest(self.s.config.model_dump_json(), self.cfg.model_dump_json(), self.c.name,
                       json.dumps(self.summaries, default=_jsonable, sort_keys=True))
 
-    def emit_html(self, path: str, template: str, context: dict[str, Any], source: str, key: str,
-                  html: str = "") -> None:
-        """Render (unless `html` came from the cache under `key`), then add the page's CSP."""
-        if not html:
-            try:
-                html = minify(render(self.s.env, template, context))
-            except Exception as exc:  # any template failure is the author's, reported with its location
-                found = template_error(exc, self.s.site.root, source)
-                page_specific = found.path != source and not isinstance(exc, jinja2.TemplateSyntaxError)
-                culprit = f" (while rendering {source})" if page_specific else ""
-                self.s.diags.items.append(Diagnostic(found.path, found.line, found.message + culprit))
-                return
-            self.s.cache.put("html", {key: html.encode()})
+    def render_html(self, template: str, context: dict[str, Any], source: str, report: Diagnostics) -> str:
+        """A layout rendered and minified; "" after reporting a template failure at its location."""
+        try:
+            return minify(render(self.s.env, template, context))
+        except Exception as exc:  # any template failure is the author's, reported with its location
+            found = template_error(exc, self.s.site.root, source)
+            page_specific = found.path != source and not isinstance(exc, jinja2.TemplateSyntaxError)
+            culprit = f" (while rendering {source})" if page_specific else ""
+            report.items.append(Diagnostic(found.path, found.line, found.message + culprit))
+            return ""
+
+    def finish_html(self, html: str) -> tuple[bytes, list[str], list[str]]:
+        """A rendered page with the CSP its inline code needs, and the hashes it allowed."""
         scripts, styles = inline_hashes(html)
+        csp = policy(self.s.config.cdn_prefix, self.s.config.api_url, scripts, styles)
+        return _CSP_ATTR.sub(lambda _: f'content="{csp}"', html, count=1).encode(), scripts, styles
+
+    def add_html(self, path: str, data: bytes, scripts: list[str], styles: list[str]) -> None:
+        """A finished page becomes a file of the bundle; its hashes go into the bundle's header CSP."""
+        self.files[path] = data
         self.hashes[0].extend(scripts)
         self.hashes[1].extend(styles)
-        csp = policy(self.s.config.cdn_prefix, self.s.config.api_url, scripts, styles)
-        self.files[path] = _CSP_ATTR.sub(lambda _: f'content="{csp}"', html, count=1).encode()
 
     def write_worker(self) -> None:
         entries = [Entry(p, len(self.files[p]), self.files[p]) for p in ("offline.html", "index.html") if p in self.files]
@@ -509,7 +559,7 @@ def build(options: BuildOptions) -> BuildResult:
                 raise BuildError([Diagnostic("--" + key.replace("_", "-"), None, str(exc))]) from None
     if not config.base_url:
         diags.warning("h5press.yaml", None, "base_url is not set: pages get no canonical link and share cards no image")
-    tools = f"{__version__} markdown {markdown.__version__} jinja2 {jinja2.__version__} PIL {PIL.__version__}"
+    tools = f"{__version__} markdown-it-pyrs {version('markdown-it-pyrs')} jinja2 {jinja2.__version__} PIL {PIL.__version__}"
     cache_args = (root / CACHE_DIR / "build.sqlite" if options.cache else None, digest(tools, config.model_dump_json()))
     cache = BuildCache(*cache_args)
     clock.lap("load")
@@ -524,7 +574,7 @@ def build(options: BuildOptions) -> BuildResult:
         parsed[page.campaign][page.slug] = result
         diags.extend(result.diagnostics)
     for campaign in site.campaigns:
-        diags.extend(check_links({slug: (campaign.page(slug), p) for slug, p in parsed[campaign.name].items()}))  # type: ignore[misc]
+        diags.extend(check_links({p.slug: (p, parsed[campaign.name][p.slug]) for p in campaign.pages}))
     for campaign in site.campaigns:
         diags.extend(check_blocks(campaign, parsed[campaign.name], registry(root)))
     clock.lap("parse")
@@ -562,7 +612,8 @@ def build(options: BuildOptions) -> BuildResult:
     files["_headers"] = netlify_headers(bundles).encode()
     files["nginx.conf"] = nginx_conf(bundles).encode()
     # The development server serves plain files: compressing them would only slow each save.
-    compressed = {} if options.dev else precompress(files, options.workers, cache)
+    ready = {f"{cb.c.name}/{path}": pair for cb in builds for path, pair in cb.compressed.items()}
+    compressed = {} if options.dev else precompress(files, options.workers, cache, ready)
     for name, bundle in kept.items():
         files.update({f"{name}/{path}": data for path, data in bundle.items()})
     clock.lap("compress")
@@ -635,12 +686,11 @@ def rebuild_page(state: DevState, out: Path, path: Path) -> BuildResult | None:
     if [d for d in check_links({p.slug: (p, every[p.slug]) for p in pages}) + check_blocks(campaign, every, registry(root))
             if d.path == source]:
         return None
-    state.shared.diags = Diagnostics()
-    state.shared.cache = BuildCache(None, "")  # the on-disk cache was closed with the build
     cb.c, cb.parsed = campaign, every
-    cb.render_page(page, "", None)
-    if state.shared.diags.items:
+    html, problems = cb.render_page(page)
+    if problems or not html:
         return None
+    cb.add_html(page.url, *cb.finish_html(html))
     rel = f"{cb.c.name}/{page.url}"
     data = cb.files[page.url]
     written = write_changed(out, {rel: data}, state.hashes)

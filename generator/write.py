@@ -5,8 +5,10 @@ a failed or interrupted build never leaves a half-written or emptied `dist/`.
 """
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
+import multiprocessing
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -34,6 +36,32 @@ def pmap(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
         return list(pool.map(fn, items, chunksize=max(1, len(items) // (workers * 4))))
 
 
+_FORKED: Callable | None = None  # the function `fork_map`'s workers run, inherited when they fork
+
+
+def _call_forked(item: object) -> object:
+    assert _FORKED is not None
+    return _FORKED(item)
+
+
+def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
+    """`pmap` for work that needs a large state built in this process (a campaign's assets,
+    images, templates): the workers fork after it exists and inherit it, so only the items and
+    results cross between processes. Where processes cannot fork, one process does it all."""
+    global _FORKED
+    items = list(items)
+    if workers <= 1 or len(items) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(item) for item in items]
+    _FORKED = fn
+    gc.freeze()  # the workers' garbage collector leaves inherited objects alone: no copy-on-write storm
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_call_forked, items, chunksize=max(1, len(items) // (workers * 4))))  # type: ignore[arg-type]
+    finally:
+        gc.unfreeze()
+        _FORKED = None
+
+
 def is_text(path: str) -> bool:
     return PurePosixPath(path).suffix in TEXT
 
@@ -45,20 +73,26 @@ def brotli_quality(path: str) -> int:
     return 11 if "/assets/" in f"/{path}" else 7
 
 
-def _compress(item: tuple[str, bytes]) -> tuple[str, bytes, bytes]:
-    path, data = item
-    return path, brotli.compress(data, quality=brotli_quality(path)), gzip.compress(data, compresslevel=9, mtime=0)
+def compress(path: str, data: bytes) -> tuple[bytes, bytes]:
+    """Brotli and gzip of one file (gzip without a timestamp, so output is reproducible)."""
+    return brotli.compress(data, quality=brotli_quality(path)), gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def precompress(files: dict[str, bytes], workers: int, cache: BuildCache) -> dict[str, bytes]:
-    """`.br` and `.gz` beside every text file (gzip without a timestamp, so output is reproducible).
+def _compress(item: tuple[str, bytes]) -> tuple[bytes, bytes]:
+    return compress(*item)
 
-    Compression dominates build time, so results are cached by content and level."""
+
+def precompress(files: dict[str, bytes], workers: int, cache: BuildCache,
+                ready: dict[str, tuple[bytes, bytes]] | None = None) -> dict[str, bytes]:
+    """`.br` and `.gz` beside every text file. `ready` were compressed already (pages, while
+    rendering). Compression dominates build time, so results are cached by content and level."""
+    ready = ready or {}
     todo = sorted((p, d) for p, d in files.items() if is_text(p) and not p.startswith("_") and p != "nginx.conf")
     keys = {path: digest(data, str(brotli_quality(path))) for path, data in todo}
-    known = cache.get_objects("compress", keys.values())
-    missing = [(path, data) for path, data in todo if keys[path] not in known]
-    fresh = {keys[path]: (br, gz) for path, br, gz in pmap(_compress, missing, workers)}
+    known = cache.get_objects("compress", [keys[path] for path, _ in todo if path not in ready])
+    fresh = {keys[path]: pair for path, pair in ready.items() if path in keys}
+    missing = [(path, data) for path, data in todo if keys[path] not in known and keys[path] not in fresh]
+    fresh.update({keys[path]: pair for (path, _), pair in zip(missing, pmap(_compress, missing, workers), strict=True)})
     cache.put_objects("compress", fresh)
     known.update(fresh)
     out: dict[str, bytes] = {}

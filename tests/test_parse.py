@@ -114,3 +114,26 @@ def test_linked_files_are_published_and_remote_images_refused(tmp_path):
     assert parsed.files == ["files/rates.pdf"] and 'href="h5file:files/rates.pdf"' in parsed.html
     levels = sorted((d.level, d.message.split(":")[0]) for d in parsed.diagnostics)
     assert levels == [("error", 'remote image "https'), ("warning", 'broken link "files/none.pdf"')]
+
+
+def test_attribute_lists_on_headings_images_and_links(tmp_path):
+    parsed = parse("## 办理流程 {: #flow .step }\n\n![图](images/x.png){: .wide } [办理](a.md){: .h5-btn }\n\n"
+                   "价格 {单位: 元} 不是属性\n", tmp_path)
+    assert '<h2 id="flow" class="step">办理流程</h2>' in parsed.html and parsed.ids == ["flow"]
+    assert f'<img src="{IMG_SCHEME}images/x.png" alt="图" class="wide">' in parsed.html
+    assert '<a href="a.html" class="h5-btn">办理</a>' in parsed.html
+    assert "价格 {单位: 元} 不是属性" in parsed.html
+
+
+def test_every_finding_has_its_own_line(tmp_path):
+    parsed = parse("[丢失](missing.md)\n\n第二段\n\n![](images/x.png) 和 [丢失](missing.md)\n", tmp_path)
+    assert [(d.line, d.message.split(":")[0]) for d in parsed.diagnostics] == [
+        (5, 'broken link "missing.md"'), (9, 'image "images/x.png" has no alt text (screen readers announce nothing)'),
+        (9, 'broken link "missing.md"')]
+
+
+def test_code_is_never_taken_for_html_or_blocks(tmp_path):
+    body = "用 `<script>` 标签\n\n~~~~yaml\n::: quiz q1\n```\n:::\n~~~~\n\n    <iframe src=x></iframe>\n\n~~旧价~~ 新价\n"
+    parsed = parse(body, tmp_path)
+    assert parsed.diagnostics == [] and parsed.blocks == []
+    assert "&lt;script&gt;" in parsed.html and "::: quiz q1" in parsed.html and "<s>旧价</s>" in parsed.html
