@@ -50,7 +50,7 @@ from .parse import Parsed, block_placeholder, check_links, parse_page, replace_f
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
-from .write import compress, file_hashes, fork_map, pmap, precompress, replace_dir, unchanged, update_in_place, write_changed
+from .write import Staging, compress, file_hashes, fork_map, pmap, precompress, unchanged, update_in_place, write_changed
 
 REPORT = "build-report.json"
 _CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
@@ -147,6 +147,7 @@ class _Shared:
     component_js: dict[str, str]  # component name → minified JS
     dev: bool = False
     api_js: str | None = None  # the API client, on every page when the site has an api_url
+    staging: Staging | None = None  # where finished pages go as soon as they are rendered (production builds)
 
 
 class _CampaignBuild:
@@ -357,36 +358,46 @@ class _CampaignBuild:
 
     def render_pages(self, pages: list[Page]) -> None:
         """Render every page whose inputs changed since it was cached. Forked worker processes
-        (they inherit this build's assets, images and templates) render, add the CSP and
-        compress each page, so a cold build keeps every core busy from template to Brotli."""
+        (they inherit this build's assets, images and templates) render, add the CSP, compress
+        and stage each page, so a cold build keeps every core busy from template to disk."""
         keys = {p.slug: self.page_key(p) for p in pages}
         cached = self.s.cache.get("html", keys.values())
         todo = [p for p in pages if keys[p.slug] not in cached]
-        fresh: dict[str, bytes] = {}
         done = dict(zip((p.slug for p in todo), fork_map(lambda i: self.render_final(todo[i]), range(len(todo)),
                                                           self.s.workers), strict=True))
+        fresh: dict[str, bytes] = {}
         for page in pages:
             self.check_share_image(page)
             if page.slug in done:
-                html, problems, final, compressed = done[page.slug]
+                html, problems, final, compressed, staged = done[page.slug]
                 self.s.diags.items.extend(problems)
                 if not html:
                     continue
                 fresh[keys[page.slug]] = html.encode()
                 if compressed:
                     self.compressed[page.url] = compressed
+                if self.s.staging:
+                    self.s.staging.adopt(*staged)
             else:
                 final = self.finish_html(cached[keys[page.slug]].decode())
             self.add_html(page.url, *final)
         self.s.cache.put("html", fresh)
 
     def render_final(self, page: Page) -> tuple[str, list[Diagnostic], tuple[bytes, list[str], list[str]],
-                                               tuple[bytes, bytes] | None]:
-        """A page rendered, finished with its CSP and (for production) compressed, in one go."""
+                                               tuple[bytes, bytes] | None, tuple[list[str], list[str]]]:
+        """A page rendered, finished with its CSP and, for production, compressed and staged
+        with its compressed copies (the paths placed, and those of them written)."""
         html, problems = self.render_page(page)
-        final = self.finish_html(html) if html else (b"", [], [])
-        compressed = None if self.s.dev or not html else compress(f"{self.c.name}/{page.url}", final[0])
-        return html, problems, final, compressed
+        if not html:
+            return html, problems, (b"", [], []), None, ([], [])
+        final = self.finish_html(html)
+        if self.s.dev:
+            return html, problems, final, None, ([], [])
+        rel = f"{self.c.name}/{page.url}"
+        compressed = compress(rel, final[0])
+        placed = [(rel, final[0]), (rel + ".br", compressed[0]), (rel + ".gz", compressed[1])]
+        written = [path for path, data in placed if self.s.staging and self.s.staging.put(path, data)]
+        return html, problems, final, compressed, ([path for path, _ in placed], written)
 
     def render_page(self, page: Page) -> tuple[str, list[Diagnostic]]:
         """One page's minified HTML (its CSP still a placeholder), or "" and what went wrong.
@@ -581,76 +592,92 @@ def build(options: BuildOptions) -> BuildResult:
     if diags.errors:  # rendering needs valid configs and pages
         raise BuildError(diags.errors, diags.warnings)
 
-    used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
-    components = [c for name, c in registry(root).items() if name in used]
-    css, component_css = _compile_styles(root, components, diags)
-    component_js = {c.name: minify_js(script.read_text("utf-8")) for c in components if (script := c.file("script.js"))}
-    js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
-    api_js = minify_js(theme_file(root, "assets/js/api.js").read_text("utf-8")) if config.api_url else None
-    shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images",
-                     cache, _templates_digest(root), component_css, component_js, options.dev, api_js)
-    builds = []
-    for campaign in site.campaigns:
-        cb = _CampaignBuild(shared, campaign, parsed[campaign.name])
-        cb.run()
-        builds.append(cb)
-    clock.lap("render")
-
-    if diags.errors:
-        raise BuildError(diags.errors, diags.warnings)
-
     out = (options.out or root / "dist").resolve()
     _check_output_folder(out, root)
-    files: dict[str, bytes] = {}
-    bundles: dict[str, tuple[str, list[str]]] = {}
-    for cb in builds:
-        files.update({f"{cb.c.name}/{path}": data for path, data in cb.files.items()})
-        bundles[cb.c.name] = (cb.header_policy(), [p for p in cb.files if not p.startswith("assets/")])
-    kept, kept_reports = _kept_bundles(out, {cb.c.name for cb in builds}) if options.only else ({}, {})
-    for name, bundle in kept.items():
-        bundles[name] = _bundle_headers(config, bundle)
-    files["_headers"] = netlify_headers(bundles).encode()
-    files["nginx.conf"] = nginx_conf(bundles).encode()
-    # The development server serves plain files: compressing them would only slow each save.
-    ready = {f"{cb.c.name}/{path}": pair for cb in builds for path, pair in cb.compressed.items()}
-    compressed = {} if options.dev else precompress(files, options.workers, cache, ready)
-    for name, bundle in kept.items():
-        files.update({f"{name}/{path}": data for path, data in bundle.items()})
-    clock.lap("compress")
-
-    reports = {cb.c.name: cb.report(compressed) for cb in builds}
-    budget = config.budgets.first_render_kb * 1024
-    for cb in builds if not options.dev else []:
-        for page in reports[cb.c.name]["pages"]:
-            if page["first_render_br"] > budget:
-                diags.warning(page["source"], None, f"first render is {page['first_render_br'] / 1024:.1f} KB Brotli "
-                                                    f"(HTML + CSS), over the {budget // 1024} KB budget")
-    if options.strict and diags.warnings:
-        diags.extend([Diagnostic(d.path, d.line, d.message + " (--strict)") for d in diags.warnings])
-    if diags.errors:
-        raise BuildError(diags.errors, diags.warnings)
-
-    report = {
-        "generator": f"h5press {__version__}",
-        "campaigns": {**kept_reports, **reports},
-        "warnings": [str(w) for w in diags.warnings],
-        "timings_ms": clock.marks,
-    }
-    files.update(compressed)
     previous = cache.get_objects("output", [str(out)]).get(str(out))
-    hashes = file_hashes(files)
-    if unchanged(out, hashes, previous, REPORT):
-        written: list[str] = []  # nothing to write: dist/ (and its report) stay as they are
-    else:
-        files[REPORT] = _json(report)
-        hashes.update(file_hashes({REPORT: files[REPORT]}))
-        written = (update_in_place if options.dev else replace_dir)(out, files, previous, hashes)
-        cache.put_objects("output", {str(out): hashes})
-    cache.close()
-    clock.lap("write")
-    report["timings_ms"] = clock.marks
-    state = DevState(shared, {cb.c.name: cb for cb in builds}, hashes, cache_args) if options.dev and not options.only else None
-    return BuildResult(out, report, diags.warnings, written, state)
+    # Production builds stage their output beside `out` from the first finished page on; the
+    # development server updates its folder in place.
+    staging = None if options.dev else Staging(out, previous)
+    try:
+        used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
+        components = [c for name, c in registry(root).items() if name in used]
+        css, component_css = _compile_styles(root, components, diags)
+        component_js = {c.name: minify_js(script.read_text("utf-8")) for c in components if (script := c.file("script.js"))}
+        js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
+        api_js = minify_js(theme_file(root, "assets/js/api.js").read_text("utf-8")) if config.api_url else None
+        shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images",
+                         cache, _templates_digest(root), component_css, component_js, options.dev, api_js, staging)
+        builds = []
+        for campaign in site.campaigns:
+            cb = _CampaignBuild(shared, campaign, parsed[campaign.name])
+            cb.run()
+            builds.append(cb)
+        clock.lap("render")
+
+        if diags.errors:
+            raise BuildError(diags.errors, diags.warnings)
+
+        files: dict[str, bytes] = {}
+        bundles: dict[str, tuple[str, list[str]]] = {}
+        for cb in builds:
+            files.update({f"{cb.c.name}/{path}": data for path, data in cb.files.items()})
+            bundles[cb.c.name] = (cb.header_policy(), [p for p in cb.files if not p.startswith("assets/")])
+        kept, kept_reports = _kept_bundles(out, {cb.c.name for cb in builds}) if options.only else ({}, {})
+        for name, bundle in kept.items():
+            bundles[name] = _bundle_headers(config, bundle)
+        files["_headers"] = netlify_headers(bundles).encode()
+        files["nginx.conf"] = nginx_conf(bundles).encode()
+        # The development server serves plain files: compressing them would only slow each save.
+        ready = {f"{cb.c.name}/{path}": pair for cb in builds for path, pair in cb.compressed.items()}
+        compressed = {} if options.dev else precompress(files, options.workers, cache, ready)
+        for name, bundle in kept.items():
+            files.update({f"{name}/{path}": data for path, data in bundle.items()})
+        clock.lap("compress")
+
+        reports = {cb.c.name: cb.report(compressed) for cb in builds}
+        budget = config.budgets.first_render_kb * 1024
+        for cb in builds if not options.dev else []:
+            for page in reports[cb.c.name]["pages"]:
+                if page["first_render_br"] > budget:
+                    diags.warning(page["source"], None, f"first render is {page['first_render_br'] / 1024:.1f} KB Brotli "
+                                                        f"(HTML + CSS), over the {budget // 1024} KB budget")
+        if options.strict and diags.warnings:
+            diags.extend([Diagnostic(d.path, d.line, d.message + " (--strict)") for d in diags.warnings])
+        if diags.errors:
+            raise BuildError(diags.errors, diags.warnings)
+
+        report = {
+            "generator": f"h5press {__version__}",
+            "campaigns": {**kept_reports, **reports},
+            "warnings": [str(w) for w in diags.warnings],
+            "timings_ms": clock.marks,
+        }
+        files.update(compressed)
+        hashes = file_hashes(files)
+        if unchanged(out, hashes, previous, REPORT):
+            written: list[str] = []  # nothing to write: dist/ (and its report) stay as they are
+            if staging:
+                staging.abort()
+        else:
+            files[REPORT] = _json(report)
+            hashes.update(file_hashes({REPORT: files[REPORT]}))
+            if staging:
+                for rel in sorted(files):
+                    staging.put(rel, files[rel], hashes[rel])
+                written = staging.commit()
+            else:
+                written = update_in_place(out, files, previous, hashes)
+            cache.put_objects("output", {str(out): hashes})
+        cache.close()
+        clock.lap("write")
+        report["timings_ms"] = clock.marks
+        dev_state = options.dev and not options.only
+        state = DevState(shared, {cb.c.name: cb for cb in builds}, hashes, cache_args) if dev_state else None
+        return BuildResult(out, report, diags.warnings, written, state)
+    except BaseException:
+        if staging:
+            staging.abort()
+        raise
 
 
 def _reach(parsed: Parsed) -> tuple[list[tuple[str, str | None]], list[str], list[str], list[str]]:

@@ -11,7 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
@@ -44,19 +44,22 @@ def _call_forked(item: object) -> object:
     return _FORKED(item)
 
 
-def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
+def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
     """`pmap` for work that needs a large state built in this process (a campaign's assets,
     images, templates): the workers fork after it exists and inherit it, so only the items and
-    results cross between processes. Where processes cannot fork, one process does it all."""
+    results cross between processes. Results arrive in order as they are ready, so the caller
+    can use each (write it, say) while the workers go on. Where processes cannot fork, one
+    process does it all."""
     global _FORKED
     items = list(items)
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(item) for item in items]
+        yield from (fn(item) for item in items)
+        return
     _FORKED = fn
     gc.freeze()  # the workers' garbage collector leaves inherited objects alone: no copy-on-write storm
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_call_forked, items, chunksize=max(1, len(items) // (workers * 4))))  # type: ignore[arg-type]
+            yield from pool.map(_call_forked, items, chunksize=max(1, len(items) // (workers * 8)))  # type: ignore[misc]
     finally:
         gc.unfreeze()
         _FORKED = None
@@ -105,39 +108,77 @@ def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
     return {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
 
 
-def replace_dir(out: Path, files: dict[str, bytes], previous: dict[str, str] | None = None,
-                hashes: dict[str, str] | None = None) -> list[str]:
-    """Make `files` (relative path → bytes) the content of `out`, swapped in atomically.
+class Staging:
+    """The next content of `out`, filled file by file in a sibling folder and swapped in whole
+    by `commit`, so a failed or interrupted build never leaves a half-written `out`. Files can
+    be placed while the build goes on (pages as workers finish them).
 
     `previous` are the hashes of what the last build wrote to `out`: a file whose bytes did not
-    change is hard-linked from there instead of written again. `hashes` of `files`, when the
-    caller has them already. Returns the paths written.
-    """
-    out = out.resolve()
-    hashes = hashes or file_hashes(files)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.new-{os.getpid()}"
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    written = []
+    change is hard-linked from there instead of written again."""
+
+    def __init__(self, out: Path, previous: dict[str, str] | None = None) -> None:
+        self.out = out.resolve()
+        self.previous = previous or {}
+        self.tmp = self.out.parent / f".{self.out.name}.new-{os.getpid()}"
+        self.placed: set[str] = set()
+        self.written: list[str] = []
+        self._dirs: set[Path] = set()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(parents=True)
+
+    def put(self, rel: str, data: bytes, digest: str | None = None) -> bool:
+        """Place one file (once: a path placed already is left as it is); True if written.
+        Worker processes may place files too, then `adopt` tells this object about them."""
+        if rel in self.placed:
+            return False
+        self.placed.add(rel)
+        target = self.tmp / rel
+        if target.parent not in self._dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(target.parent)
+        if rel in self.previous and self.previous[rel] == (digest or hashlib.sha256(data).hexdigest()) \
+                and _link(self.out / rel, target):
+            return False
+        target.write_bytes(data)
+        self.written.append(rel)
+        return True
+
+    def adopt(self, placed: Iterable[str], written: Iterable[str]) -> None:
+        """Files a worker process placed in the staging folder, and which of them it wrote."""
+        self.placed.update(placed)
+        self.written.extend(written)
+
+    def commit(self) -> list[str]:
+        """Swap the staged folder in for `out`; the paths written (not linked), sorted."""
+        old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
+        try:
+            if self.out.exists():
+                os.rename(self.out, old)
+            os.rename(self.tmp, self.out)
+        except BaseException:
+            self.abort()
+            if old.exists() and not self.out.exists():
+                os.rename(old, self.out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return sorted(self.written)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def replace_dir(out: Path, files: dict[str, bytes], previous: dict[str, str] | None = None,
+                hashes: dict[str, str] | None = None) -> list[str]:
+    """Make `files` (relative path → bytes) the content of `out`, swapped in atomically;
+    `hashes` of `files`, when the caller has them already. Returns the paths written."""
+    staging = Staging(out, previous)
     try:
         for rel in sorted(files):
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if previous and previous.get(rel) == hashes[rel] and _link(out / rel, target):
-                continue
-            target.write_bytes(files[rel])
-            written.append(rel)
-        if out.exists():
-            os.rename(out, old)
-        os.rename(tmp, out)
+            staging.put(rel, files[rel], hashes[rel] if hashes else None)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old.exists() and not out.exists():
-            os.rename(old, out)
+        staging.abort()
         raise
-    shutil.rmtree(old, ignore_errors=True)
-    return written
+    return staging.commit()
 
 
 def update_in_place(out: Path, files: dict[str, bytes], previous: dict[str, str] | None,

@@ -286,3 +286,30 @@ def test_stylesheets_have_no_byte_order_mark_inside(make_project):
     assert sheets and all("\ufeff" not in p.read_text("utf-8") for p in sheets)
     main = next(p for p in sheets if p.name.startswith("main."))
     assert "box-sizing:border-box" in main.read_text("utf-8").split("}", 2)[1]  # right after the theme's :root
+
+
+def test_pages_rendered_in_worker_processes_match_one_process(make_project):
+    """Enough pages for the forked render workers, which stage pages as they finish them."""
+    many = {f"content/demo/p{i}.md": f"---\ntitle: 第{i}篇\n---\n\n## 小节\n\n正文{i}，见[首页](index.md)。\n" for i in range(60)}
+    root = make_project(many)
+    assert build(root, "--workers", "2", "--no-cache").exit_code == 0
+    parallel = files_of(root / "dist")
+    assert build(root, "--workers", "1", "--no-cache", "--out", str(root / "one")).exit_code == 0
+    one = files_of(root / "one")
+    assert len(one) > 180 and {k: v for k, v in one.items() if k != "build-report.json"} == \
+        {k: v for k, v in parallel.items() if k != "build-report.json"}
+    assert not [p for p in root.iterdir() if p.name.startswith((".dist.", ".one."))]
+
+
+def test_a_failure_while_pages_are_staged_leaves_no_trace(make_project):
+    many = {f"content/demo/p{i}.md": f"---\ntitle: 第{i}篇\n---\n\n正文{i}\n" for i in range(60)}
+    root = make_project(many)
+    assert build(root).exit_code == 0
+    before = files_of(root / "dist")
+    write_tree(root, {"layouts/page.html": '{% extends "theme/page.html" %}\n'
+                                           '{% block content %}{% if page.meta.boom %}{{ page.title.nope() }}{% endif %}{% endblock %}\n',
+                      "content/demo/p59.md": "---\ntitle: 最后\nboom: true\n---\n\n正文\n"})
+    result = build(root, "--workers", "2", "--no-cache")
+    assert result.exit_code == 1 and "UndefinedError" in result.stderr
+    assert files_of(root / "dist") == before
+    assert not [p for p in root.iterdir() if p.name.startswith(".dist.")]
