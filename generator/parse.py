@@ -194,19 +194,28 @@ def _block(ctx: _Context, name: str, ident: str | None, body: str, line: int) ->
 def _block_image(ctx: _Context, config: dict, key: str, label: str, line: int) -> bool:
     """An image named by a block key, collected like a Markdown image; the key's value becomes
     its campaign-relative path, so the template can write `src="h5img:{{ c.<key> }}"`."""
-    src = config[key]
+    image, problem = _local_image(ctx, config[key], config[key])
+    if image is None:  # a data: URL cannot be written as h5img: either: only the campaign's files
+        ctx.report(line, f"{label}: {problem or _remote_image(config[key])}")
+        return False
+    config[key] = image
+    return True
+
+
+def _remote_image(shown: str) -> str:
+    return f'remote image "{shown}": the Content-Security-Policy allows only the bundle\'s own images; save it under images/'
+
+
+def _local_image(ctx: _Context, src: str, shown: str) -> tuple[str | None, str | None]:
+    """A page's image: its campaign-relative path (collected for the assets stage), or why
+    there is none (None, None for a data: URL, which needs no file)."""
     if not is_local(src):
-        message = f'{label}: remote image "{src}": the Content-Security-Policy allows only the bundle\'s own images; ' \
-                  "save it under images/"
-    else:
-        image = resolve_local(ctx.page, unquote(urlsplit(src).path), ctx.campaign_dir)
-        if image is not None:
-            ctx.parsed.images.append(image)
-            config[key] = image
-            return True
-        message = f'{label}: image not found: "{src}" (looked in {posixpath.dirname(ctx.page.source) or "."}/)'
-    ctx.report(line, message)
-    return False
+        return None, None if src.startswith("data:") else _remote_image(shown)
+    image = resolve_local(ctx.page, unquote(urlsplit(src).path), ctx.campaign_dir)
+    if image is None:
+        return None, f'image not found: "{shown}" (looked in {posixpath.dirname(ctx.page.source) or "."}/)'
+    ctx.parsed.images.append(image)
+    return image, None
 
 
 # -- rewriting the converted HTML -------------------------------------------------------------
@@ -381,21 +390,14 @@ class _Rewriter:
         ctx.parsed.links.append(Link(line, slug, fragment))
 
     def image_source(self, attrs: dict[str, str], line: int) -> None:
-        ctx, src = self.ctx, attrs.get("src", "")
-        shown = unquote(src)
+        src = attrs.get("src", "")
         if not attrs.get("alt"):
-            ctx.report(line, f'image "{shown}" has no alt text (screen readers announce nothing)', "warning")
-        if not is_local(src):
-            if not src.startswith("data:"):
-                ctx.report(line, f'remote image "{shown}": the Content-Security-Policy allows only the bundle\'s own '
-                                 "images; save it under images/")
-            return
-        image = resolve_local(ctx.page, unquote(urlsplit(src).path), ctx.campaign_dir)
-        if image is None:
-            ctx.report(line, f'image not found: "{shown}" (looked in {posixpath.dirname(ctx.page.source) or "."}/)')
-            return
-        ctx.parsed.images.append(image)
-        attrs["src"] = IMG_SCHEME + image
+            self.ctx.report(line, f'image "{unquote(src)}" has no alt text (screen readers announce nothing)', "warning")
+        image, problem = _local_image(self.ctx, src, unquote(src))
+        if problem:
+            self.ctx.report(line, problem)
+        if image:
+            attrs["src"] = IMG_SCHEME + image
 
 
 # -- raw HTML ---------------------------------------------------------------------------------
