@@ -50,7 +50,7 @@ from .parse import Parsed, block_placeholder, check_links, parse_page, replace_f
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
-from .write import Staging, compress, file_hashes, fork_map, pmap, precompress, unchanged, update_in_place, write_changed
+from .write import Staging, compress, file_hashes, fork_map, precompress, unchanged, update_in_place, write_changed
 
 REPORT = "build-report.json"
 _CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
@@ -239,7 +239,7 @@ class _CampaignBuild:
                                                          "(JPEG, PNG, WebP, GIF, SVG)")
         work = [(p, (self.c.dir / p).read_bytes(), self.s.config.images, self.s.image_cache) for p in wanted if is_image(p)]
         budget = self.s.config.budgets.image_kb * 1024
-        for (path, *_), image in zip(work, pmap(_image, work, self.s.workers), strict=True):
+        for (path, *_), image in zip(work, fork_map(_image, work, self.s.workers), strict=True):
             if isinstance(image, str):
                 self.s.diags.error(f"{folder}/{path}", None, image)
                 continue

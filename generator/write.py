@@ -27,15 +27,6 @@ TEXT = {".html", ".css", ".js", ".json", ".webmanifest", ".svg", ".xml", ".txt",
 PARALLEL_THRESHOLD = 48
 
 
-def pmap(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
-    """`map` over processes when there is enough work to pay for them; order is kept."""
-    items = list(items)
-    if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
-        return [fn(item) for item in items]
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(fn, items, chunksize=max(1, len(items) // (workers * 4))))
-
-
 _FORKED: Callable | None = None  # the function `fork_map`'s workers run, inherited when they fork
 
 
@@ -45,11 +36,11 @@ def _call_forked(item: object) -> object:
 
 
 def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
-    """`pmap` for work that needs a large state built in this process (a campaign's assets,
-    images, templates): the workers fork after it exists and inherit it, so only the items and
-    results cross between processes. Results arrive in order as they are ready, so the caller
-    can use each (write it, say) while the workers go on. Where processes cannot fork, one
-    process does it all."""
+    """`map` over processes when there is enough work to pay for them. The workers fork when
+    the first result is asked for and inherit this process's state (a campaign's assets,
+    images, templates), so only the items and results cross between processes. Results arrive
+    in order as they are ready, so the caller can use each (write it, say) while the workers go
+    on. Where processes cannot fork, one process does it all."""
     global _FORKED
     items = list(items)
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
@@ -81,10 +72,6 @@ def compress(path: str, data: bytes) -> tuple[bytes, bytes]:
     return brotli.compress(data, quality=brotli_quality(path)), gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def _compress(item: tuple[str, bytes]) -> tuple[bytes, bytes]:
-    return compress(*item)
-
-
 def precompress(files: dict[str, bytes], workers: int, cache: BuildCache,
                 ready: dict[str, tuple[bytes, bytes]] | None = None) -> dict[str, bytes]:
     """`.br` and `.gz` beside every text file. `ready` were compressed already (pages, while
@@ -95,7 +82,8 @@ def precompress(files: dict[str, bytes], workers: int, cache: BuildCache,
     known = cache.get_objects("compress", [keys[path] for path, _ in todo if path not in ready])
     fresh = {keys[path]: pair for path, pair in ready.items() if path in keys}
     missing = [(path, data) for path, data in todo if keys[path] not in known and keys[path] not in fresh]
-    fresh.update({keys[path]: pair for (path, _), pair in zip(missing, pmap(_compress, missing, workers), strict=True)})
+    made = fork_map(lambda item: compress(*item), missing, workers)
+    fresh.update({keys[path]: pair for (path, _), pair in zip(missing, made, strict=True)})
     cache.put_objects("compress", fresh)
     known.update(fresh)
     out: dict[str, bytes] = {}
