@@ -50,7 +50,8 @@ from .parse import Parsed, block_placeholder, check_links, parse_page, replace_f
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
-from .write import Staging, compress, file_hashes, fork_map, precompress, unchanged, update_in_place, write_changed
+from .workers import fork_map
+from .write import Staging, compress, file_hashes, precompress, unchanged, update_in_place, write_changed
 
 REPORT = "build-report.json"
 _CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
@@ -558,7 +559,7 @@ def build(options: BuildOptions) -> BuildResult:
     clock = _Clock()
     root = options.root.resolve()
     diags = Diagnostics()
-    site = load_site(root, diags, options.only)
+    site = load_site(root, diags, options.only, options.workers)
     if site is None:
         raise BuildError(diags.errors, diags.warnings)
     config = site.config or SiteConfig()

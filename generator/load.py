@@ -5,13 +5,15 @@ never touch the project files except for images and layouts.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ID_RE, CampaignConfig, FrontMatter, SiteConfig, references
-from .errors import Diagnostics
+from .errors import Diagnostic, Diagnostics
 from .schema import format_path, validate
+from .workers import fork_map
 from .yamldoc import YamlDoc, YamlSyntaxError, load_yaml
 
 SITE_FILE = "h5press.yaml"
@@ -100,17 +102,31 @@ _loaded: dict[tuple[str, str, str], Page] = {}  # (campaign, source, text) → P
 
 
 def load_page(root: Path, campaign: str, path: Path, campaign_dir: Path, report: Diagnostics) -> Page | None:
-    source = rel(root, path)
-    text = read_text(path, source, report)
-    if text is None:
-        return None
-    known = _loaded.get((campaign, source, text))
-    if known is not None:  # a valid page whose file did not change since the last build in this process
-        return known
-    page = _load_page(campaign, source, text, path, campaign_dir, report)
-    if page is not None:
-        _loaded[(campaign, source, text)] = page
-    return page
+    return load_pages(root, campaign, [path], campaign_dir, report)[0]
+
+
+def load_pages(root: Path, campaign: str, paths: list[Path], campaign_dir: Path, report: Diagnostics,
+               workers: int = 1) -> list[Page | None]:
+    """The pages at `paths` (None for each that is invalid, with its problems in `report`).
+    A page whose text this process loaded before is reused (a long-running `serve`); the others
+    have their front matter parsed and validated in worker processes."""
+    sources = [rel(root, path) for path in paths]
+    texts = [read_text(path, source, report) for path, source in zip(paths, sources, strict=True)]
+    todo = [(campaign, source, text, path, campaign_dir) for path, source, text in zip(paths, sources, texts, strict=True)
+            if text is not None and (campaign, source, text) not in _loaded]
+    loaded = fork_map(lambda i: _load_reported(todo[i]), range(len(todo)), workers)  # workers inherit `todo`
+    for item, (page, problems) in zip(todo, loaded, strict=True):
+        report.extend(problems)
+        if page is not None:
+            _loaded[item[:3]] = page
+    return [_loaded.get((campaign, source, text)) if text is not None else None
+            for source, text in zip(sources, texts, strict=True)]
+
+
+def _load_reported(item: tuple[str, str, str, Path, Path]) -> tuple[Page | None, list[Diagnostic]]:
+    """`_load_page` with its problems returned, for a worker process."""
+    report = Diagnostics()
+    return _load_page(*item, report), report.items
 
 
 def _load_page(campaign: str, source: str, text: str, path: Path, campaign_dir: Path, report: Diagnostics) -> Page | None:
@@ -133,17 +149,20 @@ def _load_page(campaign: str, source: str, text: str, path: Path, campaign_dir: 
 
 
 def _page_files(campaign_dir: Path) -> list[Path]:
-    return sorted(
-        p for p in campaign_dir.rglob("*.md")
-        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(campaign_dir).parts)
-    )
+    """Every `.md` file of the campaign, leaving out names (and folders) starting with . or _."""
+    found = []
+    for folder, dirs, names in os.walk(campaign_dir):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        found += [path for name in names
+                  if name.endswith(".md") and not name.startswith((".", "_")) and (path := Path(folder, name)).is_file()]
+    return sorted(found)
 
 
 RESERVED = {"offline": "offline.html is the page shown offline", "assets": "assets/ holds the hashed, immutable files"}
 PAGE_NAME = re.compile(r"^[\w-]+$")
 
 
-def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str) -> Campaign:
+def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str, workers: int = 1) -> Campaign:
     source = rel(root, cdir / CAMPAIGN_FILE)
     if not ID_RE.match(cdir.name):
         report.error(rel(root, cdir), None, "campaign folder names become URL paths: use lowercase letters, digits and '-'")
@@ -159,7 +178,7 @@ def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str) -
             report.error(rel(root, path), None, f'"{parts[0]}" is reserved: {RESERVED[parts[0]]}; rename this page')
         elif not all(PAGE_NAME.match(part) for part in parts):
             report.error(rel(root, path), None, "page file and folder names become URLs: use letters, digits, '-' and '_'")
-    pages = [p for f in files if (p := load_page(root, cdir.name, f, cdir, report))]
+    pages = [p for p in load_pages(root, cdir.name, files, cdir, report, workers) if p]
     pages = [p for p in pages if not p.meta.draft]
     if not (cdir / "index.md").is_file():
         report.error(rel(root, cdir), None, "campaign has no index.md (its landing page)")
@@ -169,7 +188,7 @@ def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str) -
     return Campaign(cdir.name, cdir, source, config, pages, doc)
 
 
-def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = ()) -> Site | None:
+def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = (), workers: int = 1) -> Site | None:
     """Load and validate the whole project; problems go to `report`, never raised.
 
     Invalid configs still yield a `Site` so that pages are checked too: one run reports all.
@@ -189,7 +208,8 @@ def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = ()) -> Si
             continue
         if only and cdir.name not in only:
             continue
-        campaigns.append(load_campaign(root, cdir, report, config.timezone if config else SiteConfig().timezone))
+        zone = config.timezone if config else SiteConfig().timezone
+        campaigns.append(load_campaign(root, cdir, report, zone, workers))
     for name in only:
         if name not in [d.name for d in dirs]:
             report.error(CONTENT_DIR, None, f'--only: no campaign "{name}" in content/')

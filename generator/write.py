@@ -5,55 +5,19 @@ a failed or interrupted build never leaves a half-written or emptied `dist/`.
 """
 from __future__ import annotations
 
-import gc
 import gzip
 import hashlib
-import multiprocessing
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
 
 import brotli
 
 from .cache import BuildCache, digest
-
-T = TypeVar("T")
-R = TypeVar("R")
+from .workers import fork_map
 
 TEXT = {".html", ".css", ".js", ".json", ".webmanifest", ".svg", ".xml", ".txt", ".conf"}
-PARALLEL_THRESHOLD = 48
-
-
-_FORKED: Callable | None = None  # the function `fork_map`'s workers run, inherited when they fork
-
-
-def _call_forked(item: object) -> object:
-    assert _FORKED is not None
-    return _FORKED(item)
-
-
-def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
-    """`map` over processes when there is enough work to pay for them. The workers fork when
-    the first result is asked for and inherit this process's state (a campaign's assets,
-    images, templates), so only the items and results cross between processes. Results arrive
-    in order as they are ready, so the caller can use each (write it, say) while the workers go
-    on. Where processes cannot fork, one process does it all."""
-    global _FORKED
-    items = list(items)
-    if workers <= 1 or len(items) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
-        yield from (fn(item) for item in items)
-        return
-    _FORKED = fn
-    gc.freeze()  # the workers' garbage collector leaves inherited objects alone: no copy-on-write storm
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            yield from pool.map(_call_forked, items, chunksize=max(1, len(items) // (workers * 8)))  # type: ignore[misc]
-    finally:
-        gc.unfreeze()
-        _FORKED = None
 
 
 def is_text(path: str) -> bool:
