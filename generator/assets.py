@@ -6,6 +6,7 @@ name, which is what makes `Cache-Control: immutable` safe for that folder and no
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -40,8 +41,8 @@ class Asset:
     path: str
     data: bytes = field(repr=False)
 
-    @property
-    def integrity(self) -> str:
+    @functools.cached_property
+    def integrity(self) -> str:  # asked for by every page that links the asset
         return integrity(self.data)
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import PIL
 import sass
 from markupsafe import Markup, escape
 
@@ -87,6 +86,10 @@ class DevState:
     builds: dict[str, _CampaignBuild]
     hashes: dict[str, str]  # output path → content hash, as written
     cache: tuple[Path | None, str]  # the build cache's file and salt: written files are recorded there
+
+
+# Their versions are part of the build cache's salt: a new release may change the bytes they make.
+OUTPUT_LIBRARIES = ("markdown-it-pyrs", "jinja2", "pillow", "minify-html", "brotli", "deflate", "libsass", "rjsmin")
 
 
 class _Clock:
@@ -359,46 +362,46 @@ class _CampaignBuild:
 
     def render_pages(self, pages: list[Page]) -> None:
         """Render every page whose inputs changed since it was cached. Forked worker processes
-        (they inherit this build's assets, images and templates) render, add the CSP, compress
-        and stage each page, so a cold build keeps every core busy from template to disk."""
+        (they inherit this build's assets, images and templates) render, add the CSP and compress;
+        this process stages each page as it arrives. File creation stays in one process: workers
+        creating files in one folder contend for its lock, and here it overlaps their rendering."""
         keys = {p.slug: self.page_key(p) for p in pages}
         cached = self.s.cache.get("html", keys.values())
         todo = [p for p in pages if keys[p.slug] not in cached]
-        done = dict(zip((p.slug for p in todo), fork_map(lambda i: self.render_final(todo[i]), range(len(todo)),
-                                                          self.s.workers), strict=True))
+        done = {}
+        for page, result in zip(todo, fork_map(lambda i: self.render_final(todo[i]), range(len(todo)), self.s.workers),
+                                strict=True):
+            done[page.slug] = result
+            html, _, (data, *_), compressed = result
+            if html and compressed and self.s.staging:
+                rel = f"{self.c.name}/{page.url}"
+                for path, content in ((rel, data), (rel + ".br", compressed[0]), (rel + ".gz", compressed[1])):
+                    self.s.staging.put(path, content)
         fresh: dict[str, bytes] = {}
         for page in pages:
             self.check_share_image(page)
             if page.slug in done:
-                html, problems, final, compressed, staged = done[page.slug]
+                html, problems, final, compressed = done[page.slug]
                 self.s.diags.items.extend(problems)
                 if not html:
                     continue
                 fresh[keys[page.slug]] = html.encode()
                 if compressed:
                     self.compressed[page.url] = compressed
-                if self.s.staging:
-                    self.s.staging.adopt(*staged)
             else:
                 final = self.finish_html(cached[keys[page.slug]].decode())
             self.add_html(page.url, *final)
         self.s.cache.put("html", fresh)
 
     def render_final(self, page: Page) -> tuple[str, list[Diagnostic], tuple[bytes, list[str], list[str]],
-                                               tuple[bytes, bytes] | None, tuple[list[str], list[str]]]:
-        """A page rendered, finished with its CSP and, for production, compressed and staged
-        with its compressed copies (the paths placed, and those of them written)."""
+                                               tuple[bytes, bytes] | None]:
+        """A page rendered, finished with its CSP and, for production, compressed."""
         html, problems = self.render_page(page)
         if not html:
-            return html, problems, (b"", [], []), None, ([], [])
+            return html, problems, (b"", [], []), None
         final = self.finish_html(html)
-        if self.s.dev:
-            return html, problems, final, None, ([], [])
-        rel = f"{self.c.name}/{page.url}"
-        compressed = compress(rel, final[0])
-        placed = [(rel, final[0]), (rel + ".br", compressed[0]), (rel + ".gz", compressed[1])]
-        written = [path for path, data in placed if self.s.staging and self.s.staging.put(path, data)]
-        return html, problems, final, compressed, ([path for path, _ in placed], written)
+        compressed = None if self.s.dev else compress(f"{self.c.name}/{page.url}", final[0])
+        return html, problems, final, compressed
 
     def render_page(self, page: Page) -> tuple[str, list[Diagnostic]]:
         """One page's minified HTML (its CSP still a placeholder), or "" and what went wrong.
@@ -571,7 +574,7 @@ def build(options: BuildOptions) -> BuildResult:
                 raise BuildError([Diagnostic("--" + key.replace("_", "-"), None, str(exc))]) from None
     if not config.base_url:
         diags.warning("h5press.yaml", None, "base_url is not set: pages get no canonical link and share cards no image")
-    tools = f"{__version__} markdown-it-pyrs {version('markdown-it-pyrs')} jinja2 {jinja2.__version__} PIL {PIL.__version__}"
+    tools = " ".join([__version__, *(f"{lib} {version(lib)}" for lib in OUTPUT_LIBRARIES)])
     cache_args = (root / CACHE_DIR / "build.sqlite" if options.cache else None, digest(tools, config.model_dump_json()))
     cache = BuildCache(*cache_args)
     clock.lap("load")

@@ -27,7 +27,9 @@ CSP_PLACEHOLDER = "h5press-csp-placeholder"
 def environment(root: Path) -> Environment:
     theme = FileSystemLoader(str(THEME_DIR / "layouts"))
     loader = ChoiceLoader([PrefixLoader({"theme": theme}), FileSystemLoader(str(root / "layouts")), theme])
-    env = Environment(loader=loader, autoescape=select_autoescape(["html", "xml"]), trim_blocks=True, lstrip_blocks=True)
+    # One environment per build: templates cannot change under it, so no stat() per page to check.
+    env = Environment(loader=loader, autoescape=select_autoescape(["html", "xml"]), trim_blocks=True, lstrip_blocks=True,
+                      auto_reload=False)
     env.globals["relative"] = relative
     env.globals["qr"] = qr_code
     return env
