@@ -11,9 +11,10 @@ replaces the theme's of that name.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,14 +32,23 @@ class ComponentError(Exception):
 
 
 @dataclass(frozen=True)
-class Component:
-    name: str
-    folder: Path
+class _Definition:
+    """What a component's `schema.py` declares."""
+
     schema: type[BaseModel]
     stateful: bool  # needs an id: it keeps state and sends events under that id
     order: int  # position of its CSS and JS among the components of a page
     check: Callable[[dict, Any], list[tuple[tuple, str]]] | None  # rules that need the campaign config
-    images: tuple[str, ...] = ()  # top-level keys whose values are images, processed like Markdown images
+    images: tuple[str, ...]  # top-level keys whose values are images, processed like Markdown images
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component folder. Its `schema.py` is imported the first time a page uses the
+    component: a site pays for the pydantic models of the components it uses, not of all."""
+
+    name: str
+    folder: Path
 
     def file(self, name: str) -> Path | None:
         path = self.folder / name
@@ -48,8 +58,32 @@ class Component:
     def template(self) -> str:
         return f"components/{self.name}/template.html"
 
+    @functools.cached_property
+    def definition(self) -> _Definition:
+        return _load(self.folder)
 
-def _load(folder: Path) -> Component:
+    @property
+    def schema(self) -> type[BaseModel]:
+        return self.definition.schema
+
+    @property
+    def stateful(self) -> bool:
+        return self.definition.stateful
+
+    @property
+    def order(self) -> int:
+        return self.definition.order
+
+    @property
+    def check(self) -> Callable[[dict, Any], list[tuple[tuple, str]]] | None:
+        return self.definition.check
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        return self.definition.images
+
+
+def _load(folder: Path) -> _Definition:
     spec = importlib.util.spec_from_file_location(f"h5press_component_{folder.name.replace('-', '_')}", folder / "schema.py")
     if spec is None or spec.loader is None:
         raise ComponentError(f"{folder}/schema.py cannot be imported")
@@ -64,16 +98,21 @@ def _load(folder: Path) -> Component:
     images = getattr(module, "IMAGES", ())
     if not (isinstance(images, tuple) and all(isinstance(key, str) for key in images)):
         raise ComponentError(f"{folder}/schema.py: IMAGES must be a tuple of key names")
-    return Component(folder.name, folder, schema, bool(getattr(module, "STATEFUL", True)), int(getattr(module, "ORDER", 50)),
-                     getattr(module, "check", None), images)
+    return _Definition(schema, bool(getattr(module, "STATEFUL", True)), int(getattr(module, "ORDER", 50)),
+                       getattr(module, "check", None), images)
 
 
 @cache
 def registry(root: Path) -> dict[str, Component]:
-    """Every component available to the project at `root`, in inclusion order."""
+    """Every component available to the project at `root`, by name."""
     found: dict[str, Component] = {}
     for base in (THEME_DIR / COMPONENTS_DIR, root / COMPONENTS_DIR):
         for folder in sorted(base.iterdir()) if base.is_dir() else []:
             if (folder / "schema.py").is_file():
-                found[folder.name] = _load(folder)
-    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
+                found[folder.name] = Component(folder.name, folder)
+    return dict(sorted(found.items()))
+
+
+def in_order(components: Iterable[Component]) -> list[Component]:
+    """Components in the order their CSS and JS are included in a page."""
+    return sorted(components, key=lambda c: (c.order, c.name))

@@ -66,7 +66,7 @@ def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
 class Staging:
     """The next content of `out`, filled file by file in a sibling folder and swapped in whole
     by `commit`, so a failed or interrupted build never leaves a half-written `out`. Files can
-    be placed while the build goes on (pages as workers finish them).
+    be placed while the build goes on (pages as they are rendered).
 
     `previous` are the hashes of what the last build wrote to `out`: a file whose bytes did not
     change is hard-linked from there instead of written again."""
@@ -77,23 +77,32 @@ class Staging:
         self.tmp = self.out.parent / f".{self.out.name}.new-{os.getpid()}"
         self.placed: set[str] = set()
         self.written: list[str] = []
-        self._dirs: set[Path] = set()
+        self._root = str(self.tmp)
+        self._dirs: set[str] = set()
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
 
     def put(self, rel: str, data: bytes, digest: str | None = None) -> bool:
-        """Place one file (once: a path placed already is left as it is); True if written."""
+        """Place one file (once: a path placed already is left as it is); True if written.
+        Plain os calls on string paths: a cold build places thousands of files."""
         if rel in self.placed:
             return False
         self.placed.add(rel)
-        target = self.tmp / rel
-        if target.parent not in self._dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(target.parent)
+        target = os.path.join(self._root, rel)
+        folder = os.path.dirname(target)
+        if folder not in self._dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._dirs.add(folder)
         if rel in self.previous and self.previous[rel] == (digest or hashlib.sha256(data).hexdigest()) \
                 and _link(self.out / rel, target):
             return False
-        target.write_bytes(data)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         self.written.append(rel)
         return True
 
@@ -160,7 +169,7 @@ def write_changed(out: Path, files: dict[str, bytes], known: dict[str, str], has
     return written
 
 
-def _link(source: Path, target: Path) -> bool:
+def _link(source: Path, target: str | Path) -> bool:
     try:
         os.link(source, target)
         return True
