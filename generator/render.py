@@ -13,7 +13,6 @@ from typing import Any
 
 import jinja2
 import minify_html
-import segno
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from markupsafe import Markup
 
@@ -38,6 +37,8 @@ def environment(root: Path) -> Environment:
 def qr_code(text: str) -> dict[str, str]:
     """A QR code of `text`, made at build time: inline SVG, and its modules as rows of 0/1 for
     drawing on a canvas (a share poster) without a QR library in the browser."""
+    import segno  # here, not at the top: it pulls in urllib and http (≈25 ms) and few pages have a QR code
+
     code = segno.make(text, error="m")
     buf = io.BytesIO()
     code.save(buf, kind="svg", xmldecl=False, svgns=True, nl=False, border=2, scale=4, svgclass="h5-qr", lineclass=None)
