@@ -50,7 +50,7 @@ from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative,
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
 from .workers import fork_map
-from .write import Staging, compress, file_hashes, precompress, unchanged, update_in_place, write_changed
+from .write import Staging, compress, compress_early, file_hashes, precompress, unchanged, update_in_place, write_changed
 
 REPORT = "build-report.json"
 _CSP_ATTR = re.compile(r'content="?' + CSP_PLACEHOLDER + '"?')
@@ -206,7 +206,10 @@ class _CampaignBuild:
             css, js = self.s.component_css.get(name), self.s.component_js.get(name)
             self.component_assets[name] = (self.add(hashed(f"c-{name}.css", css.encode())) if css else None,
                                            self.add(hashed(f"c-{name}.js", js.encode())) if js else None)
+        early = None if self.s.dev else compress_early(self.files, self.s.cache)  # the assets, while pages render
         self.render_pages([p for p in self.c.pages if p.slug in self.parsed])
+        if early:
+            self.compressed.update(early.result())
         self.render_offline()
         self.files["manifest.webmanifest"] = web_manifest(
             cfg.title, cfg.description, self.s.config.locale, cfg.theme.primary, cfg.theme.background,

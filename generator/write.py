@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 import brotli
@@ -39,13 +40,30 @@ def compress(path: str, data: bytes) -> tuple[bytes, bytes]:
     return brotli.compress(data, quality=quality), bytes(deflate.gzip_compress(data, level))
 
 
+def _compression_key(path: str, data: bytes) -> str:
+    return digest(data, repr(effort(path)))
+
+
+def compress_early(files: dict[str, bytes], cache: BuildCache) -> Future[dict[str, tuple[bytes, bytes]]]:
+    """Brotli and gzip of the text files among `files`, made in a background thread while the
+    build goes on (Brotli and libdeflate release the GIL): shared assets are known before the
+    pages render, and their slowest, best levels need not wait for the pages."""
+    todo = {path: data for path, data in files.items() if is_text(path)}
+    keys = {path: _compression_key(path, data) for path, data in todo.items()}
+    known = cache.get_objects("compress", keys.values())  # SQLite stays in this thread
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(lambda: {path: known.get(keys[path]) or compress(path, data) for path, data in todo.items()})
+    pool.shutdown(wait=False)  # its thread ends after this one job
+    return future
+
+
 def precompress(files: dict[str, bytes], workers: int, cache: BuildCache,
                 ready: dict[str, tuple[bytes, bytes]] | None = None) -> dict[str, bytes]:
     """`.br` and `.gz` beside every text file. `ready` were compressed already (pages, while
-    rendering). Compression dominates build time, so results are cached by content and level."""
+    rendering, or assets by `compress_early`). Results are cached by content and level."""
     ready = ready or {}
     todo = sorted((p, d) for p, d in files.items() if is_text(p) and not p.startswith("_") and p != "nginx.conf")
-    keys = {path: digest(data, repr(effort(path))) for path, data in todo}
+    keys = {path: _compression_key(path, data) for path, data in todo}
     known = cache.get_objects("compress", [keys[path] for path, _ in todo if path not in ready])
     fresh = {keys[path]: pair for path, pair in ready.items() if path in keys}
     missing = [(path, data) for path, data in todo if keys[path] not in known and keys[path] not in fresh]
