@@ -282,7 +282,7 @@ class _CampaignBuild:
 
     def page_context(self, page: Page, content: str, cover: str) -> dict[str, Any]:
         cfg, site = self.cfg, self.s.config
-        start, end = window(cfg, site.timezone)
+        start, end = self.window
         here = page.url
         share_img_asset = self.share_image(page)
         pages = self.summaries
@@ -329,6 +329,10 @@ class _CampaignBuild:
         if self.share_candidate(page) and self.share_image(page) is None:
             self.s.diags.warning(page.source, _key_line(page, "share.image" if page.meta.share.image else "cover"),
                                  "share cards (WeChat and others) do not show SVG: set share.image to a JPEG or PNG")
+
+    @functools.cached_property
+    def window(self) -> tuple[str | None, str | None]:
+        return window(self.cfg, self.s.config.timezone)
 
     @functools.cached_property
     def order(self) -> dict[str, int]:
