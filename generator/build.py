@@ -46,7 +46,7 @@ from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .load import Campaign, Page, Site, load_page, load_site
 from .parse import Parsed, block_placeholder, check_links, parse_page, replace_files, replace_images, resolve_local
-from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error
+from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error, template_sources
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
 from .workers import fork_map
@@ -168,6 +168,7 @@ class _CampaignBuild:
         self.images: dict[str, ImageAsset] = {}
         self.hashes: tuple[list[str], list[str]] = ([], [])
         self.compressed: dict[str, tuple[bytes, bytes]] = {}  # page → Brotli and gzip, made while rendering
+        self._templates: dict[tuple[str, ...], str] = {}  # template names → digest of what they reach
 
     # -- helpers ---------------------------------------------------------------------------
     def url(self, asset_path: str, from_page: str) -> str:
@@ -359,14 +360,25 @@ class _CampaignBuild:
 
     @functools.cached_property
     def inputs(self) -> str:
-        """Everything a page's HTML depends on beyond the page itself: templates, site and
+        """What every page's HTML depends on beyond the page and its templates: site and
         campaign config, every page's title and place (cards, previous/next), every asset."""
-        return digest(self.s.templates, self.campaign_digest, str(self.s.dev), *sorted(a.path for a in self.assets.values()))
+        return digest(self.campaign_digest, str(self.s.dev), *sorted(a.path for a in self.assets.values()))
+
+    def templates_digest(self, names: tuple[str, ...]) -> str:
+        """Digest of the templates `names` and all they extend, include or import: a layout
+        change re-renders the pages whose layout or components reach it, and no others."""
+        if names not in self._templates:
+            sources = template_sources(self.s.env, names)
+            self._templates[names] = self.s.templates if sources is None else digest(*(x for pair in sources for x in pair))
+        return self._templates[names]
 
     def page_key(self, page: Page) -> str:
         """The page's front matter enters as the data YAML gave (the model is made from it by
         this h5press version, part of the cache salt): its repr is ten times cheaper to make."""
-        return digest(self.inputs, self.parsed[page.slug].key, page.url, repr(page.front.data))
+        components = registry(self.s.site.root)
+        names = (layout_name(self.s.env, page.meta.layout, page.slug)[0],
+                 *sorted({components[b.name].template for b in self.parsed[page.slug].blocks}))
+        return digest(self.inputs, self.templates_digest(names), self.parsed[page.slug].key, page.url, repr(page.front.data))
 
     def render_pages(self, pages: list[Page]) -> None:
         """Render every page whose inputs changed since it was cached. Forked worker processes
@@ -459,7 +471,7 @@ class _CampaignBuild:
         context = self.page_context(index, "", "")
         context["page"].update(title="网络不可用", url="offline.html", is_index=False)
         context["canonical"] = None
-        key = digest(self.inputs, "offline.html")
+        key = digest(self.inputs, self.templates_digest(("offline.html",)), "offline.html")
         cached = self.s.cache.get("html", [key]).get(key)
         html = cached.decode() if cached else self.render_html("offline.html", context, self.c.source, self.s.diags)
         if html and not cached:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import io
 import posixpath
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 import minify_html
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from markupsafe import Markup
@@ -51,6 +53,28 @@ def relative(target: str, from_page: str) -> str:
     if "/" not in from_page and target == posixpath.normpath(target) and not target.startswith(("/", "..")):
         return target  # the common case, a page at the bundle's top: relpath costs ~25 µs a call
     return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+
+
+def template_sources(env: Environment, names: Iterable[str]) -> list[tuple[str, str]] | None:
+    """(name, source) of the templates `names` and of every template they extend, include or
+    import, by name; None when one of them names another only at render time or cannot be read
+    (then any template may matter)."""
+    found: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        try:
+            source = env.loader.get_source(env, name)[0] if env.loader else ""
+            refs = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateError:
+            return None
+        if None in refs:
+            return None
+        found[name] = source
+        todo += [ref for ref in refs if ref is not None]
+    return sorted(found.items())
 
 
 def layout_name(env: Environment, requested: str | None, slug: str) -> tuple[str, str | None]:

@@ -38,6 +38,25 @@ def test_layout_change_rewrites_its_dependants_and_nothing_else(make_project):
         "demo/sw.js", "demo/sw.js.br", "demo/sw.js.gz", "build-report.json"}
 
 
+def test_a_template_change_re_renders_only_the_pages_that_reach_it(make_project, monkeypatch):
+    from h5press.generator import build as build_module
+    rendered: list[str] = []
+    render_final = build_module._CampaignBuild.render_final
+    monkeypatch.setattr(build_module._CampaignBuild, "render_final",
+                        lambda self, page: rendered.append(page.slug) or render_final(self, page))
+    root = make_project()
+    run_build(BuildOptions(root, workers=1))
+    assert {"index", "article", "guide/intro"} <= set(rendered)
+    rendered.clear()
+    write_tree(root, {"layouts/index.html": '{% extends "theme/index.html" %}{% block head %}<meta name="x" content="1">{% endblock %}'})
+    run_build(BuildOptions(root, workers=1))
+    assert rendered == ["index"]  # the article layouts neither extend nor include the index layout
+    rendered.clear()
+    write_tree(root, {"layouts/partials/footer.html": "<footer class=\"h5-footer\">页脚</footer>"})
+    run_build(BuildOptions(root, workers=1))
+    assert sorted(rendered) == ["article", "guide/intro", "index"]  # base.html includes the footer: every page
+
+
 def test_edit_one_page_and_delete_another(make_project):
     root = make_project()
     run_build(BuildOptions(root, workers=1))
