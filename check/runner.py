@@ -26,6 +26,7 @@ from .profiles import Device, resolve
 from .serve import StaticServer
 
 PROBES = (Path(__file__).resolve().parent / "probes.js").read_text("utf-8")
+NEXT_FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))"
 SW_TIMEOUT_MS = 8000
 NAV_TIMEOUT_MS = 20000
 # ≈150 ms round trip and 1.6 Mbps down (a slow 4G cell), with the CPU slowed 4× (DESIGN §8).
@@ -87,6 +88,14 @@ async def crawl(browser: Browser, start: str, limit: int) -> list[str]:
                 queue.append(link)
     await context.close()
     return [u[len(base):] or "index.html" for u in seen[:limit]]
+
+
+@dataclass
+class Tab:
+    """What one browser tab is doing: whose visit it is on, and whether the check is capturing it."""
+
+    visit: Visit
+    capturing: bool = False
 
 
 class Runner:
@@ -170,31 +179,34 @@ class Runner:
             self.visits.append(found)
         return found
 
-    def _listen(self, page: Page, current: list[Visit]) -> None:
-        """Page events go to the visit under way in this tab (`current[0]`)."""
+    def _listen(self, page: Page, tab: Tab) -> None:
+        """Page events go to the visit under way in this tab."""
 
         def console(message: Any) -> None:
             if message.type == "error" and not message.text.startswith("Failed to load resource"):
-                current[0].add(Finding("console", "error", message.text[:500]))
+                tab.visit.add(Finding("console", "error", message.text[:500]))
 
         def response(r: Any) -> None:
             if r.status >= 400 and not API_URL.search(r.url):  # the API's 4xx are answers components show
-                current[0].add(Finding("request", "error", f"HTTP {r.status}", r.url))
+                tab.visit.add(Finding("request", "error", f"HTTP {r.status}", r.url))
 
         # A request belongs to the visit that made it: when the tab moves on, Chromium aborts what
         # the last page still had in flight, which is no fault of either page; nor is closing a
-        # live stream (EventSource), which stays open as long as its page.
-        made_by: dict[Any, Visit] = {}
+        # live stream (EventSource), which stays open as long as its page. A full-page capture resizes
+        # the viewport and restores it: what the page starts or cancels meanwhile (Chromium re-picks
+        # `srcset` candidates, scripts react to `resize`) is the check's doing, not the page's.
+        made_by: dict[Any, tuple[Visit, bool]] = {}
 
         def made(r: Any) -> None:
-            made_by[r] = current[0]
+            made_by[r] = (tab.visit, tab.capturing)
 
         def finished(r: Any) -> None:
             made_by.pop(r, None)
 
         def failed(r: Any) -> None:
-            visit = made_by.pop(r, current[0])
-            cut_off = visit is not current[0] or r.resource_type == "eventsource"
+            visit, made_in_capture = made_by.pop(r, (tab.visit, False))
+            by_capture = made_in_capture or tab.capturing
+            cut_off = visit is not tab.visit or by_capture or r.resource_type == "eventsource"
             if cut_off and r.failure == "net::ERR_ABORTED":
                 return
             if not API_URL.search(r.url):
@@ -203,7 +215,7 @@ class Runner:
                 visit.add(Finding("request", "warning", f"collaboration API unreachable: {r.failure}", r.url))
 
         page.on("console", console)
-        page.on("pageerror", lambda exc: current[0].add(Finding("exception", "error", str(exc)[:500])))
+        page.on("pageerror", lambda exc: tab.visit.add(Finding("exception", "error", str(exc)[:500])))
         page.on("request", made)
         page.on("requestfinished", finished)
         page.on("requestfailed", failed)
@@ -219,19 +231,20 @@ class Runner:
         """Every page on one profile, in one tab: a tab keeps its renderer (and its loaded fonts)
         from page to page, which makes a visit several times cheaper than a fresh tab."""
         page = await context.new_page()
-        current = [Visit("", device.name)]
-        self._listen(page, current)
+        tab = Tab(Visit("", device.name))
+        self._listen(page, tab)
         cdp = await context.new_cdp_session(page) if self._chromium(context) else None
         for path in paths:
-            current[0] = self._visit_of(path, device.name)
-            await self._visit(page, cdp, device, current[0])
+            tab.visit = self._visit_of(path, device.name)
+            await self._visit(page, cdp, device, tab)
         await page.close()
 
     @staticmethod
     def _chromium(context: BrowserContext) -> bool:
         return bool(context.browser and context.browser.browser_type.name == "chromium")
 
-    async def _visit(self, page: Page, cdp: Any, device: Device, visit: Visit) -> None:
+    async def _visit(self, page: Page, cdp: Any, device: Device, tab: Tab) -> None:
+        visit = tab.visit
         started = time.perf_counter()
         try:
             await page.emulate_media(color_scheme="light")
@@ -249,7 +262,12 @@ class Runner:
                 visit.add(Finding("selftest", "error", problem))
             shot = self.o.out / "shots" / slug(device.name) / f"{slug(visit.page)}.jpg"
             shot.parent.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(shot), full_page=True, scale="css", animations="disabled", type="jpeg", quality=80)
+            tab.capturing = True  # until the page has seen the frames where the capture resized it
+            try:
+                await page.screenshot(path=str(shot), full_page=True, scale="css", animations="disabled", type="jpeg", quality=80)
+                await page.evaluate(NEXT_FRAMES)
+            finally:
+                tab.capturing = False
             visit.screenshot = shot
             if cdp:  # 200 % text, as a phone's font-size setting does (WebKit has no such control)
                 await cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})

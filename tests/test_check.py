@@ -164,6 +164,39 @@ def test_requests_cut_off_by_moving_to_the_next_page_are_no_finding(tmp_path):
     assert result.exit_code == 0 and [f for v in data for f in v["findings"]] == [], data
 
 
+def test_requests_the_screenshot_itself_sets_off_and_cancels_are_no_finding(tmp_path):
+    """A full-page capture resizes the viewport and restores it. Chromium re-picks `srcset`
+    candidates on the way and cancels them again (seen on the demo's article images); here a
+    page does the same in script, so that it happens on every run: its fetch is cancelled by the
+    check's own doing, not a fault of the page."""
+    import time
+
+    from h5press.check.serve import Handler, StaticServer
+
+    requested: list[str] = []
+
+    class Slow(Handler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            requested.append(self.path)
+            if self.path.startswith("/slow"):
+                time.sleep(3)
+            super().do_GET()
+
+    swaps = ("<script>let pending = null; addEventListener('resize', () => { if (pending) { pending.abort(); pending = null; }"
+             " else { pending = new AbortController(); fetch('slow.txt', {signal: pending.signal}).catch(() => {}); } });</script>")
+    tall = CLEAN.replace("<p>正文。</p>", '<p>正文。</p>' * 80 + swaps)
+    site = write_tree(tmp_path / "plain", {"index.html": tall, "ok.png": png(40, 20), "slow.txt": "x"})
+    server = StaticServer(site, Slow).start()
+    try:
+        report = tmp_path / "report"
+        result = check(server.url("index.html"), "--devices", "Pixel 7", "--report", str(report))
+    finally:
+        server.stop()
+    assert "/slow.txt" in requested  # the capture did set the page off
+    data = json.loads((report / "check.json").read_text())
+    assert result.exit_code == 0 and [f for v in data for f in v["findings"]] == [], data
+
+
 def test_the_collaboration_api_is_left_alone_unless_asked(make_project, site_with_api, tmp_path):
     root = make_project({"content/demo/extra.md": "---\ntitle: 排行\n---\n\n::: leaderboard board\n:::\n"})
     site = site_with_api(root)
