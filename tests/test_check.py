@@ -140,35 +140,8 @@ def test_missing_browser_exits_2_with_instructions(tmp_path):
     assert result.exit_code == 2 and "no such executable" in result.stderr
 
 
-def test_requests_cut_off_by_moving_to_the_next_page_are_no_finding(tmp_path):
-    import time
-
-    from h5press.check.serve import Handler, StaticServer
-
-    class Slow(Handler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            if self.path.startswith("/slow"):
-                time.sleep(4)
-            super().do_GET()
-
-    lingering = CLEAN.replace("<p>正文。</p>", '<p><a href="b.html" style="display:inline-block;padding:14px 0">下一页</a></p>'
-                                               "<script>fetch('slow.txt')</script>")
-    site = write_tree(tmp_path / "plain", {"index.html": lingering, "b.html": CLEAN, "ok.png": png(40, 20), "slow.txt": "x"})
-    server = StaticServer(site, Slow).start()
-    try:
-        report = tmp_path / "report"
-        result = check(server.url("index.html"), "--devices", "Pixel 7", "--report", str(report))
-    finally:
-        server.stop()
-    data = json.loads((report / "check.json").read_text())
-    assert result.exit_code == 0 and [f for v in data for f in v["findings"]] == [], data
-
-
-def test_requests_the_screenshot_itself_sets_off_and_cancels_are_no_finding(tmp_path):
-    """A full-page capture resizes the viewport and restores it. Chromium re-picks `srcset`
-    candidates on the way and cancels them again (seen on the demo's article images); here a
-    page does the same in script, so that it happens on every run: its fetch is cancelled by the
-    check's own doing, not a fault of the page."""
+def findings_behind_slow_server(site: Path, delay: float) -> tuple[list[dict], list[str]]:
+    """`check` of a site whose /slow… files take `delay` seconds: (findings, paths requested)."""
     import time
 
     from h5press.check.serve import Handler, StaticServer
@@ -179,22 +152,41 @@ def test_requests_the_screenshot_itself_sets_off_and_cancels_are_no_finding(tmp_
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             requested.append(self.path)
             if self.path.startswith("/slow"):
-                time.sleep(3)
+                time.sleep(delay)
             super().do_GET()
 
+    server = StaticServer(site, Slow).start()
+    try:
+        report = site.parent / "report"
+        result = check(server.url("index.html"), "--devices", "Pixel 7", "--report", str(report))
+    finally:
+        server.stop()
+    data = json.loads((report / "check.json").read_text())
+    found = [f for v in data for f in v["findings"]]
+    assert result.exit_code == (1 if found else 0), result.output
+    return found, requested
+
+
+def test_requests_cut_off_by_moving_to_the_next_page_are_no_finding(tmp_path):
+    lingering = CLEAN.replace("<p>正文。</p>", '<p><a href="b.html" style="display:inline-block;padding:14px 0">下一页</a></p>'
+                                               "<script>fetch('slow.txt')</script>")
+    site = write_tree(tmp_path / "plain", {"index.html": lingering, "b.html": CLEAN, "ok.png": png(40, 20), "slow.txt": "x"})
+    found, _ = findings_behind_slow_server(site, 4)
+    assert found == []
+
+
+def test_requests_the_screenshot_itself_sets_off_and_cancels_are_no_finding(tmp_path):
+    """A full-page capture resizes the viewport and restores it. Chromium re-picks `srcset`
+    candidates on the way and cancels them again (seen on the demo's article images); here a
+    page does the same in script, so that it happens on every run: its fetch is cancelled by the
+    check's own doing, not a fault of the page."""
     swaps = ("<script>let pending = null; addEventListener('resize', () => { if (pending) { pending.abort(); pending = null; }"
              " else { pending = new AbortController(); fetch('slow.txt', {signal: pending.signal}).catch(() => {}); } });</script>")
     tall = CLEAN.replace("<p>正文。</p>", '<p>正文。</p>' * 80 + swaps)
     site = write_tree(tmp_path / "plain", {"index.html": tall, "ok.png": png(40, 20), "slow.txt": "x"})
-    server = StaticServer(site, Slow).start()
-    try:
-        report = tmp_path / "report"
-        result = check(server.url("index.html"), "--devices", "Pixel 7", "--report", str(report))
-    finally:
-        server.stop()
+    found, requested = findings_behind_slow_server(site, 3)
     assert "/slow.txt" in requested  # the capture did set the page off
-    data = json.loads((report / "check.json").read_text())
-    assert result.exit_code == 0 and [f for v in data for f in v["findings"]] == [], data
+    assert found == []
 
 
 def test_the_collaboration_api_is_left_alone_unless_asked(make_project, site_with_api, tmp_path):
