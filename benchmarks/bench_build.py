@@ -7,7 +7,7 @@
    component's JS and CSS against its budget (≤ 4 KB / ≤ 2 KB Brotli); all JS of a page with
    quiz + checkin (target ≤ 12 KB Brotli).
 2. Two builds of the demo in different folders are byte-identical.
-3. Cold build of N generated articles, next to a naive single-process markdown-it-pyrs +
+3. Cold build of N generated articles, next to a naive single-process markdown-it-py +
    Jinja2 loop (the same Markdown parser h5press uses) measured in the same run, both as
    processes timed from outside, interpreter start-up included (ratio printed).
 """
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import jinja2
-from markdown_it_pyrs import MarkdownIt
+from markdown_it import MarkdownIt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_site  # noqa: E402

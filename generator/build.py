@@ -22,6 +22,7 @@ from typing import Any
 
 import jinja2
 import sass
+from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from .. import __version__
@@ -45,7 +46,8 @@ from .config import CampaignConfig, SiteConfig, _absolute_url, client_rules, win
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .load import Campaign, Page, Site, load_page, load_site
-from .parse import Parsed, block_placeholder, check_links, parse_page, replace_files, replace_images, resolve_local
+from .markdown import block_placeholder, parser
+from .parse import Parsed, check_links, parse_page, replace_files, replace_images, resolve_local
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error, template_sources
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
@@ -89,7 +91,8 @@ class DevState:
 
 
 # Their versions are part of the build cache's salt: a new release may change the bytes they make.
-OUTPUT_LIBRARIES = ("markdown-it-pyrs", "jinja2", "pillow", "minify-html", "brotli", "deflate", "libsass", "rjsmin")
+OUTPUT_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "jinja2", "pillow", "minify-html", "brotli", "deflate", "libsass",
+                    "rjsmin")
 
 
 class _Clock:
@@ -103,14 +106,14 @@ class _Clock:
         self._last = now
 
 
-def _parse_all(work: list[tuple[Page, Path, frozenset[str], Path]], cache: BuildCache,
+def _parse_all(work: list[tuple[Page, Path, frozenset[str], Path, MarkdownIt]], cache: BuildCache,
                components: dict[str, Component], workers: int) -> list[Parsed]:
     """Parse pages, reusing earlier results whose inputs are unchanged: the page text, the
     campaign's pages and files (links and images resolve against them), the component schemas."""
     schemas = digest(*(c.folder.joinpath("schema.py").read_bytes() for c in components.values()))
     listing: dict[Path, str] = {}
     keys = []
-    for page, campaign_dir, slugs, _ in work:
+    for page, campaign_dir, slugs, *_ in work:
         if campaign_dir not in listing:
             files = sorted(p.relative_to(campaign_dir).as_posix() for p in campaign_dir.rglob("*"))
             listing[campaign_dir] = digest(*files, "\0", *sorted(slugs))
@@ -600,9 +603,10 @@ def build(options: BuildOptions) -> BuildResult:
     clock.lap("load")
 
     work = []
+    md = parser(config.markdown.specs())
     for campaign in site.campaigns:
         slugs = frozenset(p.slug for p in campaign.pages)
-        work += [(page, campaign.dir, slugs, root) for page in campaign.pages]
+        work += [(page, campaign.dir, slugs, root, md) for page in campaign.pages]
     parsed_list = _parse_all(work, cache, registry(root), options.workers)
     parsed: dict[str, dict[str, Parsed]] = {c.name: {} for c in site.campaigns}
     for (page, *_), result in zip(work, parsed_list, strict=True):
@@ -727,7 +731,7 @@ def rebuild_page(state: DevState, out: Path, path: Path) -> BuildResult | None:
     if page is None or report.items or page.meta != old.meta:
         return None
     before = cb.parsed[page.slug]
-    parsed = parse_page(page, cb.c.dir, frozenset(cb.parsed), root)
+    parsed = parse_page(page, cb.c.dir, frozenset(cb.parsed), root, parser(cb.s.config.markdown.specs()))
     if parsed.diagnostics or _reach(parsed) != _reach(before):
         return None
     parsed.key = digest(before.key, page.body)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -113,6 +113,34 @@ class CheckConfig(Strict):
     diff_threshold: Annotated[float, Field(ge=0, le=1)] = Field(0.001, description="share of changed pixels that fails")
 
 
+def _plugin(value: str | dict[str, dict[str, Any] | None]) -> str | dict[str, dict[str, Any] | None]:
+    from .markdown import PluginError, check_plugin  # imports markdown-it only for sites that name plugins
+
+    if isinstance(value, dict) and len(value) != 1:
+        raise ValueError("expected one plugin name with its options, like {footnote: {inline: false}}, "
+                         f"got {len(value)} keys")
+    name, options = next(iter(value.items())) if isinstance(value, dict) else (value, None)
+    try:
+        check_plugin(name, options or {})
+    except PluginError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+Plugin = Annotated[str | dict[str, dict[str, Any] | None], AfterValidator(_plugin)]
+
+
+class MarkdownOptions(Strict):
+    plugins: list[Plugin] = Field(default_factory=list, description=(
+        "markdown-it plugins: names from mdit-py-plugins (footnote, tasklists, admon, deflist, …), "
+        "{name: {option: value}}, or a third-party plugin as package.module:function"))
+
+    def specs(self) -> tuple[tuple[str, dict[str, Any]], ...]:
+        """The plugins as (name, options) pairs, in the order they are applied."""
+        pairs = (next(iter(p.items())) if isinstance(p, dict) else (p, None) for p in self.plugins)
+        return tuple((name, options or {}) for name, options in pairs)
+
+
 class SiteConfig(Strict):
     base_url: Url | None = Field(None, description="absolute URL where dist/ is published (canonical links, share cards)")
     cdn_prefix: Url | None = Field(None, description="absolute URL prefix for hashed assets on another origin")
@@ -121,6 +149,7 @@ class SiteConfig(Strict):
     timezone: Zone = Field("Asia/Shanghai", description="default timezone of campaigns")
     service_worker: bool = Field(True, description="false emits a kill-switch sw.js that unregisters itself")
     footer: Footer = Footer()
+    markdown: MarkdownOptions = MarkdownOptions()
     images: ImageOptions = ImageOptions()
     budgets: Budgets = Budgets()
     check: CheckConfig = CheckConfig()

@@ -22,8 +22,8 @@ FILE = "fingerprint.json"
 THEME = Path(__file__).resolve().parent.parent  # the installed package
 THEME_PARTS = ("layouts", "assets", "generator")
 PROJECT_PARTS = ("content", "layouts", "assets")
-LIBRARIES = ("markdown_it_pyrs", "jinja2", "PIL", "sass", "minify_html", "rjsmin", "brotli", "deflate", "pydantic", "segno",
-             "yaml")
+LIBRARIES = ("markdown_it", "mdit_py_plugins", "jinja2", "PIL", "sass", "minify_html", "rjsmin", "brotli", "deflate",
+             "pydantic", "segno", "yaml")
 
 Stats = dict[str, list[int]]
 

@@ -1,16 +1,14 @@
 """Stage 2, parse: page Markdown → HTML fragment, with its links, images, anchors and blocks.
 
-Markdown is CommonMark with GitHub's tables and strikethrough, converted by markdown-it's Rust
-port (markdown-it-pyrs) with source positions on every element. The HTML it writes is regular,
-so one pass of small rewrites over its tags does what an AST walk would: links between Markdown
-files become links between pages, images become placeholders for the assets stage, headings get
-ids, tables scroll in a wrapper, attribute lists (`{: .note }`) apply, and every finding gets
-the exact line from the element's source position. Raw HTML is checked against the CSP from
-the syntax tree, which holds it apart from what the Markdown produced.
+The page is parsed by markdown-it-py (the dialect and the site's plugins are in `markdown`)
+into a token stream with source line maps; one walk over the tokens, in document order,
+turns links between Markdown files into links between pages and images into placeholders
+for the assets stage, gives headings their ids, applies attribute lists (`{: .note }`),
+validates component blocks against their schemas and checks raw HTML and every attribute
+against the CSP, each finding with its file line. The tokens then render to HTML.
 """
 from __future__ import annotations
 
-import html as htmllib
 import posixpath
 import re
 from collections.abc import Callable
@@ -19,19 +17,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from markdown_it_pyrs import MarkdownIt
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from .components import registry
 from .config import ID_RE
 from .errors import Diagnostic, Diagnostics
 from .load import Page
+from .markdown import COMPONENT, parser
 from .schema import did_you_mean, validate
 from .yamldoc import YamlSyntaxError, load_yaml
 
 IMG_SCHEME = "h5img:"  # placeholder src, replaced once the image has been processed
 FILE_SCHEME = "h5file:"  # placeholder href of a linked file (a PDF, say), replaced by its hashed URL
-
-MARKDOWN = MarkdownIt("commonmark").enable_many(["table", "strikethrough", "sourcepos"])
 
 
 @dataclass
@@ -103,61 +101,17 @@ def resolve_local(page: Page, src: str, campaign_dir: Path) -> str | None:
 
 # -- component blocks -------------------------------------------------------------------------
 
-BLOCK_OPEN = re.compile(r"^:::[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t]*$")
-BLOCK_CLOSE = re.compile(r"^:::[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-
-
-def block_placeholder(index: int) -> str:
-    return f'<div data-h5-block="{index}"></div>'
-
-
-def _fenced(lines: list[str]) -> list[bool]:
-    """Which lines belong to a fenced code block (CommonMark's rules), where `:::` is text."""
-    inside = [False] * len(lines)
-    fence = ""
-    for i, line in enumerate(lines):
-        found = _FENCE.match(line)
-        if fence:
-            inside[i] = True
-            if found and found.group(1)[0] == fence[0] and len(found.group(1)) >= len(fence) and not found.group(2).strip():
-                fence = ""
-        elif found and not (found.group(1)[0] == "`" and "`" in found.group(2)):
-            inside[i] = True
-            fence = found.group(1)
-    return inside
-
-
-def _extract_blocks(ctx: _Context) -> str:
-    """`::: name id` … `:::` blocks → validated `Block`s, each replaced by a placeholder line.
-
-    The block's other lines become blank, so every source position after it stays true."""
-    if ":::" not in ctx.page.body:
-        return ctx.page.body
-    lines = ctx.page.body.split("\n")
-    fenced = _fenced(lines)
-    i = 0
-    while i < len(lines):
-        opened = BLOCK_OPEN.match(lines[i]) if lines[i].startswith(":::") and not fenced[i] else None
-        if not opened:
-            i += 1
-            continue
-        line = ctx.line(i + 1)
-        end = i + 1
-        while end < len(lines) and not BLOCK_CLOSE.match(lines[end]) and not BLOCK_OPEN.match(lines[end]):
-            end += 1
-        if end == len(lines) or BLOCK_OPEN.match(lines[end]):
-            nested = " (blocks do not nest)" if end < len(lines) else ""
-            ctx.report(line, f'"{lines[i].strip()}" is not closed by a ":::" line{nested}')
-            i = end
-            continue
-        block = _block(ctx, opened.group(1), opened.group(2), "\n".join(lines[i + 1:end]), line)
-        placeholder = block_placeholder(len(ctx.parsed.blocks)) if block else ""
-        if block:
-            ctx.parsed.blocks.append(block)
-        lines[i:end + 1] = [placeholder] + [""] * (end - i)
-        i = end + 1
-    return "\n".join(lines)
+def _component(ctx: _Context, token: Token, line: int) -> None:
+    """A `::: name id` token → a validated `Block`; the token renders as its placeholder."""
+    meta = token.meta
+    if meta["unclosed"]:
+        nested = " (blocks do not nest)" if meta["nested"] else ""
+        ctx.report(line, f'"{meta["opener"]}" is not closed by a ":::" line{nested}')
+        return
+    block = _block(ctx, meta["name"], meta["id"], meta["body"], line)
+    if block:
+        meta["index"] = len(ctx.parsed.blocks)
+        ctx.parsed.blocks.append(block)
 
 
 def _block(ctx: _Context, name: str, ident: str | None, body: str, line: int) -> Block | None:
@@ -218,37 +172,19 @@ def _local_image(ctx: _Context, src: str, shown: str) -> tuple[str | None, str |
     return image, None
 
 
-# -- rewriting the converted HTML -------------------------------------------------------------
+# -- attribute lists, ids, links and images ---------------------------------------------------
 
-_POS = r' data-sourcepos="(\d+):\d+-(\d+):\d+"'
-_ATTR = re.compile(r'([\w-]+)="([^"]*)"')
-_ATTR_LIST = r"\{:?[ ]*([^}\n ][^}\n]*?)[ ]*\}"  # `{: #id .class key=value }`, as Python-Markdown wrote it
+_ATTR_LIST = r"\{:?[ ]*([^}\n ][^}\n]*?)[ ]*\}"  # `{: #id .class key=value }`, as Python-Markdown writes it
 _ATTR_TOKEN = re.compile(r"""([#.])([\w-]+)|([\w-]+)=(?:"([^"]*)"|'([^']*)'|([^\s"']+))""")
-_HEADING = re.compile(r"<h([1-6])" + _POS + r">(.*?)(?:[ ]+" + _ATTR_LIST + r")?</h\1>", re.S)
-_PARAGRAPH_END = re.compile(r"\n[ ]*" + _ATTR_LIST + r"[ ]*</p>")
-_PARAGRAPH = re.compile(r"<p" + _POS + ">")
-_LINK = re.compile(r"<a" + _POS + r"([^>]*)>(.*?)</a>(?:" + _ATTR_LIST + r")?", re.S)
-_IMAGE = re.compile(r"<img" + _POS + r"([^>]*?) ?/?>(?:" + _ATTR_LIST + r")?")
-_TABLE = re.compile(r"<table" + _POS + r">.*?</table>", re.S)
-_ALIGNED = re.compile(r'<(th|td)' + _POS + r' style="text-align:(left|right|center)">')
-_SOURCEPOS = re.compile(_POS)
-_TAGS = re.compile(r"<[^>]*>")
-_PRE = re.compile(r"(<pre[\s>].*?</pre>)", re.S)
-_CJK = "\u2e80-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_CJK_BREAK = re.compile(f"\n(?<=[{_CJK}]\n)(?=[{_CJK}])")
-
-
-def _attrs(text: str) -> dict[str, str]:
-    """Attributes of a tag markdown-it wrote (always double-quoted, HTML-escaped)."""
-    return {name: htmllib.unescape(value) for name, value in _ATTR.findall(text)}
+_HEADING_ATTRS = re.compile(r"[ ]+" + _ATTR_LIST + "$")
+_PARAGRAPH_ATTRS = re.compile(r"[ ]*" + _ATTR_LIST + "[ ]*")
+_INLINE_ATTRS = re.compile(_ATTR_LIST)
+_ALIGN = re.compile(r"text-align:(left|right|center)")
 
 
 def _attr_list(text: str | None) -> dict[str, str] | None:
     """`#id .a .b key=value` → attributes; None when it is not an attribute list after all."""
-    if text is None:
-        return None
-    text = htmllib.unescape(text)
-    if _ATTR_TOKEN.sub(" ", text).strip():
+    if text is None or _ATTR_TOKEN.sub(" ", text).strip():
         return None
     found: dict[str, str] = {}
     for mark, name, key, *values in _ATTR_TOKEN.findall(text):
@@ -259,15 +195,6 @@ def _attr_list(text: str | None) -> dict[str, str] | None:
         else:
             found[key] = next((v for v in values if v), "")
     return found
-
-
-def _tag(name: str, attrs: dict[str, str]) -> str:
-    return f"<{name}" + "".join(f' {k}="{htmllib.escape(v)}"' for k, v in attrs.items()) + ">"
-
-
-def _text_after(listed: str | None, extra: dict[str, str] | None) -> str:
-    """Braces that turned out not to be an attribute list stay in the text."""
-    return "{" + listed + "}" if listed is not None and extra is None else ""
 
 
 def slugify(text: str) -> str:
@@ -287,85 +214,113 @@ def _unique(ident: str, used: set[str]) -> str:
     return ident
 
 
-class _Rewriter:
-    """One page's converted HTML → the fragment the render stage takes."""
+def _plain(children: list[Token]) -> str:
+    """The text a heading shows, without markup."""
+    return "".join(" " if c.type in ("softbreak", "hardbreak") else c.content
+                   for c in children if c.type in ("text", "code_inline", "softbreak", "hardbreak"))
+
+
+class _Walk:
+    """One page's tokens, in document order: rewritten for the bundle and checked."""
 
     def __init__(self, ctx: _Context) -> None:
         self.ctx = ctx
         self.used: set[str] = set()
 
-    def run(self, html: str) -> str:
-        html = _HEADING.sub(self.heading, html)
-        html = self.paragraphs(html)
-        if "<img" in html:
-            html = _IMAGE.sub(self.image, html)
-        if "<a " in html:
-            html = _LINK.sub(self.link, html)
-        if "<table" in html:
-            html = _TABLE.sub(lambda m: f'<div class="h5-table">{m.group(0)}</div>', html)
-        if ' style="text-align:' in html:
-            html = _ALIGNED.sub(lambda m: f'<{m.group(1)} class="h5-align-{m.group(4)}">', html)
-        html = _SOURCEPOS.sub("", html)
-        if "<pre" not in html:
-            return _CJK_BREAK.sub("", html)
-        return "".join(part if part.startswith("<pre") else _CJK_BREAK.sub("", part) for part in _PRE.split(html))
+    def run(self, tokens: list[Token]) -> None:
+        line = self.ctx.line(1)
+        for i, token in enumerate(tokens):
+            if token.map is not None:
+                line = self.ctx.line(token.map[0] + 1)
+            if token.type == COMPONENT:
+                _component(self.ctx, token, line)
+            elif token.type == "html_block":
+                _check_raw_html(self.ctx, token.content, line)
+            elif token.type == "inline" and token.children is not None:
+                opener = tokens[i - 1]
+                if opener.type == "heading_open":
+                    self.heading(opener, token.children, line)
+                elif opener.type == "paragraph_open" and not opener.hidden and token.map:
+                    self.paragraph(opener, token.children, self.ctx.line(token.map[1]))
+                self.inline(token.children, line)
+            elif token.type in ("th_open", "td_open") and "style" in token.attrs:
+                align = _ALIGN.fullmatch(str(token.attrs.pop("style")))
+                if align:
+                    token.attrs["class"] = f"h5-align-{align.group(1)}"
+            self.refuse(token, line)
 
-    def extra(self, attrs: dict[str, str], extra: dict[str, str] | None, line: int, tag: str) -> dict[str, str]:
+    def apply(self, token: Token, extra: dict[str, str], line: int) -> None:
         """An attribute list laid over the element's own attributes; what the CSP blocks is refused."""
-        for key, value in (extra or {}).items():
+        for key, value in extra.items():
             if key == "style":
-                self.ctx.report(line, f'style="{value}" on <{tag}>: the Content-Security-Policy blocks inline styles; '
+                self.ctx.report(line, f'style="{value}" on <{token.tag}>: the Content-Security-Policy blocks inline styles; '
                                       "use a class ({: .name }) styled in assets/scss")
             elif key.lower().startswith("on"):
-                self.ctx.report(line, f'event-handler attribute {key}="…" on <{tag}>: the Content-Security-Policy blocks it')
-            elif key == "class" and "class" in attrs:
-                attrs["class"] += " " + value
+                self.ctx.report(line, f'event-handler attribute {key}="…" on <{token.tag}>: '
+                                      "the Content-Security-Policy blocks it")
+            elif key == "class" and "class" in token.attrs:
+                token.attrs["class"] = f"{token.attrs['class']} {value}"
             else:
-                attrs[key] = value
-        return attrs
+                token.attrs[key] = value
 
-    def heading(self, m: re.Match[str]) -> str:
-        level, row, _, inner, listed = m.groups()
-        extra = _attr_list(listed)
-        inner += (" " if listed and extra is None else "") + _text_after(listed, extra)
-        attrs = self.extra({}, extra, self.ctx.line(row), f"h{level}")
-        if "id" in attrs:
-            self.used.add(attrs["id"])
+    def refuse(self, token: Token, line: int) -> None:
+        """Attributes a plugin put on an element are held to the same CSP rules as attribute lists."""
+        if token.attrs and any(k == "style" or k.lower().startswith("on") for k in token.attrs):
+            blocked = {k: str(v) for k, v in token.attrs.items() if k == "style" or k.lower().startswith("on")}
+            token.attrs = {k: v for k, v in token.attrs.items() if k not in blocked}
+            self.apply(token, blocked, line)
+
+    def heading(self, opener: Token, children: list[Token], line: int) -> None:
+        last = children[-1] if children else None
+        found = _HEADING_ATTRS.search(last.content) if last is not None and last.type == "text" else None
+        extra = _attr_list(found.group(1)) if found else None
+        if last is not None and found and extra is not None:
+            last.content = last.content[:found.start()]
+            self.apply(opener, extra, line)
+        if "id" in opener.attrs:
+            self.used.add(str(opener.attrs["id"]))
         else:
-            attrs = {"id": _unique(slugify(htmllib.unescape(_TAGS.sub("", inner))), self.used), **attrs}
-        self.ctx.parsed.ids.append(attrs["id"])
-        return f"{_tag(f'h{level}', attrs)}{inner}</h{level}>"
+            opener.attrs = {"id": _unique(slugify(_plain(children)), self.used), **opener.attrs}
+        self.ctx.parsed.ids.append(str(opener.attrs["id"]))
 
-    def paragraphs(self, html: str) -> str:
-        """`{: .note }` on a paragraph's last line: the attributes go to the paragraph's <p>,
-        the last one opened before it (paragraphs do not nest)."""
-        edits: list[tuple[int, int, str]] = []
-        for m in _PARAGRAPH_END.finditer(html):
-            extra = _attr_list(m.group(1))
-            tag = _PARAGRAPH.match(html, html.rfind("<p ", 0, m.start())) if extra is not None else None
-            if tag:
-                attrs = self.extra({}, extra, self.ctx.line(tag.group(2)), "p")
-                edits += [(tag.start(), tag.end(), _tag("p", attrs)), (m.start(), m.end(), "</p>")]
-        out, at = [], 0
-        for start, end, text in edits:
-            out += [html[at:start], text]
-            at = end
-        return "".join(out) + html[at:]
+    def paragraph(self, opener: Token, children: list[Token], last_line: int) -> None:
+        """`{: .note }` alone on a paragraph's last line: the attributes go to its <p>."""
+        if len(children) < 2 or children[-2].type != "softbreak" or children[-1].type != "text":
+            return
+        found = _PARAGRAPH_ATTRS.fullmatch(children[-1].content)
+        extra = _attr_list(found.group(1)) if found else None
+        if extra is not None:
+            del children[-2:]
+            self.apply(opener, extra, last_line)
 
-    def image(self, m: re.Match[str]) -> str:
-        row, _, rest, listed = m.groups()
-        line, attrs, extra = self.ctx.line(row), _attrs(rest), _attr_list(listed)
-        self.image_source(attrs, line)
-        return _tag("img", self.extra(attrs, extra, line, "img")) + _text_after(listed, extra)
+    def inline(self, children: list[Token], line: int) -> None:
+        """Links, images and raw HTML inside a paragraph, heading or cell, each at its own line."""
+        opened: list[Token] = []
+        for j, child in enumerate(children):
+            if child.type == "link_open":
+                opened.append(child)
+                self.link_target(child, line)
+            elif child.type in ("link_close", "image"):
+                element = opened.pop() if child.type == "link_close" else child
+                if child.type == "image":
+                    self.image_source(child, line)
+                self.trailing_attrs(element, children, j + 1, line)
+            elif child.type == "html_inline":
+                _check_raw_html(self.ctx, child.content, line)
+            self.refuse(child, line)
+            line += child.type in ("softbreak", "hardbreak") or child.content.count("\n")
 
-    def link(self, m: re.Match[str]) -> str:
-        row, _, rest, inner, listed = m.groups()
-        line, attrs, extra = self.ctx.line(row), _attrs(rest), _attr_list(listed)
-        self.link_target(attrs, line)
-        return f"{_tag('a', self.extra(attrs, extra, line, 'a'))}{inner}</a>" + _text_after(listed, extra)
+    def trailing_attrs(self, element: Token, children: list[Token], after: int, line: int) -> None:
+        """`[text](url){: .h5-btn }`, `![alt](src){: .wide }`: braces right after the element."""
+        text = children[after] if after < len(children) else None
+        found = _INLINE_ATTRS.match(text.content) if text is not None and text.type == "text" else None
+        extra = _attr_list(found.group(1)) if found else None
+        if text is not None and found and extra is not None:
+            text.content = text.content[found.end():]
+            self.apply(element, extra, line)
 
-    def link_target(self, attrs: dict[str, str], line: int) -> None:
-        ctx, href = self.ctx, attrs.get("href", "")
+    def link_target(self, token: Token, line: int) -> None:
+        ctx, href = self.ctx, str(token.attrs.get("href", ""))
         if not is_local(href):
             return
         parts = urlsplit(href)
@@ -378,7 +333,7 @@ class _Rewriter:
                 ctx.report(line, f'broken link "{unquote(href)}": no such file in this campaign', "warning")
             else:
                 ctx.parsed.files.append(found)
-                attrs["href"] = FILE_SCHEME + found
+                token.attrs["href"] = FILE_SCHEME + found
             return
         here = posixpath.dirname(ctx.page.slug)
         slug = posixpath.normpath(posixpath.join(here, path[:-3]))
@@ -386,18 +341,18 @@ class _Rewriter:
             ctx.report(line, f'broken link "{unquote(href)}": no page {slug}.md in this campaign', "warning")
             return
         fragment = unquote(parts.fragment)
-        attrs["href"] = posixpath.relpath(f"{slug}.html", here or ".") + (f"#{fragment}" if fragment else "")
+        token.attrs["href"] = posixpath.relpath(f"{slug}.html", here or ".") + (f"#{fragment}" if fragment else "")
         ctx.parsed.links.append(Link(line, slug, fragment))
 
-    def image_source(self, attrs: dict[str, str], line: int) -> None:
-        src = attrs.get("src", "")
-        if not attrs.get("alt"):
+    def image_source(self, token: Token, line: int) -> None:
+        src = str(token.attrs.get("src", ""))
+        if not token.content:
             self.ctx.report(line, f'image "{unquote(src)}" has no alt text (screen readers announce nothing)', "warning")
         image, problem = _local_image(self.ctx, src, unquote(src))
         if problem:
             self.ctx.report(line, problem)
         if image:
-            attrs["src"] = IMG_SCHEME + image
+            token.attrs["src"] = IMG_SCHEME + image
 
 
 # -- raw HTML ---------------------------------------------------------------------------------
@@ -435,34 +390,27 @@ class _RawHtmlCheck(HTMLParser):
                                              "Markdown link"))
 
 
-def _check_raw_html(ctx: _Context, text: str) -> None:
-    """Raw HTML, found in the syntax tree (code spans and blocks are not HTML), checked alone."""
-    data = text.encode()
-    for node in MARKDOWN.tree(text).walk():
-        if node.name not in ("html_block", "html_inline") or node.srcmap is None:
-            continue
-        content = node.meta["content"]
-        checker = _RawHtmlCheck()
-        checker.feed(content)
-        checker.close()
-        first = ctx.line(data.count(b"\n", 0, node.srcmap[0]) + 1)
-        for needle, message in checker.problems:
-            ctx.report(line_in(content, needle, first) or first, message)
+def _check_raw_html(ctx: _Context, content: str, first: int) -> None:
+    """One piece of raw HTML (code spans and blocks are never HTML: the tokens tell), checked alone."""
+    checker = _RawHtmlCheck()
+    checker.feed(content)
+    checker.close()
+    for needle, message in checker.problems:
+        ctx.report(line_in(content, needle, first) or first, message)
 
 
-def parse_page(page: Page, campaign_dir: Path, slugs: frozenset[str], root: Path) -> Parsed:
-    """Convert one page; problems are returned in `Parsed.diagnostics`, never raised."""
+def parse_page(page: Page, campaign_dir: Path, slugs: frozenset[str], root: Path, md: MarkdownIt | None = None) -> Parsed:
+    """Convert one page with `md` (default: no plugins); problems are returned in
+    `Parsed.diagnostics`, never raised."""
+    md = md or parser()
     parsed = Parsed("")
     ctx = _Context(page, campaign_dir, slugs, parsed, root)
-    text = _extract_blocks(ctx)
-    parsed.html = _Rewriter(ctx).run(MARKDOWN.render(text))
-    if "<" in _PLACEHOLDERS.sub("", text):
-        _check_raw_html(ctx, text)
+    env: dict = {}
+    tokens = md.parse(page.body, env)
+    _Walk(ctx).run(tokens)
+    parsed.html = md.renderer.render(tokens, md.options, env)
     parsed.diagnostics.sort(key=lambda d: d.line or 0)  # in the order of the page
     return parsed
-
-
-_PLACEHOLDERS = re.compile(r'^<div data-h5-block="\d+"></div>$', re.M)
 
 
 def check_links(pages: dict[str, tuple[Page, Parsed]]) -> list[Diagnostic]:

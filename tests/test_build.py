@@ -313,3 +313,17 @@ def test_a_failure_while_pages_are_staged_leaves_no_trace(make_project):
     assert result.exit_code == 1 and "UndefinedError" in result.stderr
     assert files_of(root / "dist") == before
     assert not [p for p in root.iterdir() if p.name.startswith(".dist.")]
+
+
+def test_markdown_plugins_of_the_site_config_shape_every_page(make_project):
+    site = "base_url: https://h5.example.com/\nmarkdown:\n  plugins: [footnote, tasklists, admon]\n"
+    page = "---\ntitle: 插件\n---\n\n限额 50 万元[^1]。\n\n[^1]: 《存款保险条例》第五条。\n\n- [x] 已测评\n\n!!! note \"提示\"\n    理财非存款。\n"
+    root = make_project({"h5press.yaml": site, "content/demo/plugins.md": page})
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    html = (root / "dist" / "demo" / "plugins.html").read_text()
+    assert re.search(r"<li class=footnote-item id=fn1>", html) and "task-list-item-checkbox" in html
+    assert 'class="admonition note"' in html
+    bad = build(make_project({"h5press.yaml": "markdown:\n  plugins:\n    - tasklist\n"}, name="bad"))
+    assert bad.exit_code == 1 and not (root.parent / "bad" / "dist").exists()
+    assert 'error: h5press.yaml:3: markdown.plugins[0]: unknown Markdown plugin "tasklist" (did you mean "tasklists"?)' in bad.stderr

@@ -116,3 +116,28 @@ def test_yaml_syntax_error_has_a_line():
     with pytest.raises(YamlSyntaxError) as info:
         load_yaml("title: a\nlist: [1, 2\nother: 3\n", offset=1)
     assert info.value.line is not None and info.value.line >= 3
+
+
+def test_markdown_plugins_are_checked_where_they_are_named():
+    text = ("markdown:\n  plugins:\n    - footnote\n    - fotnote\n    - tasklists: {enabld: true}\n"
+            "    - no_such_package.plugin:run\n    - json:no_function\n    - {admon: {}, deflist: {}}\n")
+    _, errors = check(SiteConfig, text)
+    assert errors == [
+        'x.yaml:4: markdown.plugins[1]: unknown Markdown plugin "fotnote" (did you mean "footnote"?); built in: admon, '
+        "attrs, attrs_block, deflist, field_list, footnote, gfm_autolink, subscript, superscript, tasklists, or a "
+        "third-party plugin as package.module:function",
+        'x.yaml:5: markdown.plugins[2]: Markdown plugin "tasklists": unknown option "enabld"; it takes: enabled, label, '
+        "label_after",
+        'x.yaml:6: markdown.plugins[3]: Markdown plugin "no_such_package.plugin:run" cannot be imported (No module named '
+        "'no_such_package'); install it with `pip install no_such_package`",
+        'x.yaml:7: markdown.plugins[4]: Markdown plugin "json:no_function": json has no function "no_function"',
+        "x.yaml:8: markdown.plugins[5]: expected one plugin name with its options, like {footnote: {inline: false}}, got 2 keys",
+    ]
+
+
+def test_markdown_plugins_with_options_and_by_import_path():
+    site, errors = check(SiteConfig, "markdown:\n  plugins: [footnote, {tasklists: {enabled: true}}, "
+                                     "'mdit_py_plugins.deflist:deflist_plugin']\n")
+    assert errors == []
+    assert site.markdown.specs() == (("footnote", {}), ("tasklists", {"enabled": True}),
+                                     ("mdit_py_plugins.deflist:deflist_plugin", {}))

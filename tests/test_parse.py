@@ -137,3 +137,28 @@ def test_code_is_never_taken_for_html_or_blocks(tmp_path):
     parsed = parse(body, tmp_path)
     assert parsed.diagnostics == [] and parsed.blocks == []
     assert "&lt;script&gt;" in parsed.html and "::: quiz q1" in parsed.html and "<s>旧价</s>" in parsed.html
+
+
+def test_component_blocks_are_blocks_only_at_the_margin(tmp_path):
+    body = ("> ::: disclosure\n> text: 引用里\n> :::\n\n- 列表\n\n  ::: disclosure\n  :::\n\n"
+            "段落紧接\n::: disclosure\ntext: 产品有风险\n:::\n")
+    parsed = parse(body, tmp_path)
+    assert [(b.name, b.line) for b in parsed.blocks] == [("disclosure", 15)] and parsed.diagnostics == []
+    assert "::: disclosure" in parsed.html  # the quoted and indented ones stay text
+    assert '<p>段落紧接</p>\n<div data-h5-block="0"></div>' in parsed.html
+
+
+def test_plugins_render_their_syntax_and_keep_the_csp(tmp_path):
+    from h5press.generator.markdown import parser
+
+    md = parser([("footnote", {}), ("tasklists", {}), ("admon", {}), ("deflist", {}), ("attrs", {})])
+    body = ("脚注[^1]。\n\n[^1]: 来源。\n\n- [x] 完成\n- [ ] 未完成\n\n!!! warning \"注意\"\n    理财非存款。\n\n"
+            "术语\n:   解释\n\n[链接](a.md){style=\"color:red\" .btn}\n")
+    parsed = parse_page(page(body), tmp_path, frozenset({"index", "a"}), tmp_path, md)
+    html = parsed.html
+    assert '<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup>' in html and 'id="fn1"' in html
+    assert 'class="task-list-item-checkbox" checked="checked" disabled="disabled"' in html
+    assert '<div class="admonition warning">' in html and '<dl>\n<dt>术语</dt>' in html
+    assert '<a href="a.html" class="btn">链接</a>' in html and "style=" not in html
+    (error,) = parsed.diagnostics
+    assert error.line == 18 and error.message.startswith('style="color:red" on <a>: the Content-Security-Policy blocks')
