@@ -629,7 +629,7 @@ def build(options: BuildOptions) -> BuildResult:
     try:
         used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
         components = in_order(registry(root)[name] for name in used)
-        css, component_css = _compile_styles(root, components, diags)
+        css, component_css = _compile_styles(root, components, diags, bool(config.markdown.plugins))
         component_js = {c.name: minify_js(script.read_text("utf-8")) for c in components if (script := c.file("script.js"))}
         js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
         api_js = minify_js(theme_file(root, "assets/js/api.js").read_text("utf-8")) if config.api_url else None
@@ -839,8 +839,10 @@ def _bundle_headers(config: SiteConfig, bundle: dict[str, bytes]) -> tuple[str, 
     return policy(config.cdn_prefix, config.api_url, scripts, styles), uncached
 
 
-def _compile_styles(root: Path, components: list[Component], diags: Diagnostics) -> tuple[str, dict[str, str]]:
-    """Compile the theme SCSS and each component's, with the project's files laid over the theme's.
+def _compile_styles(root: Path, components: list[Component], diags: Diagnostics,
+                    plugins: bool) -> tuple[str, dict[str, str]]:
+    """Compile the theme SCSS and each component's, with the project's files laid over the theme's;
+    the styles of Markdown plugins' output join main.css when the site uses `plugins`.
 
     libsass resolves an @import next to the importing file first, so overrides only work if
     theme and project partials sit in one folder: a temporary overlay of both. Component styles
@@ -862,6 +864,9 @@ def _compile_styles(root: Path, components: list[Component], diags: Diagnostics)
             for path in sorted(layer.rglob("*.scss")) if layer.is_dir() else []:
                 place(path, path.relative_to(layer).as_posix())
         entries = {"": "main.scss"}
+        if plugins:
+            (overlay / "site.scss").write_text('@import "main";\n@import "markdown-plugins";\n')
+            entries[""] = "site.scss"
         for component in components:
             style = component.file("style.scss")
             if style:

@@ -243,10 +243,9 @@ class _Walk:
                 elif opener.type == "paragraph_open" and not opener.hidden and token.map:
                     self.paragraph(opener, token.children, self.ctx.line(token.map[1]))
                 self.inline(token.children, line)
-            elif token.type in ("th_open", "td_open") and "style" in token.attrs:
-                align = _ALIGN.fullmatch(str(token.attrs.pop("style")))
-                if align:
-                    token.attrs["class"] = f"h5-align-{align.group(1)}"
+            elif token.type in ("th_open", "td_open") and (align := _ALIGN.fullmatch(str(token.attrs.get("style", "")))):
+                del token.attrs["style"]  # a table column's alignment becomes a class the CSP allows
+                token.attrs["class"] = f"h5-align-{align.group(1)}"
             self.refuse(token, line)
 
     def apply(self, token: Token, extra: dict[str, str], line: int) -> None:
@@ -308,7 +307,7 @@ class _Walk:
             elif child.type == "html_inline":
                 _check_raw_html(self.ctx, child.content, line)
             self.refuse(child, line)
-            line += child.type in ("softbreak", "hardbreak") or child.content.count("\n")
+            line += 1 if child.type in ("softbreak", "hardbreak") else child.content.count("\n")
 
     def trailing_attrs(self, element: Token, children: list[Token], after: int, line: int) -> None:
         """`[text](url){: .h5-btn }`, `![alt](src){: .wide }`: braces right after the element."""

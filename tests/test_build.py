@@ -324,6 +324,9 @@ def test_markdown_plugins_of_the_site_config_shape_every_page(make_project):
     html = (root / "dist" / "demo" / "plugins.html").read_text()
     assert re.search(r"<li class=footnote-item id=fn1>", html) and "task-list-item-checkbox" in html
     assert 'class="admonition note"' in html
+    assert ".admonition" in next((root / "dist/demo/assets").glob("main.*.css")).read_text()  # styles come with plugins
+    plain = make_project(name="plain")
+    assert build(plain).exit_code == 0 and ".admonition" not in next((plain / "dist/demo/assets").glob("main.*.css")).read_text()
     bad = build(make_project({"h5press.yaml": "markdown:\n  plugins:\n    - tasklist\n"}, name="bad"))
     assert bad.exit_code == 1 and not (root.parent / "bad" / "dist").exists()
     assert 'error: h5press.yaml:3: markdown.plugins[0]: unknown Markdown plugin "tasklist" (did you mean "tasklists"?)' in bad.stderr
