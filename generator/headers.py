@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)([^>]*)>(.*?)</script>", re.S | re.I)
@@ -102,3 +103,32 @@ def nginx_conf(bundles: dict[str, tuple[str, list[str]]]) -> str:
 }}
 """)
     return "\n".join(out)
+
+
+class Rule(NamedTuple):
+    """One `_headers` block: the path as written, its pattern, and its headers in file order."""
+
+    path: str
+    pattern: re.Pattern[str]
+    headers: list[tuple[str, str]]
+
+
+def parse_headers(text: str) -> list[Rule]:
+    """Netlify / Cloudflare `_headers`: a path pattern, then indented `Name: value` lines."""
+    rules: list[Rule] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            pattern = re.escape(line.strip()).replace(r"\*", ".*")
+            pattern = re.sub(r":[A-Za-z]\w*", "[^/]+", pattern)
+            rules.append(Rule(line.strip(), re.compile(pattern), []))
+        elif rules and ":" in line:
+            name, value = line.strip().split(":", 1)
+            rules[-1].headers.append((name.strip(), value.strip()))
+    return rules
+
+
+def headers_for(rules: list[Rule], path: str) -> list[tuple[str, str]]:
+    """Every matching rule applies, in file order (as on Netlify and Cloudflare Pages)."""
+    return [header for rule in rules if rule.pattern.fullmatch(path) for header in rule.headers]
