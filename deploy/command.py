@@ -173,7 +173,9 @@ def publish(project: Path, bucket: Bucket, plan: Plan, remote: dict[str, Remote]
         status = 0 if run_purge(options.target.purge or "", pending, project) else PURGE_FAILED
     left = pending if failure or status else []
     try:
-        bucket.write_record(next_record(record, plan, remote, written, deleted, left, failure is None))
+        after = next_record(record, plan, remote, written, deleted, left, failure is None)
+        if after != record:  # a deploy that changed nothing writes nothing
+            bucket.write_record(after)
     except StorageError as exc:
         failure = failure or exc
     if failure:
