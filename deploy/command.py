@@ -138,7 +138,8 @@ def deploy(project: Path, dist: Path, config: SiteConfig, options: DeployOptions
     """Deploy and return the exit status (0, or PURGE_FAILED); failures raise ClickException."""
     started, target = time.perf_counter(), options.target
     try:
-        local, rules = scan(dist, target.encoding), read_rules(dist)
+        rules = read_rules(dist)
+        local = scan(dist, rules, target.encoding)
     except DistError as exc:
         raise click.ClickException(str(exc)) from None
     bucket = Bucket(target, options.endpoint, options.workers)

@@ -54,9 +54,8 @@ def read_rules(dist: Path) -> list[Rule]:
     return parse_headers(headers.read_text("utf-8"))
 
 
-def scan(dist: Path, encoding: str) -> list[LocalObject]:
+def scan(dist: Path, rules: list[Rule], encoding: str) -> list[LocalObject]:
     """Every object dist/ publishes, sorted by key."""
-    rules = read_rules(dist)
     files = {p.relative_to(dist).as_posix(): p for p in dist.rglob("*") if p.is_file()}
     return [describe(key, files, rules, encoding) for key in sorted(files) if published(key, files)]
 

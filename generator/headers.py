@@ -109,8 +109,11 @@ class Rule(NamedTuple):
     """One `_headers` block: the path as written, its pattern, and its headers in file order."""
 
     path: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None  # None for a literal path (a build writes one per page): compared as text
     headers: list[tuple[str, str]]
+
+    def matches(self, path: str) -> bool:
+        return self.pattern.fullmatch(path) is not None if self.pattern else path == self.path
 
 
 def parse_headers(text: str) -> list[Rule]:
@@ -120,9 +123,9 @@ def parse_headers(text: str) -> list[Rule]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if not line[0].isspace():
-            pattern = re.escape(line.strip()).replace(r"\*", ".*")
-            pattern = re.sub(r":[A-Za-z]\w*", "[^/]+", pattern)
-            rules.append(Rule(line.strip(), re.compile(pattern), []))
+            path = line.strip()
+            pattern = re.sub(r":[A-Za-z]\w*", "[^/]+", re.escape(path).replace(r"\*", ".*"))
+            rules.append(Rule(path, re.compile(pattern) if pattern != re.escape(path) else None, []))
         elif rules and ":" in line:
             name, value = line.strip().split(":", 1)
             rules[-1].headers.append((name.strip(), value.strip()))
@@ -131,4 +134,4 @@ def parse_headers(text: str) -> list[Rule]:
 
 def headers_for(rules: list[Rule], path: str) -> list[tuple[str, str]]:
     """Every matching rule applies, in file order (as on Netlify and Cloudflare Pages)."""
-    return [header for rule in rules if rule.pattern.fullmatch(path) for header in rule.headers]
+    return [header for rule in rules if rule.matches(path) for header in rule.headers]

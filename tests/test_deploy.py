@@ -24,7 +24,7 @@ import brotli
 import pytest
 
 from h5fixtures import build, png, run
-from h5press.deploy.local import HEADERS_FILE, scan
+from h5press.deploy.local import HEADERS_FILE, read_rules, scan
 from h5press.generator.headers import headers_for, parse_headers
 
 SERVICE_UNAVAILABLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code>'
@@ -176,7 +176,7 @@ def decoded(obj: dict) -> bytes:
 
 
 def published(dist: Path) -> dict[str, bytes]:
-    return {o.key: (dist / o.key).read_bytes() for o in scan(dist, "none")}
+    return {o.key: (dist / o.key).read_bytes() for o in scan(dist, read_rules(dist), "none")}
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br", "none"])
