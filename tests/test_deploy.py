@@ -223,6 +223,7 @@ def test_assets_then_pages_then_workers_then_deletions(make_project, proxy, buck
     assert order == sorted(order) and order[0] == 0 and order[-1] == 2
 
     old_webp = {k for k in published(root / "dist") if k.endswith(".webp")}
+    s3(proxy.url).put_object(Bucket=bucket, Key="live/demo/by-hand.txt", Body=b"not h5press's")
     (root / "content/demo/guide/intro.md").unlink()
     (root / "content/demo/index.md").write_text("---\ntitle: 首页\ncover: images/photo.png\n---\n\n新的首页。\n", "utf-8")
     (root / "content/demo/images/photo.png").write_bytes(png(color="#c33"))
@@ -237,6 +238,7 @@ def test_assets_then_pages_then_workers_then_deletions(make_project, proxy, buck
     assert order == sorted(order) and order[-1] == 2
     keys = set(stored(proxy.url, bucket))
     assert old_webp <= keys, "hashed assets the new build no longer references are kept"
+    assert "demo/by-hand.txt" in keys, "objects h5press did not put there are never deleted"
     assert "no longer references" in result.output
 
 
