@@ -27,10 +27,10 @@ PURGE_FAILED = 3  # exit status: everything is deployed, but the CDN may serve s
 @dataclass
 class DeployOptions:
     target: DeployTarget
-    endpoint: str | None = None
-    dry_run: bool = False
-    workers: int = 8
-    prune_days: int | None = None
+    endpoint: str | None
+    dry_run: bool
+    workers: int
+    prune_days: int | None
 
 
 def resolve_target(config: SiteConfig, to: str | None) -> DeployTarget:
@@ -142,8 +142,8 @@ def deploy(project: Path, dist: Path, config: SiteConfig, options: DeployOptions
         local = scan(dist, rules, target.encoding)
     except DistError as exc:
         raise click.ClickException(str(exc)) from None
-    bucket = Bucket(target, options.endpoint, options.workers)
     try:
+        bucket = Bucket(target, options.endpoint, options.workers)
         remote = bucket.listing()
         record = bucket.read_record(remote.pop(RECORD_KEY, None) is not None)
     except StorageError as exc:
@@ -164,8 +164,8 @@ def deploy(project: Path, dist: Path, config: SiteConfig, options: DeployOptions
 
 def publish(project: Path, bucket: Bucket, plan: Plan, remote: dict[str, Remote], record: DeployRecord,
             config: SiteConfig, options: DeployOptions) -> int:
-    """Carry the plan out, record it in the bucket, then purge; a failure raises after recording
-    what was done, so the next run finishes the job."""
+    """Carry the plan out, purge, then update the record; a failure raises after recording what
+    was done, so the next run finishes the job."""
     written, deleted, failure = execute(bucket, plan, options.workers)
     changed = [o.key for o in plan.uploads if not o.hashed and o.key in written] + deleted
     pending = sorted(set(record.purge) | set(purge_urls(changed, config.base_url))) if options.target.purge else []
@@ -180,5 +180,5 @@ def publish(project: Path, bucket: Bucket, plan: Plan, remote: dict[str, Remote]
     except StorageError as exc:
         failure = failure or exc
     if failure:
-        raise click.ClickException(f"{failure}\nnothing after it was changed: run the same deploy again to finish")
+        raise click.ClickException(f"{failure}\nthe deploy stopped before its next step: run it again to finish")
     return status

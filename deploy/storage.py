@@ -52,10 +52,14 @@ class Bucket:
 
     def __init__(self, target: DeployTarget, endpoint: str | None, workers: int) -> None:
         import boto3
+        from botocore.exceptions import BotoCoreError
 
         self.bucket, self.prefix = target.bucket, target.prefix
-        self.client = boto3.session.Session().client("s3", endpoint_url=endpoint or target.endpoint,
-                                                     region_name=target.region, config=client_config(target, workers))
+        try:
+            self.client = boto3.session.Session().client("s3", endpoint_url=endpoint or target.endpoint,
+                                                         region_name=target.region, config=client_config(target, workers))
+        except (BotoCoreError, ValueError) as exc:  # a malformed endpoint or region
+            raise StorageError(f"{self.where()}: {describe_error(exc)}") from None
 
     def _call(self, what: str, method: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -24,7 +24,8 @@ import brotli
 import pytest
 
 from h5fixtures import build, png, run
-from h5press.deploy.local import HEADERS_FILE, read_rules, scan
+from h5press.deploy.local import HEADERS_FILE, LocalObject, group, read_rules, scan
+from h5press.deploy.plan import DeployRecord, Record, Remote, known_digests, make_plan, purge_urls, to_verify
 from h5press.generator.headers import headers_for, parse_headers
 
 SERVICE_UNAVAILABLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code>'
@@ -324,7 +325,7 @@ def test_a_storage_failing_half_way_stops_before_the_next_group(make_project, pr
     assert result.exit_code == 1
     assert f"uploading s3://{bucket}/live/demo/index.html: ServiceUnavailable (HTTP 503): Please reduce your request rate." \
         in result.output
-    assert "run the same deploy again" in result.output
+    assert "run it again to finish" in result.output
     puts = [k for m, k in proxy.requests(bucket, start) if m == "PUT"]
     assert "live/demo/sw.js" not in puts, "the service worker waits for the pages"
     objects = stored(moto_url, bucket)
@@ -387,3 +388,29 @@ def test_bad_targets_and_missing_dist_are_clear_errors(make_project, proxy, buck
     shutil.rmtree(root / "dist")
     result = deploy(root, "--to", "a")
     assert result.exit_code == 1 and "dist: no such folder (build first with `h5press build`)" in result.output
+
+
+def obj(key: str, digest: str = "d") -> LocalObject:
+    return LocalObject(key, Path(key), 1, {}, digest, group(key, "immutable" if "/assets/" in key else ""))
+
+
+def test_plan_uploads_what_differs_keeps_unreferenced_assets_and_deletes_only_its_own():
+    local = [obj("c/assets/new.css"), obj("c/index.html", "changed"), obj("c/sw.js"), obj("c/a.html")]
+    remote = {k: Remote(f"e-{k}", 1) for k in ("c/index.html", "c/sw.js", "c/a.html", "c/assets/old.css",
+                                                "c/assets/older.css", "c/gone.html", "c/by-hand.txt")}
+    record = DeployRecord({k: Record("d", f"e-{k}", "/assets/" in k) for k in remote if k != "c/by-hand.txt"},
+                          {"c/assets/older.css": "2026-01-01"})
+    known = known_digests(remote, record)
+    assert to_verify(local, remote, known) == []
+    today = dt.date(2026, 1, 11)
+    plan = make_plan(local, remote, known, record, today, None)
+    assert [[o.key for o in g] for g in plan.groups] == [["c/assets/new.css"], ["c/index.html"], []]
+    assert [o.key for o in plan.unchanged] == ["c/sw.js", "c/a.html"]
+    assert plan.kept == {"c/assets/old.css": "2026-01-11", "c/assets/older.css": "2026-01-01"}
+    assert plan.delete == ["c/gone.html"]
+    assert make_plan(local, remote, known, record, today, 11).delete == ["c/gone.html"]
+    assert make_plan(local, remote, known, record, today, 10).delete == ["c/assets/older.css", "c/gone.html"]
+    assert purge_urls(["c/index.html", "c/gone.html"], "https://h5.example.com/") == [
+        "https://h5.example.com/c/", "https://h5.example.com/c/gone.html", "https://h5.example.com/c/index.html"]
+    changed_etag = {**remote, "c/a.html": Remote("edited by hand", 1)}
+    assert to_verify(local, changed_etag, known_digests(changed_etag, record)) == ["c/a.html"]
