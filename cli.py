@@ -185,8 +185,6 @@ def deploy(project: Path, to: str | None, endpoint_url: str | None, dry_run: boo
     from .generator.load import load_site_config
 
     try:
-        import boto3  # noqa: F401 - only to say what is missing before any work
-
         from .deploy.command import DeployOptions, resolve_target
         from .deploy.command import deploy as run_deploy
     except ImportError as exc:

@@ -67,12 +67,15 @@ def published(key: str, files: dict[str, Path]) -> bool:
 
 
 def content_type(key: str) -> str:
+    """By extension; text says UTF-8, the only encoding the build writes."""
     suffix = PurePosixPath(key).suffix.lower()
     kind = TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
     return f"{kind}; charset=utf-8" if is_text(key) else kind
 
 
 def describe(key: str, files: dict[str, Path], rules: list[Rule], encoding: str) -> LocalObject:
+    """One published file: its headers, the body that goes with them (the build's `.gz`/`.br`
+    for encoded text) and their digest."""
     headers = {"Content-Type": content_type(key)}
     cache = ", ".join(value for name, value in headers_for(rules, f"/{key}") if name.lower() == "cache-control")
     if cache:
@@ -87,12 +90,14 @@ def describe(key: str, files: dict[str, Path], rules: list[Rule], encoding: str)
 
 
 def group(key: str, cache_control: str) -> int:
+    """Hashed assets are the files `_headers` makes immutable: content-addressed, safe to upload first."""
     if "immutable" in cache_control:
         return ASSETS
     return WORKER if PurePosixPath(key).name == "sw.js" else PAGES
 
 
 def digest(body: bytes, headers: dict[str, str]) -> str:
+    """Of the body and the headers: a changed Cache-Control or encoding needs an upload too."""
     hasher = hashlib.sha256(body)
     for name, value in sorted(headers.items()):
         hasher.update(f"\n{name}: {value}".encode())

@@ -7,6 +7,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
 from ..generator.config import DeployTarget
 from .local import LocalObject
 from .plan import RECORD_KEY, DeployRecord, Remote
@@ -20,12 +24,10 @@ class StorageError(Exception):
     """A request the storage refused or did not answer, retries spent: names the object and the answer."""
 
 
-def client_config(target: DeployTarget, workers: int) -> Any:
+def client_config(target: DeployTarget, workers: int) -> Config:
     """Retries in botocore's standard mode (`AWS_MAX_ATTEMPTS` overrides the count). Checksums
     only where the API requires them: since boto3 1.36 it adds CRC32 trailers by default, which
     several S3-compatible services refuse."""
-    from botocore.config import Config
-
     retries: dict[str, Any] = {"mode": "standard"}
     if "AWS_MAX_ATTEMPTS" not in os.environ:
         retries["max_attempts"] = ATTEMPTS
@@ -35,8 +37,6 @@ def client_config(target: DeployTarget, workers: int) -> Any:
 
 def describe_error(exc: Exception) -> str:
     """The storage's own answer (code, HTTP status, message), or what kept it from answering."""
-    from botocore.exceptions import ClientError, NoCredentialsError
-
     if isinstance(exc, NoCredentialsError):
         return ("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE "
                 "(boto3's usual chain; h5press.yaml never holds them)")
@@ -51,9 +51,6 @@ class Bucket:
     """The target's bucket, seen through its prefix: keys here are paths in dist/."""
 
     def __init__(self, target: DeployTarget, endpoint: str | None, workers: int) -> None:
-        import boto3
-        from botocore.exceptions import BotoCoreError
-
         self.bucket, self.prefix = target.bucket, target.prefix
         try:
             self.client = boto3.session.Session().client("s3", endpoint_url=endpoint or target.endpoint,
@@ -62,8 +59,6 @@ class Bucket:
             raise StorageError(f"{self.where()}: {describe_error(exc)}") from None
 
     def _call(self, what: str, method: str, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
         except (BotoCoreError, ClientError) as exc:
