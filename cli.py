@@ -165,6 +165,33 @@ def check(target: str | None, project: Path, devices: str | None, report_dir: Pa
 
 
 API_INSTALL = "pip install 'h5press[api]'"
+DEPLOY_INSTALL = "pip install 'h5press[deploy]'"
+
+
+@cli.command()
+@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
+              show_default=True, help="site project whose dist/ is published (h5press.yaml has the targets)")
+@click.option("--to", metavar="NAME|URL", help="a target of h5press.yaml's deploy:, or s3://bucket/prefix "
+                                                 "[default: the only target]")
+@click.option("--endpoint-url", metavar="URL", help="the storage's S3 endpoint (overrides the target's)")
+@click.option("--dry-run", is_flag=True, help="print the plan (upload, keep, delete) and change nothing")
+@click.option("-j", "--workers", type=click.IntRange(1), default=8, show_default=True, help="uploads at once")
+@click.option("--prune-older-than", "prune_days", type=click.IntRange(0), metavar="DAYS",
+              help="delete hashed assets no build has referenced for DAYS days [default: keep them]")
+def deploy(project: Path, to: str | None, endpoint_url: str | None, dry_run: bool, workers: int,
+           prune_days: int | None) -> None:
+    """Publish PROJECT/dist to S3-compatible object storage: assets first, pages next, service
+    workers last, only what changed."""
+    from .generator.load import load_site_config
+
+    try:
+        from .deploy.command import DeployOptions, resolve_target
+        from .deploy.command import deploy as run_deploy
+    except ImportError as exc:
+        raise click.ClickException(f"deploy needs extra packages ({exc.name or 'boto3'} is missing): {DEPLOY_INSTALL}") from None
+    config = load_site_config(project)
+    options = DeployOptions(resolve_target(config, to), endpoint_url, dry_run, workers, prune_days)
+    raise SystemExit(run_deploy(project, project / "dist", config, options))
 
 
 @cli.command()

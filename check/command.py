@@ -6,7 +6,6 @@ import concurrent.futures
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -14,10 +13,9 @@ from typing import Any, TypeVar
 
 import click
 
-from ..generator.config import CheckConfig, SiteConfig
-from ..generator.errors import BuildError, Diagnostics
-from ..generator.load import SITE_FILE, read_yaml
-from ..generator.schema import validate
+from ..generator.config import CheckConfig
+from ..generator.load import load_site_config
+from ..progress import Progress
 from .findings import Visit, apply_waivers
 from .profiles import select
 from .report import html_report, junit
@@ -38,15 +36,7 @@ def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def load_check_config(project: Path) -> CheckConfig:
     """The `check:` section of the project's h5press.yaml (defaults when there is none)."""
-    path = project / SITE_FILE
-    if not path.is_file():
-        return CheckConfig()
-    report = Diagnostics()
-    doc = read_yaml(path, SITE_FILE, report)
-    site = validate(SiteConfig, doc, SITE_FILE, report) if doc else None
-    if site is None:
-        raise BuildError(report.errors)
-    return site.check
+    return load_site_config(project).check
 
 
 def cjk_font_installed() -> bool | None:
@@ -55,25 +45,6 @@ def cjk_font_installed() -> bool | None:
         return None
     listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
     return bool(listed.strip())
-
-
-class Progress:
-    """A bar on a terminal; a line every 10 % in CI logs."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.shown = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        share = done / total if total else 1
-        if self.tty:
-            bar = "#" * int(share * 30)
-            click.echo(f"\r[{bar:<30}] {done}/{total}", nl=False, err=True)
-            if done == total:
-                click.echo("", err=True)
-        elif int(share * 10) != self.shown:
-            self.shown = int(share * 10)
-            click.echo(f"checked {done}/{total}", err=True)
 
 
 def run_check(target: str | None, project: Path, devices: str | None, report: Path, junit_path: Path | None,
@@ -96,7 +67,7 @@ def run_check(target: str | None, project: Path, devices: str | None, report: Pa
         shutil.rmtree(report / "shots", ignore_errors=True)
     report.mkdir(parents=True, exist_ok=True)
     options = CheckOptions(target, profiles, report.resolve(), config, (project / config.baseline).resolve(),
-                           update_baseline, browser, engine, workers, live_api=live_api, progress=Progress())
+                           update_baseline, browser, engine, workers, live_api=live_api, progress=Progress("checked"))
     started = time.perf_counter()
     visits: list[Visit] = run_async(Runner(options).run)
     seconds = time.perf_counter() - started

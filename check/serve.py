@@ -7,33 +7,11 @@ from __future__ import annotations
 
 import functools
 import http.server
-import re
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-Rule = tuple[re.Pattern[str], list[tuple[str, str]]]
-
-
-def parse_headers(text: str) -> list[Rule]:
-    """Netlify / Cloudflare `_headers`: a path pattern, then indented `Name: value` lines."""
-    rules: list[Rule] = []
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            pattern = re.escape(line.strip()).replace(r"\*", ".*")
-            pattern = re.sub(r":[A-Za-z]\w*", "[^/]+", pattern)
-            rules.append((re.compile(pattern), []))
-        elif rules and ":" in line:
-            name, value = line.strip().split(":", 1)
-            rules[-1][1].append((name.strip(), value.strip()))
-    return rules
-
-
-def headers_for(rules: list[Rule], path: str) -> list[tuple[str, str]]:
-    """Every matching rule applies, in file order (as on Netlify and Cloudflare Pages)."""
-    return [header for pattern, headers in rules if pattern.fullmatch(path) for header in headers]
+from ..generator.headers import Rule, headers_for, parse_headers
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):

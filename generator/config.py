@@ -43,10 +43,31 @@ def _ident(value: str) -> str:
     return value
 
 
+def _endpoint(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+/?$", value):
+        raise ValueError(f'expected an http(s) URL with no path, like "https://oss-cn-hangzhou.aliyuncs.com", got "{value}"')
+    return value.rstrip("/")
+
+
+S3_URL = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/.*)?")
+
+
+def s3_url(value: str) -> str:
+    """`s3://bucket/prefix`, the prefix normalised to "" or "a/b/" (keys are prefix + dist path)."""
+    found = S3_URL.fullmatch(value)
+    if not found:
+        raise ValueError(f'expected s3://bucket/prefix (a bucket name of 3-63 lowercase letters, digits, "." and "-"), '
+                         f'got "{value}"')
+    prefix = (found.group(2) or "").strip("/")
+    return f"s3://{found.group(1)}/{prefix + '/' if prefix else ''}"
+
+
 Color = Annotated[str, AfterValidator(_color)]
 Zone = Annotated[str, AfterValidator(_zone)]
 Url = Annotated[str, AfterValidator(_absolute_url)]
 Ident = Annotated[str, AfterValidator(_ident)]
+Endpoint = Annotated[str, AfterValidator(_endpoint)]
+S3Url = Annotated[str, AfterValidator(s3_url)]
 Count = Annotated[int, Field(ge=0)]
 
 
@@ -141,6 +162,28 @@ class MarkdownOptions(Strict):
         return tuple((name, options or {}) for name, options in pairs)
 
 
+class DeployTarget(Strict):
+    """Where `h5press deploy` publishes dist/. Credentials never live here: boto3 finds them
+    (environment, profile, instance role)."""
+
+    name: str = Field(min_length=1, description="what --to calls it")
+    url: S3Url = Field(description="s3://bucket/prefix")
+    endpoint: Endpoint | None = Field(None, description="the storage's S3 endpoint; none: AWS S3")
+    region: str | None = Field(None, description="signing region, e.g. cn-hangzhou")
+    addressing: Literal["virtual", "path"] = Field("virtual", description="virtual: bucket.endpoint/key (OSS and COS "
+                                                                          "require it); path: endpoint/bucket/key")
+    encoding: Literal["gzip", "br", "none"] = Field("gzip", description="Content-Encoding of text objects")
+    purge: str | None = Field(None, description="shell command run after a deploy, the changed page URLs on stdin")
+
+    @property
+    def bucket(self) -> str:
+        return self.url[len("s3://"):].split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        return self.url[len("s3://"):].split("/", 1)[1]
+
+
 class SiteConfig(Strict):
     base_url: Url | None = Field(None, description="absolute URL where dist/ is published (canonical links, share cards)")
     cdn_prefix: Url | None = Field(None, description="absolute URL prefix for hashed assets on another origin")
@@ -153,6 +196,16 @@ class SiteConfig(Strict):
     images: ImageOptions = ImageOptions()
     budgets: Budgets = Budgets()
     check: CheckConfig = CheckConfig()
+    deploy: list[DeployTarget] = Field(default_factory=list, description="targets of h5press deploy")
+
+    @field_validator("deploy")
+    @classmethod
+    def _unique_targets(cls, targets: list[DeployTarget]) -> list[DeployTarget]:
+        names = [t.name for t in targets]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f'two deploy targets are named "{twice[0]}": names must be unique')
+        return targets
 
 
 # --- campaign.yaml ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)([^>]*)>(.*?)</script>", re.S | re.I)
@@ -102,3 +103,35 @@ def nginx_conf(bundles: dict[str, tuple[str, list[str]]]) -> str:
 }}
 """)
     return "\n".join(out)
+
+
+class Rule(NamedTuple):
+    """One `_headers` block: the path as written, its pattern, and its headers in file order."""
+
+    path: str
+    pattern: re.Pattern[str] | None  # None for a literal path (a build writes one per page): compared as text
+    headers: list[tuple[str, str]]
+
+    def matches(self, path: str) -> bool:
+        return self.pattern.fullmatch(path) is not None if self.pattern else path == self.path
+
+
+def parse_headers(text: str) -> list[Rule]:
+    """Netlify / Cloudflare `_headers`: a path pattern, then indented `Name: value` lines."""
+    rules: list[Rule] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            path = line.strip()
+            pattern = re.sub(r":[A-Za-z]\w*", "[^/]+", re.escape(path).replace(r"\*", ".*"))
+            rules.append(Rule(path, re.compile(pattern) if pattern != re.escape(path) else None, []))
+        elif rules and ":" in line:
+            name, value = line.strip().split(":", 1)
+            rules[-1].headers.append((name.strip(), value.strip()))
+    return rules
+
+
+def headers_for(rules: list[Rule], path: str) -> list[tuple[str, str]]:
+    """Every matching rule applies, in file order (as on Netlify and Cloudflare Pages)."""
+    return [header for rule in rules if rule.matches(path) for header in rule.headers]

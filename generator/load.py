@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ID_RE, CampaignConfig, FrontMatter, SiteConfig, references
-from .errors import Diagnostic, Diagnostics
+from .errors import BuildError, Diagnostic, Diagnostics
 from .schema import format_path, validate
 from .workers import fork_map
 from .yamldoc import YamlDoc, YamlSyntaxError, load_yaml
@@ -216,3 +216,17 @@ def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = (), worke
     if not dirs:
         report.error(CONTENT_DIR, None, "no campaigns: add a folder content/<name>/ with a campaign.yaml")
     return Site(root, config, campaigns)
+
+
+def load_site_config(project: Path) -> SiteConfig:
+    """The project's h5press.yaml alone, for the commands that read only it (`check`, `deploy`);
+    defaults when there is none, `BuildError` with every problem when it is invalid."""
+    path = project / SITE_FILE
+    if not path.is_file():
+        return SiteConfig()
+    report = Diagnostics()
+    doc = read_yaml(path, SITE_FILE, report)
+    site = validate(SiteConfig, doc, SITE_FILE, report) if doc else None
+    if site is None:
+        raise BuildError(report.errors)
+    return site

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from h5fixtures import png, write_tree
-from h5press.check.serve import headers_for, parse_headers
 from h5press.cli import cli
+from h5press.generator.headers import headers_for, parse_headers
 
 pytestmark = pytest.mark.browser
 
