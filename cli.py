@@ -71,7 +71,7 @@ def build(project: Path, out: Path | None, base_url: str | None, api_url: str | 
         for text in known.warnings:
             click.secho(f"warning: {text}", fg="yellow", err=True)
         click.echo(f"built {known.campaigns} campaign(s), {known.pages} page(s) into {target} "
-                   f"in {time.perf_counter() - started:.2f}s (nothing changed)")
+                   f"in {time.perf_counter() - started:.2f}s: 0 rendered, {known.pages} from cache, nothing changed")
         return
     from .generator.build import BuildOptions
     from .generator.build import build as run_build
@@ -97,7 +97,8 @@ def build(project: Path, out: Path | None, base_url: str | None, api_url: str | 
         fingerprint.record(root, target, command, seen, summary)
     changed = f"{len(result.written)} file(s) written" if result.written else "nothing changed"
     click.echo(f"built {len(campaigns)} campaign(s), {pages} page(s) into {result.out} "
-               f"in {time.perf_counter() - started:.2f}s ({changed})")
+               f"in {time.perf_counter() - started:.2f}s: {result.rendered} rendered, {pages - result.rendered} "
+               f"from cache, {changed}")
     global _finished_build
     _finished_build = True
 

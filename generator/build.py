@@ -16,7 +16,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from .load import Campaign, Page, Site, load_page, load_site
 from .markdown import block_placeholder, parser
 from .parse import Parsed, check_links, parse_page, replace_files, replace_images, resolve_local
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error, template_sources
+from .salt import cache_salt
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
 from .workers import fork_map
@@ -77,6 +77,7 @@ class BuildResult:
     report: dict[str, Any]
     warnings: list[Diagnostic]
     written: list[str]  # output files (re)written; the rest were unchanged
+    rendered: int = 0  # pages rendered by this build; the others came from the build cache
     state: DevState | None = None  # development builds: what `rebuild_page` needs for the next save
 
 
@@ -90,9 +91,6 @@ class DevState:
     cache: tuple[Path | None, str]  # the build cache's file and salt: written files are recorded there
 
 
-# Their versions are part of the build cache's salt: a new release may change the bytes they make.
-OUTPUT_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "jinja2", "pillow", "minify-html", "brotli", "deflate", "libsass",
-                    "rjsmin")
 
 
 class _Clock:
@@ -170,6 +168,7 @@ class _CampaignBuild:
         self.assets: dict[str, Asset] = {}
         self.images: dict[str, ImageAsset] = {}
         self.hashes: tuple[list[str], list[str]] = ([], [])
+        self.rendered = 0  # pages rendered, not taken from the build cache
         self.compressed: dict[str, tuple[bytes, bytes]] = {}  # page → Brotli and gzip, made while rendering
         self._templates: dict[tuple[str, ...], str] = {}  # template names → digest of what they reach
 
@@ -391,6 +390,7 @@ class _CampaignBuild:
         keys = {p.slug: self.page_key(p) for p in pages}
         cached = self.s.cache.get("html", keys.values())
         todo = [p for p in pages if keys[p.slug] not in cached]
+        self.rendered += len(todo)
         done = {}
         for page, result in zip(todo, fork_map(lambda i: self.render_final(todo[i]), range(len(todo)), self.s.workers),
                                 strict=True):
@@ -597,8 +597,7 @@ def build(options: BuildOptions) -> BuildResult:
                 raise BuildError([Diagnostic("--" + key.replace("_", "-"), None, str(exc))]) from None
     if not config.base_url:
         diags.warning("h5press.yaml", None, "base_url is not set: pages get no canonical link and share cards no image")
-    tools = " ".join([__version__, *(f"{lib} {version(lib)}" for lib in OUTPUT_LIBRARIES)])
-    cache_args = (root / CACHE_DIR / "build.sqlite" if options.cache else None, digest(tools, config.model_dump_json()))
+    cache_args = (root / CACHE_DIR / "build.sqlite" if options.cache else None, cache_salt(config.model_dump_json()))
     cache = BuildCache(*cache_args)
     clock.lap("load")
 
@@ -701,7 +700,7 @@ def build(options: BuildOptions) -> BuildResult:
         report["timings_ms"] = clock.marks
         dev_state = options.dev and not options.only
         state = DevState(shared, {cb.c.name: cb for cb in builds}, hashes, cache_args) if dev_state else None
-        return BuildResult(out, report, diags.warnings, written, state)
+        return BuildResult(out, report, diags.warnings, written, sum(cb.rendered for cb in builds), state)
     except BaseException:
         if staging:
             staging.abort()
@@ -754,7 +753,7 @@ def rebuild_page(state: DevState, out: Path, path: Path) -> BuildResult | None:
         remember.put_objects("output", {str(out): state.hashes})
         remember.close()
     report_ = {"timings_ms": {"page": round((time.perf_counter() - started) * 1000, 1)}}
-    return BuildResult(out, report_, [], written, state)
+    return BuildResult(out, report_, [], written, 1, state)
 
 
 def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict[str, Component]) -> list[Diagnostic]:

@@ -2,8 +2,8 @@
 file metadata alone, before the pipeline (or its libraries) is even loaded.
 
 Like make and ninja, it trusts each file's size and modification time (nanoseconds): the inputs
-(content, the project's and the theme's layouts and assets, h5press.yaml, the generator's code and
-the libraries that shape the output) and the outputs the last build wrote. Any difference, a
+(content, the project's layouts and assets, h5press.yaml, every file of the h5press package and
+the libraries that salt the build cache) and the outputs the last build wrote. Any difference, a
 different command line, or a failed build in between, and the full build runs; it is then exact
 (the content-hashed build cache decides what to rewrite). `--no-cache` skips both.
 """
@@ -17,13 +17,10 @@ from pathlib import Path
 
 from .. import __version__
 from .cache import CACHE_DIR
+from .salt import LIBRARIES, package_files
 
 FILE = "fingerprint.json"
-THEME = Path(__file__).resolve().parent.parent  # the installed package
-THEME_PARTS = ("layouts", "assets", "generator")
 PROJECT_PARTS = ("content", "layouts", "assets")
-LIBRARIES = ("markdown_it", "mdit_py_plugins", "jinja2", "PIL", "sass", "minify_html", "rjsmin", "brotli", "deflate",
-             "pydantic", "segno", "yaml")
 
 Stats = dict[str, list[int]]
 
@@ -49,10 +46,10 @@ def _walk(base: Path, into: Stats) -> None:
 def inputs(root: Path) -> Stats:
     """Size and modification time of everything a build of `root` reads."""
     found: Stats = {}
-    for base in [root / part for part in PROJECT_PARTS] + [THEME / part for part in THEME_PARTS]:
+    for base in [root / part for part in PROJECT_PARTS]:
         _walk(base, found)
     libraries = [spec.origin for name in LIBRARIES if (spec := importlib.util.find_spec(name)) and spec.origin]
-    for path in [str(root / "h5press.yaml"), *libraries]:
+    for path in [str(root / "h5press.yaml"), *map(str, package_files()), *libraries]:
         if os.path.isfile(path):
             st = os.stat(path)
             found[path] = [st.st_size, st.st_mtime_ns]

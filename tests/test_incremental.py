@@ -81,7 +81,7 @@ def test_cached_build_is_byte_identical_to_uncached(make_project, tmp_path):
 
 
 def test_cache_from_another_version_or_config_is_ignored(make_project, monkeypatch):
-    import h5press.generator.build as build_module
+    from h5press.generator import salt
     from h5press.generator.cache import BuildCache
 
     root = make_project()
@@ -96,7 +96,7 @@ def test_cache_from_another_version_or_config_is_ignored(make_project, monkeypat
 
     monkeypatch.setattr(BuildCache, "__init__", spy)
     run_build(BuildOptions(root, workers=1))
-    monkeypatch.setattr(build_module, "__version__", "99.0")
+    monkeypatch.setattr(salt, "__version__", "99.0")
     run_build(BuildOptions(root, workers=1))
     monkeypatch.undo()
     monkeypatch.setattr(BuildCache, "__init__", spy)
@@ -175,3 +175,50 @@ def test_warnings_are_repeated_when_nothing_changed(make_project):
     second = build(root)
     assert "nothing changed" in second.output
     assert "base_url is not set" in first.stderr and "base_url is not set" in second.stderr
+
+
+def rendered(result) -> int:
+    """Pages the build rendered itself, from the last line the command prints."""
+    line = result.output.strip().splitlines()[-1]
+    return int(line.split(": ", 1)[1].split(" rendered")[0])
+
+
+def test_the_cache_key_holds_h5press_itself_and_the_libraries(make_project, tmp_path, monkeypatch):
+    from h5press.generator import salt
+
+    package = write_tree(tmp_path / "package", {"__init__.py": "", "generator/__init__.py": "", "generator/x.py": "A = 1\n",
+                                                "layouts/base.html": "<html>", "content/demo/index.md": "not shipped"})
+    monkeypatch.setattr(salt, "PACKAGE", package)
+    root = make_project()
+
+    def full_build(*args: str) -> int:
+        """A build past the fingerprint (which would answer "nothing changed" from file times)."""
+        salt.code_digest.cache_clear()
+        fingerprint.forget(root)
+        return rendered(build(root, *args))
+
+    first = build(root, "--no-cache")
+    assert rendered(first) == 3 and "3 rendered, 0 from cache" in first.output
+    assert full_build() == 3 and full_build() == 0
+    (package / "generator" / "x.py").write_text("A = 2\n")  # an edited module of the installed package
+    assert full_build() == 3 and full_build() == 0
+    (package / "content" / "demo" / "index.md").write_text("a checkout's content is not the package's")
+    assert full_build() == 0
+
+    real = salt.library_versions()
+    monkeypatch.setattr(salt, "library_versions", lambda: [v.replace("Jinja2 ", "Jinja2 99.") for v in real])
+    assert full_build() == 3  # another release of a library that shapes the output
+    cached = files_of(root / "dist")
+    build(root, "--no-cache")
+    clean = files_of(root / "dist")
+    cached.pop("build-report.json"), clean.pop("build-report.json")  # its timings differ
+    assert clean == cached
+
+
+def test_the_package_digest_reads_what_the_wheel_ships():
+    from h5press.generator import salt
+
+    files = {p.relative_to(salt.PACKAGE).as_posix() for p in salt.package_files()}
+    assert {"cli.py", "generator/build.py", "generator/markdown.py", "api/app.py", "layouts/base.html",
+            "assets/scss/main.scss", "layouts/components/quiz/schema.py"} <= files
+    assert not any(f.startswith(("content/", "tests/", "benchmarks/", "dist/", ".git/")) or f.endswith(".pyc") for f in files)
