@@ -167,6 +167,7 @@ class DevServer:
         self.builds = 0  # finished builds, good or failed (tests wait on it)
         self.changes = _Changes(self.pending.set, [self.out, self.project / CACHE_DIR])
         self.state: DevState | None = None  # the last good build, for one-page rebuilds
+        self.watched: set[Path] = set()
 
     def rebuild(self, edited: set[Path] | None = None) -> BuildResult | None:
         """Rebuild after a save: the edited pages alone when that is all that changed, else everything."""
@@ -200,18 +201,24 @@ class DevServer:
             if result is None:
                 return None
             written += result.written
-        return BuildResult(self.out, {}, [], written, self.state)
+        return BuildResult(self.out, {}, [], written, rendered=len(edited), state=self.state)
 
     def start(self) -> None:
         self.rebuild()
         self.out.mkdir(parents=True, exist_ok=True)
         self.server.start()
-        watched = [p for p in (self.project / "content", self.project / "layouts", self.project / "assets") if p.is_dir()]
-        for path in watched:
-            self.observer.schedule(self.changes, str(path), recursive=True)
-        self.observer.schedule(self.changes, str(self.project), recursive=False)  # h5press.yaml
+        self.observer.schedule(self.changes, str(self.project), recursive=False)  # h5press.yaml, new source folders
+        self.watch_sources()
         self.observer.start()
         self.builder.start()
+
+    def watch_sources(self) -> None:
+        """Watch content/, layouts/ and assets/, also once they appear (a first component folder
+        creates layouts/ in a project that had none)."""
+        for path in (self.project / "content", self.project / "layouts", self.project / "assets"):
+            if path.is_dir() and path not in self.watched:
+                self.observer.schedule(self.changes, str(path), recursive=True)
+                self.watched.add(path)
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
@@ -220,6 +227,8 @@ class DevServer:
             time.sleep(DEBOUNCE_S)  # an editor's save is often several events
             self.pending.clear()
             edited, structural = self.changes.take()
+            if structural:
+                self.watch_sources()
             self.rebuild(None if structural else edited)
 
     def url(self, path: str = "") -> str:

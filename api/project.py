@@ -6,6 +6,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from ..generator.components import Component, registry
 from ..generator.config import SiteConfig
 from ..generator.errors import BuildError, Diagnostics
 from ..generator.load import load_site
@@ -20,14 +21,14 @@ class Project:
     campaigns: dict[str, CampaignRules]
 
 
-def _votes(campaign, root: Path, md: MarkdownIt) -> dict[str, VoteDef]:  # type: ignore[no-untyped-def]
+def _votes(campaign, components: dict[str, Component], md: MarkdownIt) -> dict[str, VoteDef]:  # type: ignore[no-untyped-def]
     """The vote blocks on the campaign's pages (id → options), parsed like the build does."""
     found: dict[str, VoteDef] = {}
     slugs = frozenset(p.slug for p in campaign.pages)
     for page in campaign.pages:
         if "::: vote" not in page.body:
             continue
-        for block in parse_page(page, campaign.dir, slugs, root, md).blocks:
+        for block in parse_page(page, campaign.dir, slugs, components, md).blocks:
             if block.name == "vote" and block.id:
                 cfg = block.config
                 found[block.id] = VoteDef(len(cfg.get("options") or []), bool(cfg.get("multiple")), cfg.get("max"))
@@ -41,9 +42,9 @@ def load_project(root: Path) -> Project:
     if site is None or report.errors or site.config is None:
         raise BuildError(report.errors, report.warnings)
     campaigns: dict[str, CampaignRules] = {}
-    md = parser(site.config.markdown.specs())
+    md, components = parser(site.config.markdown.specs()), registry(root)
     for campaign in site.campaigns:
         assert campaign.config is not None  # no errors were reported
         campaigns[campaign.name] = CampaignRules(campaign.name, campaign.config, site.config.timezone,
-                                                 _votes(campaign, root, md))
+                                                 _votes(campaign, components, md))
     return Project(site.config, campaigns)

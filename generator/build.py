@@ -104,7 +104,7 @@ class _Clock:
         self._last = now
 
 
-def _parse_all(work: list[tuple[Page, Path, frozenset[str], Path, MarkdownIt]], cache: BuildCache,
+def _parse_all(work: list[tuple[Page, Path, frozenset[str], dict[str, Component], MarkdownIt]], cache: BuildCache,
                components: dict[str, Component], workers: int) -> list[Parsed]:
     """Parse pages, reusing earlier results whose inputs are unchanged: the page text, the
     campaign's pages and files (links and images resolve against them), the component schemas."""
@@ -153,6 +153,7 @@ class _Shared:
     dev: bool = False
     api_js: str | None = None  # the API client, on every page when the site has an api_url
     staging: Staging | None = None  # where finished pages go as soon as they are rendered (production builds)
+    components: dict[str, Component] = field(default_factory=dict)  # this build's registry
 
 
 class _CampaignBuild:
@@ -205,7 +206,7 @@ class _CampaignBuild:
             self.icons = [(self.add(make_icon(size, cfg.theme, None)), size) for size in (192, 512)]
         used = {b.name for p in self.parsed.values() for b in p.blocks}
         self.component_assets: dict[str, tuple[Asset | None, Asset | None]] = {}
-        for name in [c.name for c in in_order(registry(self.s.site.root)[n] for n in used)]:
+        for name in [c.name for c in in_order(self.s.components[n] for n in used)]:
             css, js = self.s.component_css.get(name), self.s.component_js.get(name)
             self.component_assets[name] = (self.add(hashed(f"c-{name}.css", css.encode())) if css else None,
                                            self.add(hashed(f"c-{name}.js", js.encode())) if js else None)
@@ -377,7 +378,7 @@ class _CampaignBuild:
     def page_key(self, page: Page) -> str:
         """The page's front matter enters as the data YAML gave (the model is made from it by
         this h5press version, part of the cache salt): its repr is ten times cheaper to make."""
-        components = registry(self.s.site.root)
+        components = self.s.components
         names = (layout_name(self.s.env, page.meta.layout, page.slug)[0],
                  *sorted({components[b.name].template for b in self.parsed[page.slug].blocks}))
         return digest(self.inputs, self.templates_digest(names), self.parsed[page.slug].key, page.url, repr(page.front.data))
@@ -456,7 +457,7 @@ class _CampaignBuild:
     def render_blocks(self, page: Page, parsed: Parsed, context: dict[str, Any], report: Diagnostics) -> str:
         """Each component block's template, rendered in place of its placeholder."""
         html = parsed.html
-        components = registry(self.s.site.root)
+        components = self.s.components
         for index, block in enumerate(parsed.blocks):
             try:
                 rendered = render(self.s.env, components[block.name].template,
@@ -602,11 +603,11 @@ def build(options: BuildOptions) -> BuildResult:
     clock.lap("load")
 
     work = []
-    md = parser(config.markdown.specs())
+    md, components = parser(config.markdown.specs()), registry(root)
     for campaign in site.campaigns:
         slugs = frozenset(p.slug for p in campaign.pages)
-        work += [(page, campaign.dir, slugs, root, md) for page in campaign.pages]
-    parsed_list = _parse_all(work, cache, registry(root), options.workers)
+        work += [(page, campaign.dir, slugs, components, md) for page in campaign.pages]
+    parsed_list = _parse_all(work, cache, components, options.workers)
     parsed: dict[str, dict[str, Parsed]] = {c.name: {} for c in site.campaigns}
     for (page, *_), result in zip(work, parsed_list, strict=True):
         parsed[page.campaign][page.slug] = result
@@ -614,7 +615,7 @@ def build(options: BuildOptions) -> BuildResult:
     for campaign in site.campaigns:
         diags.extend(check_links({p.slug: (p, parsed[campaign.name][p.slug]) for p in campaign.pages}))
     for campaign in site.campaigns:
-        diags.extend(check_blocks(campaign, parsed[campaign.name], registry(root)))
+        diags.extend(check_blocks(campaign, parsed[campaign.name], components))
     clock.lap("parse")
     if diags.errors:  # rendering needs valid configs and pages
         raise BuildError(diags.errors, diags.warnings)
@@ -627,13 +628,14 @@ def build(options: BuildOptions) -> BuildResult:
     staging = None if options.dev else Staging(out, previous)
     try:
         used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
-        components = in_order(registry(root)[name] for name in used)
-        css, component_css = _compile_styles(root, components, diags, bool(config.markdown.plugins))
-        component_js = {c.name: minify_js(script.read_text("utf-8")) for c in components if (script := c.file("script.js"))}
+        in_use = in_order(components[name] for name in used)
+        css, component_css = _compile_styles(root, in_use, diags, bool(config.markdown.plugins))
+        component_js = {c.name: minify_js(script.read_text("utf-8")) for c in in_use if (script := c.file("script.js"))}
         js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
         api_js = minify_js(theme_file(root, "assets/js/api.js").read_text("utf-8")) if config.api_url else None
         shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images",
-                         cache, _templates_digest(root), component_css, component_js, options.dev, api_js, staging)
+                         cache, _templates_digest(root), component_css, component_js, options.dev, api_js, staging,
+                         components)
         builds = []
         for campaign in site.campaigns:
             cb = _CampaignBuild(shared, campaign, parsed[campaign.name])
@@ -730,14 +732,14 @@ def rebuild_page(state: DevState, out: Path, path: Path) -> BuildResult | None:
     if page is None or report.items or page.meta != old.meta:
         return None
     before = cb.parsed[page.slug]
-    parsed = parse_page(page, cb.c.dir, frozenset(cb.parsed), root, parser(cb.s.config.markdown.specs()))
+    parsed = parse_page(page, cb.c.dir, frozenset(cb.parsed), cb.s.components, parser(cb.s.config.markdown.specs()))
     if parsed.diagnostics or _reach(parsed) != _reach(before):
         return None
     parsed.key = digest(before.key, page.body)
     pages = [page if p.source == source else p for p in cb.c.pages]
     campaign = dataclasses.replace(cb.c, pages=pages)
     every = {**cb.parsed, page.slug: parsed}
-    if [d for d in check_links({p.slug: (p, every[p.slug]) for p in pages}) + check_blocks(campaign, every, registry(root))
+    if [d for d in check_links({p.slug: (p, every[p.slug]) for p in pages}) + check_blocks(campaign, every, cb.s.components)
             if d.path == source]:
         return None
     cb.c, cb.parsed = campaign, every

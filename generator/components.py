@@ -11,12 +11,11 @@ replaces the theme's of that name.
 """
 from __future__ import annotations
 
-import functools
 import importlib.util
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,8 @@ class _Definition:
 @dataclass(frozen=True)
 class Component:
     """One component folder. Its `schema.py` is imported the first time a page uses the
-    component: a site pays for the pydantic models of the components it uses, not of all."""
+    component (a site pays for the pydantic models of the components it uses, not of all), and
+    again only when the file changes."""
 
     name: str
     folder: Path
@@ -58,9 +58,10 @@ class Component:
     def template(self) -> str:
         return f"components/{self.name}/template.html"
 
-    @functools.cached_property
+    @property
     def definition(self) -> _Definition:
-        return _load(self.folder)
+        stat = (self.folder / "schema.py").stat()
+        return _load(self.folder, stat.st_mtime_ns, stat.st_size)
 
     @property
     def schema(self) -> type[BaseModel]:
@@ -83,7 +84,9 @@ class Component:
         return self.definition.images
 
 
-def _load(folder: Path) -> _Definition:
+@lru_cache(maxsize=256)
+def _load(folder: Path, mtime_ns: int, size: int) -> _Definition:
+    """A component's `schema.py`, imported; the file's time and size make an edit a new key."""
     spec = importlib.util.spec_from_file_location(f"h5press_component_{folder.name.replace('-', '_')}", folder / "schema.py")
     if spec is None or spec.loader is None:
         raise ComponentError(f"{folder}/schema.py cannot be imported")
@@ -102,9 +105,9 @@ def _load(folder: Path) -> _Definition:
                        getattr(module, "check", None), images)
 
 
-@cache
 def registry(root: Path) -> dict[str, Component]:
-    """Every component available to the project at `root`, by name."""
+    """Every component available to the project at `root`, by name, as the folders are now: each
+    build reads it once, so a component added or removed while `serve` runs is seen by the next."""
     found: dict[str, Component] = {}
     for base in (THEME_DIR / COMPONENTS_DIR, root / COMPONENTS_DIR):
         for folder in sorted(base.iterdir()) if base.is_dir() else []:

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .components import registry
+from .components import Component
 from .config import ID_RE
 from .errors import Diagnostic, Diagnostics
 from .load import Page
@@ -69,7 +69,7 @@ class _Context:
     campaign_dir: Path
     slugs: frozenset[str]
     parsed: Parsed
-    root: Path
+    components: dict[str, Component]  # the build's registry
 
     def line(self, row: str | int) -> int:
         """File line of a 1-based row of the page body (a source position)."""
@@ -115,7 +115,7 @@ def _component(ctx: _Context, token: Token, line: int) -> None:
 
 
 def _block(ctx: _Context, name: str, ident: str | None, body: str, line: int) -> Block | None:
-    known = registry(ctx.root)
+    known = ctx.components
     component = known.get(name)
     if component is None:
         ctx.report(line, f'unknown component "{name}"{did_you_mean(name, list(known))}; components: {", ".join(known)}')
@@ -398,12 +398,13 @@ def _check_raw_html(ctx: _Context, content: str, first: int) -> None:
         ctx.report(line_in(content, needle, first) or first, message)
 
 
-def parse_page(page: Page, campaign_dir: Path, slugs: frozenset[str], root: Path, md: MarkdownIt | None = None) -> Parsed:
+def parse_page(page: Page, campaign_dir: Path, slugs: frozenset[str], components: dict[str, Component],
+               md: MarkdownIt | None = None) -> Parsed:
     """Convert one page with `md` (default: no plugins); problems are returned in
     `Parsed.diagnostics`, never raised."""
     md = md or parser()
     parsed = Parsed("")
-    ctx = _Context(page, campaign_dir, slugs, parsed, root)
+    ctx = _Context(page, campaign_dir, slugs, parsed, components)
     env: dict = {}
     tokens = md.parse(page.body, env)
     _Walk(ctx).run(tokens)

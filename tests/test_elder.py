@@ -2,9 +2,9 @@
 text on phone profiles (checked by `h5press check` in real Chromium), and the examples build."""
 from __future__ import annotations
 
+import ast
 import json
 import re
-import sys
 import textwrap
 from pathlib import Path
 
@@ -51,7 +51,7 @@ def examples() -> str:
     """The usage example of every theme component's docstring, one after another."""
     blocks = []
     for component in registry(Path("/nonexistent")).values():
-        doc = sys.modules[f"h5press_component_{component.name.replace('-', '_')}"].__doc__ or ""
+        doc = ast.get_docstring(ast.parse((component.folder / "schema.py").read_text("utf-8")), clean=False) or ""
         found = re.findall(r"^    ::: .*?^    :::$", doc, re.M | re.S)
         assert found, f"{component.name}: the schema docstring has no usage example"
         blocks.append(textwrap.dedent(found[0]))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -222,3 +224,34 @@ def test_the_package_digest_reads_what_the_wheel_ships():
     assert {"cli.py", "generator/build.py", "generator/markdown.py", "api/app.py", "layouts/base.html",
             "assets/scss/main.scss", "layouts/components/quiz/schema.py"} <= files
     assert not any(f.startswith(("content/", "tests/", "benchmarks/", "dist/", ".git/")) or f.endswith(".pyc") for f in files)
+
+
+def test_a_running_serve_sees_components_added_changed_and_removed(make_project):
+    from test_components import POLL
+
+    from h5press.devserver import DevServer
+
+    root = make_project()
+    server = DevServer(root, root / ".h5press-cache" / "serve", port=0, log=lambda message: None)
+    server.start()
+    out = root / ".h5press-cache" / "serve" / "demo"
+
+    def settled(check, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while not check() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert check(), server.broadcaster.failure
+
+    try:
+        write_tree(root, {"content/demo/poll.md": "---\ntitle: 投票\n---\n\n::: poll p1\nquestion: 哪个好？\noptions: [甲, 乙]\n:::\n"})
+        settled(lambda: server.broadcaster.failure is not None and 'unknown component "poll"' in server.broadcaster.failure)
+        write_tree(root, POLL)  # a new component folder, in a project that had no layouts/
+        settled(lambda: (out / "poll.html").is_file() and "哪个好？" in (out / "poll.html").read_text())
+        assert server.broadcaster.failure is None
+        schema = POLL["layouts/components/poll/schema.py"].replace("    answer: int | None = None\n", "    answer: int\n")
+        write_tree(root, {"layouts/components/poll/schema.py": schema})  # a changed schema: answer is now required
+        settled(lambda: server.broadcaster.failure is not None and "answer: is required" in server.broadcaster.failure)
+        shutil.rmtree(root / "layouts" / "components" / "poll")
+        settled(lambda: server.broadcaster.failure is not None and 'unknown component "poll"' in server.broadcaster.failure)
+    finally:
+        server.stop()

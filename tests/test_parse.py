@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from h5press.generator.components import registry
 from h5press.generator.config import FrontMatter
 from h5press.generator.load import Page
 from h5press.generator.parse import IMG_SCHEME, check_links, parse_page, replace_images
@@ -16,7 +17,7 @@ def page(body: str, slug: str = "index", first_line: int = 5) -> Page:
 def parse(body: str, tmp_path: Path, slug: str = "index", slugs=("index", "a", "sub/b")):
     (tmp_path / "images").mkdir(exist_ok=True)
     (tmp_path / "images" / "x.png").write_bytes(b"png")
-    return parse_page(page(body, slug), tmp_path, frozenset(slugs), tmp_path)
+    return parse_page(page(body, slug), tmp_path, frozenset(slugs), registry(tmp_path))
 
 
 def test_tables_scroll_inside_a_wrapper(tmp_path):
@@ -154,7 +155,7 @@ def test_plugins_render_their_syntax_and_keep_the_csp(tmp_path):
     md = parser([("footnote", {}), ("tasklists", {}), ("admon", {}), ("deflist", {}), ("attrs", {})])
     body = ("脚注[^1]。\n\n[^1]: 来源。\n\n- [x] 完成\n- [ ] 未完成\n\n!!! warning \"注意\"\n    理财非存款。\n\n"
             "术语\n:   解释\n\n[链接](a.md){style=\"color:red\" .btn}\n")
-    parsed = parse_page(page(body), tmp_path, frozenset({"index", "a"}), tmp_path, md)
+    parsed = parse_page(page(body), tmp_path, frozenset({"index", "a"}), registry(tmp_path), md)
     html = parsed.html
     assert '<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup>' in html and 'id="fn1"' in html
     assert 'class="task-list-item-checkbox" checked="checked" disabled="disabled"' in html
