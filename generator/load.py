@@ -98,7 +98,9 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     raise ValueError("front matter is not closed: add a --- line after it")
 
 
-_loaded: dict[tuple[str, str, str], Page] = {}  # (campaign, source, text) → Page, for long-running `serve`
+# (campaign, source) → the text last loaded from that file and its Page, for a long-running `serve`:
+# one entry per page file, replaced when the file changes and dropped when it goes.
+_loaded: dict[tuple[str, str], tuple[str, Page]] = {}
 
 
 def load_page(root: Path, campaign: str, path: Path, campaign_dir: Path, report: Diagnostics) -> Page | None:
@@ -112,15 +114,24 @@ def load_pages(root: Path, campaign: str, paths: list[Path], campaign_dir: Path,
     have their front matter parsed and validated in worker processes."""
     sources = [rel(root, path) for path in paths]
     texts = [read_text(path, source, report) for path, source in zip(paths, sources, strict=True)]
+    for source, text in zip(sources, texts, strict=True):
+        if (campaign, source) in _loaded and _loaded[campaign, source][0] != text:
+            del _loaded[campaign, source]  # changed, unreadable or invalid now
     todo = [(campaign, source, text, path, campaign_dir) for path, source, text in zip(paths, sources, texts, strict=True)
-            if text is not None and (campaign, source, text) not in _loaded]
+            if text is not None and (campaign, source) not in _loaded]
     loaded = fork_map(lambda i: _load_reported(todo[i]), range(len(todo)), workers)  # workers inherit `todo`
-    for item, (page, problems) in zip(todo, loaded, strict=True):
+    for (_, source, text, *_), (page, problems) in zip(todo, loaded, strict=True):
         report.extend(problems)
         if page is not None:
-            _loaded[item[:3]] = page
-    return [_loaded.get((campaign, source, text)) if text is not None else None
-            for source, text in zip(sources, texts, strict=True)]
+            _loaded[campaign, source] = (text, page)
+    return [_loaded[campaign, source][1] if (campaign, source) in _loaded else None for source in sources]
+
+
+def _forget_others(campaigns: set[str], sources: set[str] | None = None) -> None:
+    """Drop what was loaded from files that are gone: pages of `campaigns` not in `sources`
+    (all of them when `sources` is None)."""
+    for key in [k for k in _loaded if k[0] in campaigns and (sources is None or k[1] not in sources)]:
+        del _loaded[key]
 
 
 def _load_reported(item: tuple[str, str, str, Path, Path]) -> tuple[Page | None, list[Diagnostic]]:
@@ -179,6 +190,7 @@ def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str, w
         elif not all(PAGE_NAME.match(part) for part in parts):
             report.error(rel(root, path), None, "page file and folder names become URLs: use letters, digits, '-' and '_'")
     pages = [p for p in load_pages(root, cdir.name, files, cdir, report, workers) if p]
+    _forget_others({cdir.name}, {rel(root, path) for path in files})
     pages = [p for p in pages if not p.meta.draft]
     if not (cdir / "index.md").is_file():
         report.error(rel(root, cdir), None, "campaign has no index.md (its landing page)")
@@ -210,6 +222,8 @@ def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = (), worke
             continue
         zone = config.timezone if config else SiteConfig().timezone
         campaigns.append(load_campaign(root, cdir, report, zone, workers))
+    if not only:
+        _forget_others({c for c, _ in _loaded} - {d.name for d in dirs})
     for name in only:
         if name not in [d.name for d in dirs]:
             report.error(CONTENT_DIR, None, f'--only: no campaign "{name}" in content/')

@@ -1,6 +1,9 @@
 """Loading: front matter, encodings, drafts, page order."""
 from __future__ import annotations
 
+import shutil
+
+from h5fixtures import write_tree
 from h5press.generator.errors import Diagnostics
 from h5press.generator.load import load_site, split_front_matter
 
@@ -87,3 +90,24 @@ def test_unclosed_front_matter(make_project):
     root = make_project({"content/demo/open.md": "---\ntitle: 没有结束\n\n正文\n"})
     _, report = load(root)
     assert [str(e) for e in report.errors] == ["content/demo/open.md:1: front matter is not closed: add a --- line after it"]
+
+
+def test_what_serve_keeps_loaded_follows_the_files(make_project):
+    from h5press.generator import load as load_module
+
+    root = make_project()
+    load_module._loaded.clear()
+    for n in range(5):  # five saves of one page keep one entry for it
+        write_tree(root, {"content/demo/article.md": f"---\ntitle: 第{n}版\n---\n正文\n"})
+        site = load_site(root, Diagnostics())
+        assert site is not None and next(p for p in site.campaigns[0].pages if p.slug == "article").meta.title == f"第{n}版"
+    assert sorted(source for _, source in load_module._loaded) == [
+        "content/demo/article.md", "content/demo/guide/intro.md", "content/demo/index.md"]
+    (root / "content/demo/guide/intro.md").unlink()
+    load_site(root, Diagnostics())
+    assert "content/demo/guide/intro.md" not in {source for _, source in load_module._loaded}
+    write_tree(root, {"content/other/campaign.yaml": "title: 另一个\n", "content/other/index.md": "---\ntitle: 首页\n---\n"})
+    load_site(root, Diagnostics())
+    shutil.rmtree(root / "content/other")
+    load_site(root, Diagnostics())
+    assert {campaign for campaign, _ in load_module._loaded} == {"demo"}
