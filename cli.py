@@ -13,9 +13,9 @@ import click
 
 from . import __version__
 from .browser import BrowserNotFound
-from .generator import fingerprint
-from .generator.cache import CACHE_DIR
 from .generator.errors import BuildError
+from .generator.incremental import fingerprint
+from .generator.incremental.cache import CACHE_DIR
 from .generator.scaffold import scaffold
 
 _finished_build = False  # set when `build` has written and closed everything

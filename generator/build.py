@@ -39,16 +39,16 @@ from .assets import (
     theme_file,
     theme_variables,
 )
-from .cache import CACHE_DIR, BuildCache, digest
 from .components import Component, in_order, registry
 from .config import CampaignConfig, SiteConfig, _absolute_url, client_rules, window
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
+from .incremental.cache import CACHE_DIR, BuildCache, digest
+from .incremental.salt import cache_salt
 from .load import Campaign, Page, Site, load_page, load_site
 from .markdown import block_placeholder, parser
 from .parse import Parsed, check_links, parse_page, replace_files, replace_images, resolve_local
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error, template_sources
-from .salt import cache_salt
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
 from .workers import fork_map

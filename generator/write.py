@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 import brotli
 import deflate
 
-from .cache import BuildCache, digest
+from .incremental.cache import BuildCache, digest
 from .workers import fork_map
 
 TEXT = {".html", ".css", ".js", ".json", ".webmanifest", ".svg", ".xml", ".txt", ".conf"}

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from h5fixtures import build, files_of, write_tree
-from h5press.generator import fingerprint
 from h5press.generator.build import BuildOptions, rebuild_page
 from h5press.generator.build import build as run_build
+from h5press.generator.incremental import fingerprint
 
 
 def inodes(dist: Path) -> dict[str, int]:
@@ -83,8 +83,8 @@ def test_cached_build_is_byte_identical_to_uncached(make_project, tmp_path):
 
 
 def test_cache_from_another_version_or_config_is_ignored(make_project, monkeypatch):
-    from h5press.generator import salt
-    from h5press.generator.cache import BuildCache
+    from h5press.generator.incremental import salt
+    from h5press.generator.incremental.cache import BuildCache
 
     root = make_project()
     run_build(BuildOptions(root, workers=1))
@@ -186,7 +186,7 @@ def rendered(result) -> int:
 
 
 def test_the_cache_key_holds_h5press_itself_and_the_libraries(make_project, tmp_path, monkeypatch):
-    from h5press.generator import salt
+    from h5press.generator.incremental import salt
 
     package = write_tree(tmp_path / "package", {"__init__.py": "", "generator/__init__.py": "", "generator/x.py": "A = 1\n",
                                                 "layouts/base.html": "<html>", "content/demo/index.md": "not shipped"})
@@ -218,7 +218,7 @@ def test_the_cache_key_holds_h5press_itself_and_the_libraries(make_project, tmp_
 
 
 def test_the_package_digest_reads_what_the_wheel_ships():
-    from h5press.generator import salt
+    from h5press.generator.incremental import salt
 
     files = {p.relative_to(salt.PACKAGE).as_posix() for p in salt.package_files()}
     assert {"cli.py", "generator/build.py", "generator/markdown.py", "api/app.py", "layouts/base.html",

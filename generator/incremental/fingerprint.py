@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from ... import __version__
 from .cache import CACHE_DIR
 from .salt import LIBRARIES, package_files
 

@@ -9,10 +9,10 @@ import os
 from functools import cache
 from pathlib import Path
 
-from .. import __version__
+from ... import __version__
 from .cache import digest
 
-PACKAGE = Path(__file__).resolve().parent.parent  # the installed h5press package
+PACKAGE = Path(__file__).resolve().parents[2]  # the installed h5press package
 DATA_DIRS = ("layouts", "assets")  # package data beside the Python packages
 
 # Libraries whose releases can change the bytes of dist/: import name → distribution name.
