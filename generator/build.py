@@ -11,8 +11,6 @@ import json
 import os
 import posixpath
 import re
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import sass
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
@@ -30,13 +27,10 @@ from .assets import (
     Asset,
     ImageAsset,
     ImageProblem,
-    compile_scss,
     hashed,
     is_image,
     make_icon,
-    minify_js,
     process_image,
-    theme_file,
     theme_variables,
 )
 from .components import Component, in_order, registry
@@ -51,6 +45,7 @@ from .parse import Parsed, check_links, parse_page, replace_files, replace_image
 from .render import CSP_PLACEHOLDER, environment, layout_name, minify, relative, render, template_error, template_sources
 from .schema import format_path
 from .sw import Entry, choose_precache, service_worker, web_manifest
+from .theme import Theme, compile_theme
 from .workers import fork_map
 from .write import Staging, compress, compress_early, file_hashes, precompress, unchanged, update_in_place, write_changed
 
@@ -141,19 +136,15 @@ class _Shared:
     site: Site
     config: SiteConfig
     env: Any
-    css: str
-    js: str
+    theme: Theme
     diags: Diagnostics
     workers: int
     image_cache: Path
     cache: BuildCache
     templates: str  # digest of every layout and component template, theme's and project's
-    component_css: dict[str, str]  # component name → compiled CSS (components used anywhere)
-    component_js: dict[str, str]  # component name → minified JS
+    components: dict[str, Component]  # this build's registry
     dev: bool = False
-    api_js: str | None = None  # the API client, on every page when the site has an api_url
     staging: Staging | None = None  # where finished pages go as soon as they are rendered (production builds)
-    components: dict[str, Component] = field(default_factory=dict)  # this build's registry
 
 
 class _CampaignBuild:
@@ -192,9 +183,9 @@ class _CampaignBuild:
         self.collect_files()
         self.collect_images()
         cfg = self.cfg
-        self.css = self.add(hashed("main.css", (theme_variables(cfg.theme, cfg.elder_mode) + self.s.css).encode()))
-        self.js = self.add(hashed("runtime.js", self.s.js.encode()))
-        self.api_js = self.add(hashed("api.js", self.s.api_js.encode())) if self.s.api_js else None
+        self.css = self.add(hashed("main.css", (theme_variables(cfg.theme, cfg.elder_mode) + self.s.theme.css).encode()))
+        self.js = self.add(hashed("runtime.js", self.s.theme.js.encode()))
+        self.api_js = self.add(hashed("api.js", self.s.theme.api_js.encode())) if self.s.theme.api_js else None
         source = None
         if cfg.icon:
             found = self.campaign_file(cfg.icon, ("icon",))
@@ -207,7 +198,7 @@ class _CampaignBuild:
         used = {b.name for p in self.parsed.values() for b in p.blocks}
         self.component_assets: dict[str, tuple[Asset | None, Asset | None]] = {}
         for name in [c.name for c in in_order(self.s.components[n] for n in used)]:
-            css, js = self.s.component_css.get(name), self.s.component_js.get(name)
+            css, js = self.s.theme.component_css.get(name), self.s.theme.component_js.get(name)
             self.component_assets[name] = (self.add(hashed(f"c-{name}.css", css.encode())) if css else None,
                                            self.add(hashed(f"c-{name}.js", js.encode())) if js else None)
         early = None if self.s.dev else compress_early(self.files, self.s.cache)  # the assets, while pages render
@@ -628,14 +619,9 @@ def build(options: BuildOptions) -> BuildResult:
     staging = None if options.dev else Staging(out, previous)
     try:
         used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
-        in_use = in_order(components[name] for name in used)
-        css, component_css = _compile_styles(root, in_use, diags, bool(config.markdown.plugins))
-        component_js = {c.name: minify_js(script.read_text("utf-8")) for c in in_use if (script := c.file("script.js"))}
-        js = minify_js(theme_file(root, "assets/js/runtime.js").read_text("utf-8"))
-        api_js = minify_js(theme_file(root, "assets/js/api.js").read_text("utf-8")) if config.api_url else None
-        shared = _Shared(site, config, environment(root), css, js, diags, options.workers, root / CACHE_DIR / "images",
-                         cache, _templates_digest(root), component_css, component_js, options.dev, api_js, staging,
-                         components)
+        theme = compile_theme(root, in_order(components[name] for name in used), config, diags)
+        shared = _Shared(site, config, environment(root), theme, diags, options.workers, root / CACHE_DIR / "images",
+                         cache, _templates_digest(root), components, options.dev, staging)
         builds = []
         for campaign in site.campaigns:
             cb = _CampaignBuild(shared, campaign, parsed[campaign.name])
@@ -838,53 +824,3 @@ def _bundle_headers(config: SiteConfig, bundle: dict[str, bytes]) -> tuple[str, 
             styles += found[1]
     uncached = [p for p in bundle if not p.startswith("assets/") and not p.endswith((".br", ".gz"))]
     return policy(config.cdn_prefix, config.api_url, scripts, styles), uncached
-
-
-def _compile_styles(root: Path, components: list[Component], diags: Diagnostics,
-                    plugins: bool) -> tuple[str, dict[str, str]]:
-    """Compile the theme SCSS and each component's, with the project's files laid over the theme's;
-    the styles of Markdown plugins' output join main.css when the site uses `plugins`.
-
-    libsass resolves an @import next to the importing file first, so overrides only work if
-    theme and project partials sit in one folder: a temporary overlay of both. Component styles
-    see the theme's tokens (`$radius`, `$gap`, mixins).
-    """
-    layers = [THEME_DIR / "assets" / "scss", root / "assets" / "scss"]
-    origin: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="h5press-scss-") as tmp:
-        overlay = Path(tmp)
-
-        def place(source: Path, name: str) -> None:
-            target = overlay / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            origin[name] = (source.relative_to(root).as_posix() if source.is_relative_to(root)
-                            else "(theme) " + source.relative_to(THEME_DIR).as_posix())
-
-        for layer in layers:
-            for path in sorted(layer.rglob("*.scss")) if layer.is_dir() else []:
-                place(path, path.relative_to(layer).as_posix())
-        entries = {"": "main.scss"}
-        if plugins:
-            (overlay / "site.scss").write_text('@import "main";\n@import "markdown-plugins";\n')
-            entries[""] = "site.scss"
-        for component in components:
-            style = component.file("style.scss")
-            if style:
-                place(style, f"components/_{component.name}.scss")
-                entry = f"component-{component.name}.scss"
-                (overlay / entry).write_text(f'@import "tokens";\n@import "components/{component.name}";\n')
-                entries[component.name] = entry
-        compiled: dict[str, str] = {}
-        for key, entry in entries.items():
-            try:
-                compiled[key] = compile_scss(overlay / entry, [overlay])
-            except sass.CompileError as exc:
-                text = str(exc)
-                where = re.search(r"on line (\d+):\d+ of (\S+)", text)
-                name = Path(where.group(2)).resolve().relative_to(overlay.resolve()).as_posix() if where else entry
-                diags.error(origin.get(name, name), int(where.group(1)) if where else None,
-                            "SCSS: " + text.splitlines()[0].removeprefix("Error: "))
-                compiled[key] = ""
-    main = compiled.pop("")
-    return main, compiled
