@@ -21,8 +21,10 @@ from watchdog.observers import Observer
 
 from .check.serve import Handler, StaticServer
 from .generator.assets import THEME_DIR
-from .generator.build import CACHE_DIR, BuildOptions, BuildResult, DevState, build, rebuild_page
+from .generator.build import BuildOptions, BuildResult, build
 from .generator.errors import BuildError
+from .generator.incremental.cache import CACHE_DIR
+from .generator.incremental.dev import DevState, rebuild_page
 
 EVENTS = "/__h5press/events"
 CLIENT = "/__h5press/reload.js"
@@ -197,10 +199,10 @@ class DevServer:
             return None
         written: list[str] = []
         for path in sorted(edited):
-            result = rebuild_page(self.state, self.out, path)
-            if result is None:
+            changed = rebuild_page(self.state, self.out, path)
+            if changed is None:
                 return None
-            written += result.written
+            written += changed
         return BuildResult(self.out, {}, [], written, rendered=len(edited), state=self.state)
 
     def start(self) -> None:

@@ -15,17 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .components import Component
-from .config import ID_RE
+from .config import ID_RE, CampaignConfig
 from .errors import Diagnostic, Diagnostics
-from .load import Page
+from .incremental.cache import BuildCache, digest
+from .load import Campaign, Page
 from .markdown import COMPONENT, parser
-from .schema import did_you_mean, validate
+from .schema import did_you_mean, format_path, validate
+from .workers import fork_map
 from .yamldoc import YamlSyntaxError, load_yaml
 
 IMG_SCHEME = "h5img:"  # placeholder src, replaced once the image has been processed
@@ -439,3 +442,60 @@ _IMG_RE = re.compile(r'<img\b([^>]*?)\ssrc="' + IMG_SCHEME + r'([^"]+)"([^>]*)>'
 def replace_images(html: str, render: Callable[[str, str], str]) -> str:
     """Swap placeholder <img> tags for processed ones; `render(path, other_attrs)` gives the tag."""
     return _IMG_RE.sub(lambda m: render(m.group(2), (m.group(1) + m.group(3)).strip()), html)
+
+
+# -- the stage over the whole site -------------------------------------------------------------
+
+def parse_all(work: list[tuple[Page, Path, frozenset[str], dict[str, Component], MarkdownIt]], cache: BuildCache,
+              components: dict[str, Component], workers: int) -> list[Parsed]:
+    """Parse pages, reusing earlier results whose inputs are unchanged: the page text, the
+    campaign's pages and files (links and images resolve against them), the component schemas."""
+    schemas = digest(*(c.folder.joinpath("schema.py").read_bytes() for c in components.values()))
+    listing: dict[Path, str] = {}
+    keys = []
+    for page, campaign_dir, slugs, *_ in work:
+        if campaign_dir not in listing:
+            files = sorted(p.relative_to(campaign_dir).as_posix() for p in campaign_dir.rglob("*"))
+            listing[campaign_dir] = digest(*files, "\0", *sorted(slugs))
+        keys.append(digest(schemas, listing[campaign_dir], page.source, page.body, str(page.body_line)))
+    known = cache.get_objects("parse", keys)
+    todo = [i for i, key in enumerate(keys) if key not in known]
+    for i, result in zip(todo, fork_map(lambda i: parse_page(*work[i]), todo, workers), strict=True):
+        known[keys[i]] = result
+    cache.put_objects("parse", {keys[i]: known[keys[i]] for i in todo})
+    for key in keys:
+        known[key].key = key
+    return [known[key] for key in keys]
+
+
+def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict[str, Component]) -> list[Diagnostic]:
+    """Rules across a campaign's blocks: unique ids, and each component's own campaign checks."""
+    out: list[Diagnostic] = []
+    seen: dict[str, str] = {}
+    for page in campaign.pages:
+        for block in parsed[page.slug].blocks if page.slug in parsed else []:
+            where = f"{page.source}:{block.line}"
+            if block.id is not None:
+                if block.id in seen:
+                    out.append(Diagnostic(page.source, block.line,
+                                          f'{block.name} "{block.id}": id already used at {seen[block.id]}; '
+                                          "ids are unique in a campaign"))
+                seen.setdefault(block.id, where)
+            if campaign.config is None:
+                continue
+            label = f'{block.name} "{block.id}"' if block.id else block.name
+            problems = _points_rule(block.config, campaign.config)
+            check = components[block.name].check
+            problems += check(block.config, campaign.config) if check else []
+            out += [Diagnostic(page.source, block.line, f"{label}: {format_path(path) + ': ' if path else ''}{message}")
+                    for path, message in problems]
+    return out
+
+
+def _points_rule(config: dict[str, Any], campaign: CampaignConfig) -> list[tuple[tuple, str]]:
+    """Components that award points have `action` and `points` keys: the points come from the
+    block or from the campaign's rule for that action; one of the two must exist."""
+    action = config.get("action")
+    if "points" not in config or action is None or config["points"] is not None or action in campaign.points.actions:
+        return []
+    return [(("points",), f"is required: campaign.yaml has no points.actions.{action}")]

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from h5fixtures import build, files_of, write_tree
-from h5press.generator.build import BuildOptions, rebuild_page
+from h5press.generator.build import BuildOptions
 from h5press.generator.build import build as run_build
 from h5press.generator.incremental import fingerprint
+from h5press.generator.incremental.dev import rebuild_page
 
 
 def inodes(dist: Path) -> dict[str, int]:
@@ -41,10 +42,10 @@ def test_layout_change_rewrites_its_dependants_and_nothing_else(make_project):
 
 
 def test_a_template_change_re_renders_only_the_pages_that_reach_it(make_project, monkeypatch):
-    from h5press.generator import build as build_module
+    from h5press.generator.pages import PageRenderer
     rendered: list[str] = []
-    render_final = build_module._CampaignBuild.render_final
-    monkeypatch.setattr(build_module._CampaignBuild, "render_final",
+    render_final = PageRenderer.render_final
+    monkeypatch.setattr(PageRenderer, "render_final",
                         lambda self, page: rendered.append(page.slug) or render_final(self, page))
     root = make_project()
     run_build(BuildOptions(root, workers=1))
@@ -116,8 +117,7 @@ def test_serve_rerenders_one_edited_page_exactly_as_a_full_build(make_project, t
     article = root / "content/demo/article.md"
     before = inodes(dev)
     write_tree(root, {"content/demo/article.md": article.read_text().replace("正文继续。", "正文改过了。")})
-    result = rebuild_page(state, dev, article)
-    assert result is not None and result.written == ["demo/article.html"]
+    assert rebuild_page(state, dev, article) == ["demo/article.html"]
     after = inodes(dev)
     assert {p for p in after if after[p] != before[p]} == {"demo/article.html"}
     full = tmp_path / "full"
