@@ -7,16 +7,48 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from . import __version__
-from .browser import BrowserNotFound
+from .check.browser import BrowserNotFound
 from .generator.errors import BuildError
 from .generator.incremental import fingerprint
 from .generator.incremental.cache import CACHE_DIR
 from .generator.scaffold import scaffold
+
+
+class Progress:
+    """A bar on a terminal; a line every 10 % in CI logs, so they stay short."""
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.tty = sys.stderr.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1
+        if self.tty:
+            bar = "#" * int(share * 30)
+            click.echo(f"\r[{bar:<30}] {done}/{total}", nl=False, err=True)
+            if done == total:
+                click.echo("", err=True)
+        elif int(share * 10) != self.shown:
+            self.shown = int(share * 10)
+            click.echo(f"{self.verb} {done}/{total}", err=True)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def project_option(purpose: str) -> Callable[[F], F]:
+    """`-p/--project`, the site project folder, as every command takes it; `purpose` is its help text."""
+    return click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
+                        show_default=True, help=purpose)
+
 
 _finished_build = False  # set when `build` has written and closed everything
 
@@ -49,8 +81,7 @@ def new(directory: Path) -> None:
 
 
 @cli.command()
-@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
-              show_default=True, help="site project folder (holds h5press.yaml)")
+@project_option("site project folder (holds h5press.yaml)")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="output folder [default: PROJECT/dist]")
 @click.option("--base-url", help="absolute URL where dist/ is published (overrides h5press.yaml)")
 @click.option("--api-url", help="base URL of the collaboration API, `h5press api` (overrides h5press.yaml)")
@@ -104,8 +135,7 @@ def build(project: Path, out: Path | None, base_url: str | None, api_url: str | 
 
 
 @cli.command()
-@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
-              show_default=True, help="site project folder (holds h5press.yaml)")
+@project_option("site project folder (holds h5press.yaml)")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               help="output folder [default: PROJECT/.h5press-cache/serve, so dist/ keeps the production build]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0 for phones on the LAN)")
@@ -113,7 +143,7 @@ def build(project: Path, out: Path | None, base_url: str | None, api_url: str | 
 @click.option("--api-url", help="base URL of a running `h5press api` (overrides h5press.yaml)")
 def serve(project: Path, out: Path | None, host: str, port: int, api_url: str | None) -> None:
     """Build, serve dist/, rebuild on every save and reload open pages."""
-    from .devserver import DevServer
+    from .serve.dev import DevServer
 
     server = DevServer(project, out or project / CACHE_DIR / "serve", host, port, log=lambda m: click.echo(m, err=True),
                        api_url=api_url)
@@ -131,8 +161,7 @@ def serve(project: Path, out: Path | None, host: str, port: int, api_url: str | 
 
 @cli.command()
 @click.argument("target", required=False)
-@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
-              show_default=True, help="site project whose h5press.yaml has the check settings")
+@project_option("site project whose h5press.yaml has the check settings")
 @click.option("--devices", metavar="NAMES", help='comma-separated profile names, e.g. "iPhone SE,Pixel 7"')
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default="check-report",
               show_default=True, help="folder for the HTML report and screenshots")
@@ -153,7 +182,7 @@ def check(target: str | None, project: Path, devices: str | None, report_dir: Pa
 
     try:
         status = run_check(target, project, devices, report_dir, junit_path, browser, workers, update_baseline, engine,
-                           live_api)
+                           live_api, Progress("checked"))
     except BrowserNotFound as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         raise SystemExit(2) from None
@@ -170,8 +199,7 @@ DEPLOY_INSTALL = "pip install 'h5press[deploy]'"
 
 
 @cli.command()
-@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
-              show_default=True, help="site project whose dist/ is published (h5press.yaml has the targets)")
+@project_option("site project whose dist/ is published (h5press.yaml has the targets)")
 @click.option("--to", metavar="NAME|URL", help="a target of h5press.yaml's deploy:, or s3://bucket/prefix "
                                                  "[default: the only target]")
 @click.option("--endpoint-url", metavar="URL", help="the storage's S3 endpoint (overrides the target's)")
@@ -191,13 +219,12 @@ def deploy(project: Path, to: str | None, endpoint_url: str | None, dry_run: boo
     except ImportError as exc:
         raise click.ClickException(f"deploy needs extra packages ({exc.name or 'boto3'} is missing): {DEPLOY_INSTALL}") from None
     config = load_site_config(project)
-    options = DeployOptions(resolve_target(config, to), endpoint_url, dry_run, workers, prune_days)
+    options = DeployOptions(resolve_target(config, to), endpoint_url, dry_run, workers, prune_days, Progress("deployed"))
     raise SystemExit(run_deploy(project, project / "dist", config, options))
 
 
 @cli.command()
-@click.option("-p", "--project", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
-              show_default=True, help="site project whose campaign.yaml files hold the rules")
+@project_option("site project whose campaign.yaml files hold the rules")
 @click.option("--db", "db_url", envvar="H5PRESS_API_DB", default="h5press-api.sqlite3", show_default=True,
               help="database: a SQLite file path or URL, or postgresql://user:pass@host/db [env H5PRESS_API_DB]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")

@@ -18,8 +18,8 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_site  # noqa: E402
 
-from h5press.browser import launch_options  # noqa: E402
-from h5press.devserver import DevServer  # noqa: E402
+from h5press.check.browser import launch_options  # noqa: E402
+from h5press.serve.dev import DevServer  # noqa: E402
 
 
 def main() -> None:

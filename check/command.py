@@ -15,7 +15,6 @@ import click
 
 from ..generator.config import CheckConfig
 from ..generator.load import load_site_config
-from ..progress import Progress
 from .findings import Visit, apply_waivers
 from .profiles import select
 from .report import html_report, junit
@@ -48,7 +47,8 @@ def cjk_font_installed() -> bool | None:
 
 
 def run_check(target: str | None, project: Path, devices: str | None, report: Path, junit_path: Path | None,
-              browser: str | None, workers: int, update_baseline: bool, engine: str, live_api: bool = False) -> int:
+              browser: str | None, workers: int, update_baseline: bool, engine: str, live_api: bool = False,
+              progress: Callable[[int, int], None] = lambda done, total: None) -> int:
     """Run the check and return the exit status: 1 on any error-level finding, else 0."""
     config = load_check_config(project)
     target = target or str(project / "dist")
@@ -67,7 +67,7 @@ def run_check(target: str | None, project: Path, devices: str | None, report: Pa
         shutil.rmtree(report / "shots", ignore_errors=True)
     report.mkdir(parents=True, exist_ok=True)
     options = CheckOptions(target, profiles, report.resolve(), config, (project / config.baseline).resolve(),
-                           update_baseline, browser, engine, workers, live_api=live_api, progress=Progress("checked"))
+                           update_baseline, browser, engine, workers, live_api=live_api, progress=progress)
     started = time.perf_counter()
     visits: list[Visit] = run_async(Runner(options).run)
     seconds = time.perf_counter() - started

@@ -18,12 +18,12 @@ from urllib.parse import urljoin
 
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from ..browser import LAUNCH_ARGS, BrowserNotFound, find_chromium
 from ..generator.config import CheckConfig
+from ..serve.static import StaticServer
 from .baseline import compare, mark
+from .browser import LAUNCH_ARGS, BrowserNotFound, find_chromium
 from .findings import Finding, Visit
 from .profiles import Device, resolve
-from .serve import StaticServer
 
 PROBES = (Path(__file__).resolve().parent / "probes.js").read_text("utf-8")
 NEXT_FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))"

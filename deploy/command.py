@@ -15,7 +15,6 @@ from typing import TypeVar
 import click
 
 from ..generator.config import DeployTarget, SiteConfig, s3_url
-from ..progress import Progress
 from .local import GROUP_NAMES, DistError, LocalObject, cdn_rules, read_rules, scan
 from .plan import RECORD_KEY, DeployRecord, Plan, Remote, known_digests, make_plan, next_record, purge_urls, to_verify
 from .storage import Bucket, StorageError
@@ -31,6 +30,7 @@ class DeployOptions:
     dry_run: bool
     workers: int
     prune_days: int | None
+    progress: Callable[[int, int], None] = lambda done, total: None  # told of every object done
 
 
 def resolve_target(config: SiteConfig, to: str | None) -> DeployTarget:
@@ -93,9 +93,9 @@ def describe_plan(plan: Plan, remote: dict[str, Remote], where: str, dry_run: bo
     return lines + [f"    - {key}" for key in plan.delete if dry_run]
 
 
-def execute(bucket: Bucket, plan: Plan, workers: int) -> tuple[dict[str, str], list[str], StorageError | None]:
+def execute(bucket: Bucket, plan: Plan, workers: int,
+            progress: Callable[[int, int], None]) -> tuple[dict[str, str], list[str], StorageError | None]:
     """Upload group by group, then delete; stop at a failure. ETags written, keys deleted, failure."""
-    progress = Progress("deployed")
     total, count = len(plan.uploads) + len(plan.delete), 0
 
     def tick() -> None:
@@ -166,7 +166,7 @@ def publish(project: Path, bucket: Bucket, plan: Plan, remote: dict[str, Remote]
             config: SiteConfig, options: DeployOptions) -> int:
     """Carry the plan out, purge, then update the record; a failure raises after recording what
     was done, so the next run finishes the job."""
-    written, deleted, failure = execute(bucket, plan, options.workers)
+    written, deleted, failure = execute(bucket, plan, options.workers, options.progress)
     changed = [o.key for o in plan.uploads if not o.hashed and o.key in written] + deleted
     pending = sorted(set(record.purge) | set(purge_urls(changed, config.base_url))) if options.target.purge else []
     status = 0

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from h5press.check.serve import StaticServer
 from h5press.cli import cli
+from h5press.serve.static import StaticServer
 
 SITE_YAML = """\
 base_url: https://h5.example.com/
@@ -203,7 +203,7 @@ def layout_shift(page) -> float:  # type: ignore[no-untyped-def]
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
-    from h5press.browser import launch_options
+    from h5press.check.browser import launch_options
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(**launch_options(managed=p.chromium.executable_path))

@@ -118,7 +118,7 @@ def test_headers_file_rules_apply_like_on_the_cdn():
 
 
 def test_deployed_url_is_crawled_and_custom_profiles_come_from_config(tmp_path):
-    from h5press.check.serve import StaticServer
+    from h5press.serve.static import StaticServer
 
     site = write_tree(tmp_path / "plain", {"index.html": CLEAN.replace("<p>正文。</p>", '<p><a href="b.html" style="display:inline-block;padding:14px 0">下一页</a></p>'),
                                            "b.html": CLEAN, "ok.png": png(40, 20)})
@@ -144,7 +144,7 @@ def findings_behind_slow_server(site: Path, delay: float) -> tuple[list[dict], l
     """`check` of a site whose /slow… files take `delay` seconds: (findings, paths requested)."""
     import time
 
-    from h5press.check.serve import Handler, StaticServer
+    from h5press.serve.static import Handler, StaticServer
 
     requested: list[str] = []
 

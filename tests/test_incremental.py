@@ -229,7 +229,7 @@ def test_the_package_digest_reads_what_the_wheel_ships():
 def test_a_running_serve_sees_components_added_changed_and_removed(make_project):
     from test_components import POLL
 
-    from h5press.devserver import DevServer
+    from h5press.serve.dev import DevServer
 
     root = make_project()
     server = DevServer(root, root / ".h5press-cache" / "serve", port=0, log=lambda message: None)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from h5fixtures import write_tree
-from h5press.devserver import DevServer
+from h5press.serve.dev import DevServer
 
 pytestmark = pytest.mark.browser
 

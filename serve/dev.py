@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .check.serve import Handler, StaticServer
-from .generator.assets import THEME_DIR
-from .generator.build import BuildOptions, BuildResult, build
-from .generator.errors import BuildError
-from .generator.incremental.cache import CACHE_DIR
-from .generator.incremental.dev import DevState, rebuild_page
+from ..generator.assets import THEME_DIR
+from ..generator.build import BuildOptions, BuildResult, build
+from ..generator.errors import BuildError
+from ..generator.incremental.cache import CACHE_DIR
+from ..generator.incremental.dev import DevState, rebuild_page
+from .static import Handler, StaticServer
 
 EVENTS = "/__h5press/events"
 CLIENT = "/__h5press/reload.js"
