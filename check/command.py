@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 import click
 
-from ..generator.config import CheckConfig
 from ..generator.load import load_site_config
 from ..progress import Progress
+from .config import CheckConfig
 from .findings import Visit, apply_waivers
 from .profiles import select
 from .report import html_report, junit

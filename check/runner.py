@@ -19,8 +19,8 @@ from urllib.parse import urljoin
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from ..browser import LAUNCH_ARGS, BrowserNotFound, find_chromium
-from ..generator.config import CheckConfig
 from .baseline import compare, mark
+from .config import CheckConfig
 from .findings import Finding, Visit
 from .profiles import Device, resolve
 from .serve import StaticServer
