@@ -60,7 +60,7 @@ Amount = Annotated[bool | int | float, BeforeValidator(_amount)]
 
 
 class Coverage(Strict):
-    id: Ident
+    id: Ident = Field(description="unique; choices name it in adds")
     label: str = Field(min_length=1, description="e.g. 重疾险")
     unit: str | None = Field(None, description="with a unit (万元) choices add amounts; without one, coverage is a flag")
     need: float | None = Field(None, gt=0, description="with a unit: below this amount the ending counts a gap")
