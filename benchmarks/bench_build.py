@@ -1,4 +1,4 @@
-"""Build targets of h5press (README "Benchmarks"); prints each figure next to its target.
+"""Build targets of h5press (docs/benchmarks.md); prints each figure next to its target.
 
   python benchmarks/bench_build.py [--articles 1000]
 

@@ -1,4 +1,4 @@
-"""`h5press deploy` throughput (README "Benchmarks"): objects per second for an N-article site
+"""`h5press deploy` throughput (docs/benchmarks.md): objects per second for an N-article site
 against moto's S3 server on this machine, each deploy timed as a whole process.
 
   python benchmarks/bench_deploy.py [--articles 1000] [-j 8]

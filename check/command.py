@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..generator.config import CheckConfig
 from ..generator.load import load_site_config
+from .config import CheckConfig
 from .findings import Visit, apply_waivers
 from .profiles import select
 from .report import html_report, junit

@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
-from ..generator.config import Waiver
+from .config import Waiver
 
 Severity = Literal["error", "warning"]
 

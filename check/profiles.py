@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter
 
-from ..generator.config import CheckConfig, Profile
+from .config import CheckConfig, Profile
 
 BUILTIN = Path(__file__).resolve().parent / "profiles.yaml"
 

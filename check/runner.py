@@ -18,10 +18,10 @@ from urllib.parse import urljoin
 
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from ..generator.config import CheckConfig
 from ..serve.static import StaticServer
 from .baseline import compare, mark
 from .browser import LAUNCH_ARGS, BrowserNotFound, find_chromium
+from .config import CheckConfig
 from .findings import Finding, Visit
 from .profiles import Device, resolve
 

@@ -14,7 +14,8 @@ from typing import TypeVar
 
 import click
 
-from ..generator.config import DeployTarget, SiteConfig, s3_url
+from ..generator.config import SiteConfig
+from .config import DeployTarget, s3_url
 from .local import GROUP_NAMES, DistError, LocalObject, cdn_rules, read_rules, scan
 from .plan import RECORD_KEY, DeployRecord, Plan, Remote, known_digests, make_plan, next_record, purge_urls, to_verify
 from .storage import Bucket, StorageError

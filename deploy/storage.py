@@ -11,7 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from ..generator.config import DeployTarget
+from .config import DeployTarget
 from .local import LocalObject
 from .plan import RECORD_KEY, DeployRecord, Remote
 

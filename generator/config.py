@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..check.config import CheckConfig
+from ..deploy.config import DeployTarget
 from .schema import Strict, did_you_mean
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -43,31 +45,10 @@ def _ident(value: str) -> str:
     return value
 
 
-def _endpoint(value: str) -> str:
-    if not re.match(r"^https?://[^/\s]+/?$", value):
-        raise ValueError(f'expected an http(s) URL with no path, like "https://oss-cn-hangzhou.aliyuncs.com", got "{value}"')
-    return value.rstrip("/")
-
-
-S3_URL = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/.*)?")
-
-
-def s3_url(value: str) -> str:
-    """`s3://bucket/prefix`, the prefix normalised to "" or "a/b/" (keys are prefix + dist path)."""
-    found = S3_URL.fullmatch(value)
-    if not found:
-        raise ValueError(f'expected s3://bucket/prefix (a bucket name of 3-63 lowercase letters, digits, "." and "-"), '
-                         f'got "{value}"')
-    prefix = (found.group(2) or "").strip("/")
-    return f"s3://{found.group(1)}/{prefix + '/' if prefix else ''}"
-
-
 Color = Annotated[str, AfterValidator(_color)]
 Zone = Annotated[str, AfterValidator(_zone)]
 Url = Annotated[str, AfterValidator(_absolute_url)]
 Ident = Annotated[str, AfterValidator(_ident)]
-Endpoint = Annotated[str, AfterValidator(_endpoint)]
-S3Url = Annotated[str, AfterValidator(s3_url)]
 Count = Annotated[int, Field(ge=0)]
 
 
@@ -80,58 +61,16 @@ class Footer(Strict):
 
 
 class ImageOptions(Strict):
-    widths: list[Annotated[int, Field(ge=16, le=4096)]] = Field([480, 960], min_length=1,
-                                                               description="WebP widths for srcset (never upscaled)")
-    quality: Annotated[int, Field(ge=1, le=100)] = Field(80, description="WebP quality")
+    widths: list[Annotated[int, Field(ge=16, le=4096)]] = Field([480, 960], min_length=1, description=(
+        "WebP widths generated per image for srcset, 16–4096 px (never upscaled)"))
+    quality: Annotated[int, Field(ge=1, le=100)] = Field(80, description="WebP quality, 1–100")
 
 
 class Budgets(Strict):
-    precache_kb: Annotated[int, Field(ge=0)] = Field(2048, description="bytes the service worker precaches per bundle")
+    precache_kb: Annotated[int, Field(ge=0)] = Field(2048, description="KB the service worker precaches per bundle")
     first_render_kb: Annotated[int, Field(ge=1)] = Field(
-        14, description="HTML + render-blocking CSS, Brotli; over budget is a warning")
+        14, description="HTML + render-blocking CSS of a page, Brotli (in build-report.json); over budget is a warning")
     image_kb: Annotated[int, Field(ge=1)] = Field(200, description="largest WebP variant of one image; over budget is a warning")
-
-
-class Viewport(Strict):
-    width: Annotated[int, Field(ge=200, le=3000)]
-    height: Annotated[int, Field(ge=200, le=4000)]
-
-
-class Profile(Strict):
-    """A phone to check on: a Playwright device descriptor, with any field overridden."""
-
-    name: str = Field(min_length=1, description="what reports and --devices call it")
-    device: str | None = Field(None, description="a Playwright device name to start from, e.g. Pixel 7")
-    viewport: Viewport | None = None
-    device_scale_factor: Annotated[float, Field(gt=0, le=5)] | None = None
-    user_agent: str | None = None
-    is_mobile: bool | None = None
-    has_touch: bool | None = None
-    service_workers: Literal["allow", "block"] = Field("allow", description="block: like WeChat's iOS web view")
-    android: bool | None = Field(None, description="48 px tap targets instead of 44; default: from the user agent")
-    low_end: bool = Field(False, description="LCP/CLS are measured on this profile, throttled")
-
-
-class Waiver(Strict):
-    rule: str = Field(min_length=1, description="finding rule, e.g. tap-target")
-    page: str = Field("*", description="glob on the page path, e.g. green/*.html")
-    device: str = Field("*", description="glob on the profile name")
-    selector: str = Field("*", description="glob on the finding's selector or URL")
-    reason: str = Field(min_length=1, description="why this is accepted; shown in the report")
-
-
-class CheckBudgets(Strict):
-    lcp_ms: Annotated[int, Field(ge=100)] = Field(2500, description="largest contentful paint, throttled low-end profile")
-    cls: Annotated[float, Field(ge=0)] = Field(0.1, description="cumulative layout shift, same run")
-
-
-class CheckConfig(Strict):
-    devices: list[str] | None = Field(None, description="profiles checked by default (names); default: the built-in six")
-    profiles: list[Profile] = Field(default_factory=list, description="more profiles, or built-in ones overridden by name")
-    budgets: CheckBudgets = CheckBudgets()
-    waive: list[Waiver] = Field(default_factory=list)
-    baseline: str = Field("check-baseline", description="folder for --update-baseline screenshots")
-    diff_threshold: Annotated[float, Field(ge=0, le=1)] = Field(0.001, description="share of changed pixels that fails")
 
 
 def _plugin(value: str | dict[str, dict[str, Any] | None]) -> str | dict[str, dict[str, Any] | None]:
@@ -162,40 +101,26 @@ class MarkdownOptions(Strict):
         return tuple((name, options or {}) for name, options in pairs)
 
 
-class DeployTarget(Strict):
-    """Where `h5press deploy` publishes dist/. Credentials never live here: boto3 finds them
-    (environment, profile, instance role)."""
-
-    name: str = Field(min_length=1, description="what --to calls it")
-    url: S3Url = Field(description="s3://bucket/prefix")
-    endpoint: Endpoint | None = Field(None, description="the storage's S3 endpoint; none: AWS S3")
-    region: str | None = Field(None, description="signing region, e.g. cn-hangzhou")
-    addressing: Literal["virtual", "path"] = Field("virtual", description="virtual: bucket.endpoint/key (OSS and COS "
-                                                                          "require it); path: endpoint/bucket/key")
-    encoding: Literal["gzip", "br", "none"] = Field("gzip", description="Content-Encoding of text objects")
-    purge: str | None = Field(None, description="shell command run after a deploy, the changed page URLs on stdin")
-
-    @property
-    def bucket(self) -> str:
-        return self.url[len("s3://"):].split("/", 1)[0]
-
-    @property
-    def prefix(self) -> str:
-        return self.url[len("s3://"):].split("/", 1)[1]
-
-
 class SiteConfig(Strict):
-    base_url: Url | None = Field(None, description="absolute URL where dist/ is published (canonical links, share cards)")
-    cdn_prefix: Url | None = Field(None, description="absolute URL prefix for hashed assets on another origin")
-    api_url: Url | None = Field(None, description="base URL of the collaboration API (h5press api)")
-    locale: str = Field("zh-CN", description="language of the pages (html lang)")
-    timezone: Zone = Field("Asia/Shanghai", description="default timezone of campaigns")
-    service_worker: bool = Field(True, description="false emits a kill-switch sw.js that unregisters itself")
-    footer: Footer = Footer()
-    markdown: MarkdownOptions = MarkdownOptions()
-    images: ImageOptions = ImageOptions()
-    budgets: Budgets = Budgets()
-    check: CheckConfig = CheckConfig()
+    """Settings of the whole site project, shared by every campaign. Unknown keys are errors with a
+    suggestion (`footer.icpp: unknown key "icpp" (did you mean "icp"?)`)."""
+
+    base_url: Url | None = Field(None, description=(
+        "absolute URL where dist/ is published: canonical links, share-card images, QR codes; without it the build warns"))
+    cdn_prefix: Url | None = Field(None, description=(
+        "serve hashed assets from another origin as `<cdn_prefix><campaign>/assets/…`; pages and sw.js stay on base_url"))
+    api_url: Url | None = Field(None, description=(
+        "base URL of the collaboration server (h5press api) that receives the event outbox; allowed in the CSP's "
+        "connect-src; build --api-url overrides it"))
+    locale: str = Field("zh-CN", description="language of the pages: `<html lang>` and the manifest")
+    timezone: Zone = Field("Asia/Shanghai", description="default campaign timezone (IANA name)")
+    service_worker: bool = Field(True, description="false emits a kill-switch sw.js that unregisters itself and deletes "
+                                                 "the caches")
+    footer: Footer = Field(Footer(), description="what every page's footer shows")
+    markdown: MarkdownOptions = Field(MarkdownOptions(), description="Markdown extensions")
+    images: ImageOptions = Field(ImageOptions(), description="how images are encoded")
+    budgets: Budgets = Field(Budgets(), description="size budgets the build reports")
+    check: CheckConfig = Field(CheckConfig(), description="settings of h5press check")
     deploy: list[DeployTarget] = Field(default_factory=list, description="targets of h5press deploy")
 
     @field_validator("deploy")
@@ -211,12 +136,14 @@ class SiteConfig(Strict):
 # --- campaign.yaml ---------------------------------------------------------------------------
 
 class Theme(Strict):
-    primary: Color = "#07c160"
-    accent: Color = "#fa9d3b"
-    background: Color = "#f7f7f7"
-    surface: Color = "#ffffff"
-    text: Color = "#1a1a1a"
-    muted: Color = "#6b6b6b"
+    """Colours, emitted as CSS custom properties --h5-primary …: branding needs no SCSS."""
+
+    primary: Color = Field("#07c160", description="buttons, links, progress bars")
+    accent: Color = Field("#fa9d3b", description="highlights and warnings")
+    background: Color = Field("#f7f7f7", description="page background")
+    surface: Color = Field("#ffffff", description="cards and component boxes")
+    text: Color = Field("#1a1a1a", description="body text")
+    muted: Color = Field("#6b6b6b", description="secondary text")
 
 
 class Action(Strict):
@@ -226,19 +153,20 @@ class Action(Strict):
 
 
 class Points(Strict):
-    actions: dict[Ident, Action] = Field(default_factory=dict)
+    actions: dict[Ident, Action] = Field(default_factory=dict, description=(
+        "points actions by id (read, share, checkin, quiz, …): what each counted action is worth and its caps"))
 
 
 class Level(Strict):
-    name: str
+    name: str = Field(description="e.g. 白银")
     min: Count = Field(description="points needed to reach this level")
     perks: list[str] = Field(default_factory=list, description="what the level brings, shown by the levels component")
 
 
 class BadgeRule(Strict):
     action: Ident | None = Field(None, description="count of this action reaches `count`")
-    count: Annotated[int, Field(ge=1)] = 1
-    streak: Annotated[int, Field(ge=1)] | None = Field(None, description="consecutive check-in days")
+    count: Annotated[int, Field(ge=1)] = Field(1, description="with action: how many counted actions earn the badge")
+    streak: Annotated[int, Field(ge=1)] | None = Field(None, description="check-in days in a row")
     points: Annotated[int, Field(ge=1)] | None = Field(None, description="total points reached")
 
     @model_validator(mode="after")
@@ -250,46 +178,47 @@ class BadgeRule(Strict):
 
 
 class Badge(Strict):
-    id: Ident
-    name: str
-    description: str = ""
+    id: Ident = Field(description="unique among the badges")
+    name: str = Field(description="shown by the badges component")
+    description: str = Field("", description="how to earn it, shown beside the badge")
     icon: str | None = Field(None, description="image path relative to the campaign folder")
-    when: BadgeRule
+    when: BadgeRule = Field(description="exactly one of {action, count}, {streak} or {points}")
 
 
 class Reward(Strict):
-    id: Ident
-    name: str
-    description: str = ""
+    id: Ident = Field(description="unique among the rewards; claims use it")
+    name: str = Field(description="shown on the reward shelf")
+    description: str = Field("", description="what the visitor gets")
     threshold: Count = Field(description="points (individual or team) that unlock it")
     stock: Count | None = Field(None, description="total number available; none means unlimited")
-    per_user: Annotated[int, Field(ge=1)] = 1
-    scope: Literal["individual", "team"] = "individual"
+    per_user: Annotated[int, Field(ge=1)] = Field(1, description="how often one person (or team) may claim it")
+    scope: Literal["individual", "team"] = Field("individual", description="team: unlocked by the team's points, "
+                                                                           "claimed per team")
 
 
 class TeamUnlock(Strict):
-    points: Annotated[int, Field(ge=1)]
-    reward: Ident
+    points: Annotated[int, Field(ge=1)] = Field(description="team points that unlock the reward")
+    reward: Ident = Field(description="a reward id; every member may claim it without its own threshold")
 
 
 class Team(Strict):
-    size: Annotated[int, Field(ge=2, le=20)] = 3
-    unlock: TeamUnlock | None = None
+    size: Annotated[int, Field(ge=2, le=20)] = Field(3, description="members per team, 2–20")
+    unlock: TeamUnlock | None = Field(None, description="a reward the whole team unlocks with its points")
 
 
 class Prize(Strict):
-    name: str
-    probability: Annotated[float, Field(ge=0, le=1)]
-    stock: Count | None = None
+    name: str = Field(description="e.g. 一等奖")
+    probability: Annotated[float, Field(ge=0, le=1)] = Field(description="chance per draw, 0–1; the rest is no prize")
+    stock: Count | None = Field(None, description="how many exist; once gone the prize becomes no prize; none: unlimited")
 
 
 class Lottery(Strict):
-    id: Ident
-    name: str
+    id: Ident = Field(description="unique among the lotteries; the lottery component names it")
+    name: str = Field(description="default title of the lottery component")
     cost: Count = Field(0, description="points spent per draw")
-    per_day: Annotated[int, Field(ge=1)] | None = None
+    per_day: Annotated[int, Field(ge=1)] | None = Field(None, description="draws per person per local day; none: unlimited")
     rules: str = Field("", description="published rules shown beside the draw")
-    prizes: list[Prize] = Field(min_length=1)
+    prizes: list[Prize] = Field(min_length=1, description="probabilities add up to at most 1")
 
     @field_validator("prizes")
     @classmethod
@@ -301,37 +230,49 @@ class Lottery(Strict):
 
 
 class Consent(Strict):
-    required: bool = Field(False, description="ask before personal data or analytics leave the device")
-    text: str = "为向您提供活动服务，我们将在您同意后收集必要的活动数据。"
-    policy_url: str | None = None
+    required: bool = Field(False, description=(
+        "nothing leaves the device until the visitor agrees in a consent block (the outbox waits)"))
+    text: str = Field("为向您提供活动服务，我们将在您同意后收集必要的活动数据。",
+                      description="consent wording shown by the consent block")
+    policy_url: str | None = Field(None, description="privacy-policy link shown by the consent block")
 
 
 class Analytics(Strict):
-    enabled: bool = True
-    dwell: bool = True
+    enabled: bool = Field(True, description="send page-view (view) events")
+    dwell: bool = Field(True, description="send dwell-time (dwell) events")
 
 
 class CampaignConfig(Strict):
-    title: str = Field(min_length=1)
-    description: str = ""
-    organization: str = ""
-    start: dt.datetime | dt.date | None = Field(None, description="first day (local) of the campaign window")
-    end: dt.datetime | dt.date | None = Field(None, description="last day (local, inclusive) of the window")
-    timezone: Zone | None = Field(None, description="defaults to the site timezone")
-    theme: Theme = Theme()
-    icon: str | None = Field(None, description="square image for the home-screen icon")
-    disclosure: str = Field("", description="risk disclosure shown in every footer")
+    """One campaign: its window, theme and rules. The build validates all of it, including the rules
+    only the collaboration server enforces, which reads this file through the same models."""
+
+    title: str = Field(min_length=1, description="campaign name: page titles, manifest")
+    description: str = Field("", description="default page description and share text")
+    organization: str = Field("", description="institution shown in the top bar of the landing page")
+    start: dt.datetime | dt.date | None = Field(None, description=(
+        "start of the campaign window: a date starts at local midnight; outside the window pages show a notice "
+        "and interactions are off"))
+    end: dt.datetime | dt.date | None = Field(None, description="end of the window: a date is inclusive (its whole day); "
+                                                                 "before start is an error")
+    timezone: Zone | None = Field(None, description=(
+        "IANA name for the window, check-in days and weekly boards (weeks start on Monday); default: the site's"))
+    theme: Theme = Field(Theme(), description="colours")
+    icon: str | None = Field(None, description="square image for the home-screen icon; default: a mark in the theme colours")
+    disclosure: str = Field("", description="risk disclosure in every page's footer, e.g. 理财非存款，产品有风险，投资须谨慎。")
     footer: str = Field("", description="replaces the site's footer text for this campaign (another entity of a group)")
-    elder_mode: bool = False
+    elder_mode: bool = Field(False, description=(
+        "适老化: body text 18 px and none smaller, touch targets at least 60×60 px, near-black text; "
+        "h5press check holds the pages to these sizes"))
     service_worker: bool | None = Field(None, description="overrides the site setting for this bundle")
-    consent: Consent = Consent()
-    analytics: Analytics = Analytics()
-    points: Points = Points()
-    levels: list[Level] = Field(default_factory=list)
-    badges: list[Badge] = Field(default_factory=list)
-    rewards: list[Reward] = Field(default_factory=list)
-    team: Team | None = None
-    lottery: list[Lottery] = Field(default_factory=list)
+    consent: Consent = Field(Consent(), description="asking before data leaves the device")
+    analytics: Analytics = Field(Analytics(), description="analytics events")
+    points: Points = Field(Points(), description="the points rules, applied in the browser and by the server")
+    levels: list[Level] = Field(default_factory=list, description=(
+        "level thresholds in points (member tiers); start at 0 and strictly increase"))
+    badges: list[Badge] = Field(default_factory=list, description="badges earned by actions, streaks or points")
+    rewards: list[Reward] = Field(default_factory=list, description="rewards unlocked at a points threshold")
+    team: Team | None = Field(None, description="teams (needs h5press api)")
+    lottery: list[Lottery] = Field(default_factory=list, description="draws decided by the server (needs h5press api)")
 
     @field_validator("levels")
     @classmethod
@@ -401,9 +342,9 @@ def references(cfg: CampaignConfig, site_zone: str) -> list[tuple[tuple[str | in
 # --- front matter ----------------------------------------------------------------------------
 
 class Share(Strict):
-    title: str | None = None
-    desc: str | None = None
-    image: str | None = None
+    title: str | None = Field(None, description="share-card title; default: the page title")
+    desc: str | None = Field(None, description="share-card text; default: the page description")
+    image: str | None = Field(None, description="share-card image relative to the page; default: cover")
 
 
 class FrontMatter(BaseModel):
@@ -411,11 +352,11 @@ class FrontMatter(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    title: str = Field(min_length=1)
-    description: str = ""
-    layout: str | None = None
-    date: dt.date | None = None
-    draft: bool = False
-    order: int | None = None
-    cover: str | None = None
-    share: Share = Share()
+    title: str = Field(min_length=1, description="page title")
+    description: str = Field("", description="meta description, share text, the card on the landing page")
+    layout: str | None = Field(None, description="template in layouts/; default: index for index.md, page otherwise")
+    date: dt.date | None = Field(None, description="publication date")
+    draft: bool = Field(False, description="left out of the build")
+    order: int | None = Field(None, description="reading order: landing-page cards, previous/next links")
+    cover: str | None = Field(None, description="image above the article, relative to the page")
+    share: Share = Field(Share(), description="the share card")

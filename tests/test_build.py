@@ -1,4 +1,4 @@
-"""Whole builds: the output contract of dist/ (DESIGN §4, §6)."""
+"""Whole builds: the output contract of dist/ (docs/output.md)."""
 from __future__ import annotations
 
 import base64

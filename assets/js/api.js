@@ -201,7 +201,7 @@
   h.refresh = refresh;
   h.live = live;
   h.send = send;
-  /* An institution's own login: a token it signed for this person (see the README). */
+  /* An institution's own login: a token it signed for this person (see docs/runtime.md). */
   h.identify = function (value) {
     keepToken(value);
     reopen();

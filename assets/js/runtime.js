@@ -1,4 +1,4 @@
-/* h5press runtime, on every page (DESIGN §5): campaign window, per-campaign store, event outbox,
+/* h5press runtime, on every page (docs/runtime.md): campaign window, per-campaign store, event outbox,
    points/badges/levels from campaign.yaml, analytics, consent gating, service-worker lifecycle. */
 (function (w, d) {
   'use strict';

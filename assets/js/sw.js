@@ -1,4 +1,4 @@
-/* h5press service worker: one per bundle, scoped to the bundle's folder (DESIGN §6). */
+/* h5press service worker: one per bundle, scoped to the bundle's folder (docs/output.md). */
 var C = self.H5_SW_CONFIG;
 var PREFIX = 'h5press:' + C.campaign + ':';
 var PRECACHE = PREFIX + 'precache:' + C.version;

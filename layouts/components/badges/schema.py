@@ -15,7 +15,7 @@ ORDER = 21
 
 
 class Schema(Strict):
-    title: str = Field("我的徽章", min_length=1)
+    title: str = Field("我的徽章", min_length=1, description="heading of the badge list")
 
 
 def check(config: dict, campaign: CampaignConfig) -> list[tuple[tuple[str, ...], str]]:

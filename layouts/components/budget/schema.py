@@ -17,7 +17,7 @@ from 0 to 100 with advice.
     points: 20
     :::
 
-The month (documented in the README): a spending category's allocation is spent evenly over the
+The month (documented in docs/components.md): a spending category's allocation is spent evenly over the
 weeks; each week one event not drawn yet is picked at random and happens with its `chance`. At
 the end, a spending category's net events are its overspending (covered from savings, then by
 swiping the credit card: new debt) or money left over (added to savings). The repayment category
@@ -64,8 +64,8 @@ class Event(Strict):
 
 class Band(Strict):
     min_score: int = Field(ge=0, le=100, description="lowest score of this band")
-    title: str = Field(min_length=1)
-    text: str = ""
+    title: str = Field(min_length=1, description="e.g. 精明理财")
+    text: str = Field("", description="the advice shown with the score")
 
 
 class Goals(Strict):
@@ -87,15 +87,17 @@ def _error(loc: tuple[str | int, ...], message: str) -> InitErrorDetails:
 
 
 class Schema(Strict):
-    title: str = Field("模拟一个月的收支", min_length=1)
-    intro: str = ""
+    title: str = Field("模拟一个月的收支", min_length=1, description="heading of the game")
+    intro: str = Field("", description="one paragraph under the heading")
     income: int = Field(ge=1, description="monthly take-home income (yuan) to allocate")
     weeks: int = Field(4, ge=1, le=6, description="weeks of the month; one event is drawn per week")
-    categories: list[Category] = Field(min_length=2, max_length=10)
-    events: list[Event] = Field(default_factory=list)
+    categories: list[Category] = Field(min_length=2, max_length=10, description=(
+        "where the income goes: exactly one savings category, at most one repay category"))
+    events: list[Event] = Field(default_factory=list, description="life events, at most one drawn per week")
     seed: int | None = Field(None, ge=0, description="fixes the month; default: from the day, so it changes daily")
-    goals: Goals = Field(default_factory=Goals)
-    advice: list[Band] = Field(default_factory=lambda: list(DEFAULT_ADVICE), min_length=1)
+    goals: Goals = Field(default_factory=Goals, description="the targets the score measures")
+    advice: list[Band] = Field(default_factory=lambda: list(DEFAULT_ADVICE), min_length=1, description=(
+        "advice bands by score: min_score starts at 0 and strictly increases; default: three bands"))
     start: str = Field("开始这个月", min_length=1, description="the button that ends allocation")
     action: str = Field("budget", description="the points action in campaign.yaml that counts completion")
     points: int | None = Field(None, ge=0, description="points on the first completion; default: points.actions.<action>")

@@ -56,9 +56,9 @@ class Series(Strict):
 
 class Range(Strict):
     default: float = Field(description="where the slider starts")
-    min: float = Field(ge=0)
-    max: float = Field(gt=0)
-    step: float = Field(1.0, gt=0)
+    min: float = Field(ge=0, description="lowest value of the slider")
+    max: float = Field(gt=0, description="highest value of the slider")
+    step: float = Field(1.0, gt=0, description="slider increment")
 
 
 class Schema(Strict):

@@ -23,8 +23,8 @@ ORDER = 40
 
 
 class TravelMode(Strict):
-    id: Ident
-    label: str = Field(min_length=1)
+    id: Ident = Field(description="sent in the checkin event")
+    label: str = Field(min_length=1, description="e.g. 地铁")
     grams_per_km: float = Field(ge=0, description="per passenger, g CO₂e per km")
 
 
@@ -38,12 +38,13 @@ DEFAULT_MODES = [
 
 
 class Schema(Strict):
-    title: str = "每日打卡"
+    title: str = Field("每日打卡", description="heading of the check-in")
     mode: Literal["daily", "carbon"] = Field("daily", description="daily: one tap; carbon: travel mode and distance")
     action: str = Field("checkin", description="the points action in campaign.yaml that counts it")
     points: int | None = Field(None, ge=0, description="points per check-in; default: campaign points.actions.<action>")
-    button: str = "打卡"
+    button: str = Field("打卡", description="the check-in button")
     baseline: float = Field(180, ge=0, description="carbon mode: g CO₂e per km of driving alone, the comparison")
-    modes: list[TravelMode] = Field(default_factory=lambda: list(DEFAULT_MODES), min_length=1)
+    modes: list[TravelMode] = Field(default_factory=lambda: list(DEFAULT_MODES), min_length=1,
+                                   description="carbon mode: travel modes to choose from")
     distances: list[float] = Field([2, 5, 10, 20], min_length=1, description="carbon mode: distance choices in km")
 

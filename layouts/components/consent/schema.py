@@ -18,7 +18,7 @@ ORDER = 5
 
 
 class Schema(Strict):
-    title: str = Field("个人信息保护提示", min_length=1)
+    title: str = Field("个人信息保护提示", min_length=1, description="heading of the consent box")
     text: str | None = Field(None, description="default: the campaign's consent.text")
     policy_url: str | None = Field(None, description="default: the campaign's consent.policy_url")
     agree: str = Field("同意", min_length=1, description="label of the agree button")

@@ -21,7 +21,7 @@ ORDER = 21
 
 
 class Schema(Strict):
-    title: str = Field("会员等级", min_length=1)
+    title: str = Field("会员等级", min_length=1, description="heading of the ladder")
 
 
 def check(config: dict[str, Any], campaign: CampaignConfig) -> list[tuple[tuple[str | int, ...], str]]:

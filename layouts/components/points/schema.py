@@ -17,4 +17,4 @@ ORDER = 20
 
 
 class Schema(Strict):
-    title: str = Field("我的积分", min_length=1)
+    title: str = Field("我的积分", min_length=1, description="heading of the wallet")

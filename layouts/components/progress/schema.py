@@ -19,15 +19,15 @@ ORDER = 23
 
 
 class Task(Strict):
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, description="what to do, e.g. 阅读三篇科普文章")
     action: Ident = Field(description="a points action of campaign.yaml")
-    count: int = Field(1, ge=1)
+    count: int = Field(1, ge=1, description="counted actions needed to be done")
     href: str | None = Field(None, description="where the task is done: a page of the campaign (x.md) or a URL")
 
 
 class Schema(Strict):
-    title: str = Field("任务进度", min_length=1)
-    tasks: list[Task] = Field(min_length=1)
+    title: str = Field("任务进度", min_length=1, description="heading of the task list")
+    tasks: list[Task] = Field(min_length=1, description="the tasks, in the order shown")
 
 
 def check(config: dict, campaign: CampaignConfig) -> list[tuple[tuple[str | int, ...], str]]:

@@ -52,15 +52,15 @@ class Question(Strict):
 class Band(Strict):
     min: float = Field(description="lowest total score of this band")
     title: str = Field(min_length=1, description="e.g. 稳健型")
-    text: str = ""
+    text: str = Field("", description="what the band means, shown with the result")
 
 
 class Schema(Strict):
     title: str = Field("知识小测", description="heading of the quiz")
-    intro: str = ""
+    intro: str = Field("", description="one paragraph under the heading")
     points: int | None = Field(None, ge=0, description="points on completion; default: campaign points.actions.<action>")
     action: str = Field("quiz", description="the points action in campaign.yaml that counts it")
-    questions: list[Question] = Field(min_length=1)
+    questions: list[Question] = Field(min_length=1, description="asked in this order")
     results: list[Band] | None = Field(None, description="profile mode: result bands by total score")
 
     @model_validator(mode="after")

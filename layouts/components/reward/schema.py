@@ -19,7 +19,7 @@ ORDER = 22
 
 
 class Schema(Strict):
-    title: str = Field("奖励兑换", min_length=1)
+    title: str = Field("奖励兑换", min_length=1, description="heading of the reward shelf")
     claim: str = Field("领取", min_length=1, description="label of the claim button")
 
 

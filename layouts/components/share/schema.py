@@ -20,9 +20,9 @@ ORDER = 36
 
 
 class Schema(Strict):
-    title: str = Field("分享给好友", min_length=1)
+    title: str = Field("分享给好友", min_length=1, description="heading of the share box")
     text: str | None = Field(None, description="share text; default: the page's share description")
-    button: str = Field("分享", min_length=1)
+    button: str = Field("分享", min_length=1, description="the share button")
     qr: bool = Field(True, description="show the page's QR code")
     poster: bool = Field(True, description="offer a poster image (with the QR code) to save and send")
     action: str | None = Field("share", description="the points action a share counts as (if the campaign has it)")

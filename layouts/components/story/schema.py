@@ -60,7 +60,7 @@ Amount = Annotated[bool | int | float, BeforeValidator(_amount)]
 
 
 class Coverage(Strict):
-    id: Ident
+    id: Ident = Field(description="unique; choices name it in adds")
     label: str = Field(min_length=1, description="e.g. 重疾险")
     unit: str | None = Field(None, description="with a unit (万元) choices add amounts; without one, coverage is a flag")
     need: float | None = Field(None, gt=0, description="with a unit: below this amount the ending counts a gap")
@@ -74,7 +74,7 @@ class Coverage(Strict):
 
 
 class Event(Strict):
-    title: str = Field("生活事件", min_length=1)
+    title: str = Field("生活事件", min_length=1, description="heading of the event box")
     text: str = Field(min_length=1, description="what happened")
     cost: int | None = Field(None, ge=0, description="what it costs, in 元")
 
@@ -87,24 +87,25 @@ class Choice(Strict):
 
 
 class Ending(Strict):
-    title: str = Field(min_length=1)
-    text: str = ""
+    title: str = Field(min_length=1, description="heading of the ending")
+    text: str = Field("", description="what this ending means for the family")
 
 
 class Scene(Strict):
     title: str = Field("", description="short heading of the scene")
     text: str = Field(min_length=1, description="the scene; blank lines separate paragraphs")
     event: Event | None = Field(None, description="a life event happening in this scene")
-    choices: list[Choice] = Field(default_factory=list)
-    ending: Ending | None = None
+    choices: list[Choice] = Field(default_factory=list, description="where the reader can go next")
+    ending: Ending | None = Field(None, description="ends the story here (instead of choices)")
 
 
 class Schema(Strict):
-    title: str = Field("家庭保障规划", min_length=1)
-    intro: str = ""
+    title: str = Field("家庭保障规划", min_length=1, description="heading of the story")
+    intro: str = Field("", description="one paragraph under the heading")
     start: str = Field(description="id of the first scene")
     coverage: list[Coverage] = Field(default_factory=list, description="the protection types choices add to")
-    scenes: dict[str, Scene] = Field(min_length=1)
+    scenes: dict[str, Scene] = Field(min_length=1, description=(
+        "scenes by id ([a-z0-9-]); each has choices or an ending, and every one is reachable from start"))
     disclosure: str | None = Field(None, description="shown with the coverage summary; default: the campaign's disclosure")
     action: str = Field("story", description="the points action reaching an ending counts as (once)")
     points: int | None = Field(None, ge=0, description="points for the first ending; default: campaign points.actions.<action>")

@@ -23,11 +23,11 @@ ORDER = 37
 
 
 class SurveyField(Strict):
-    name: Ident
-    label: str = Field(min_length=1)
+    name: Ident = Field(description="key of the answer in the survey.submit event; unique")
+    label: str = Field(min_length=1, description="the question shown beside the field")
     type: Literal["text", "textarea", "choice", "multi", "phone", "email", "number"] = "text"
     options: list[str] | None = Field(None, description="for choice and multi")
-    required: bool = False
+    required: bool = Field(False, description="the form cannot be sent without it")
     max: int | None = Field(None, ge=1, description="longest text, or most choices for multi")
     personal: bool = Field(False, description="personal data: asks for consent before submitting")
 
@@ -41,12 +41,13 @@ class SurveyField(Strict):
 
 
 class Schema(Strict):
-    title: str = Field("活动问卷", min_length=1)
-    fields: list[SurveyField] = Field(min_length=1)
-    submit: str = Field("提交", min_length=1)
-    consent: str = Field("我同意为活动目的收集和使用以上个人信息", min_length=1)
+    title: str = Field("活动问卷", min_length=1, description="heading of the form")
+    fields: list[SurveyField] = Field(min_length=1, description="the form fields, in order")
+    submit: str = Field("提交", min_length=1, description="the submit button")
+    consent: str = Field("我同意为活动目的收集和使用以上个人信息", min_length=1,
+                         description="text of the consent checkbox shown when a field is personal")
     action: str | None = Field("survey", description="the points action a submission counts as")
-    points: int | None = Field(None, ge=0)
+    points: int | None = Field(None, ge=0, description="points for submitting; default: campaign points.actions.<action>")
 
     @model_validator(mode="after")
     def _unique_names(self) -> Schema:

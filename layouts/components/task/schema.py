@@ -26,14 +26,14 @@ ORDER = 25
 
 class Task(Strict):
     action: Ident = Field(description="a points action of campaign.yaml")
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, description="what to do, e.g. 阅读三篇理财文章")
     count: int = Field(1, ge=1, description="times the action must be counted")
     href: str | None = Field(None, description="where the task is done: a page of the campaign (x.md) or a URL")
 
 
 class Schema(Strict):
-    title: str = Field("团队任务", min_length=1)
-    tasks: list[Task] = Field(min_length=1, max_length=12)
+    title: str = Field("团队任务", min_length=1, description="heading of the task list")
+    tasks: list[Task] = Field(min_length=1, max_length=12, description="the tasks, in the order shown")
     reached: Ident | None = Field(None, description="a points action counted once when the visitor scrolls to this block")
 
 

@@ -23,7 +23,7 @@ STATEFUL = True
 ORDER = 24
 
 class Schema(Strict):
-    title: str = Field("组队挑战", min_length=1)
+    title: str = Field("组队挑战", min_length=1, description="heading of the team block")
     intro: str | None = Field(None, description="a line under the title: what the team plays for")
     create: str = Field("创建队伍", min_length=1, description="label of the create button")
     join: str = Field("加入队伍", min_length=1, description="label of the join button")

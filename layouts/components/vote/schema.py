@@ -17,13 +17,13 @@ ORDER = 35
 
 
 class Schema(Strict):
-    question: str = Field(min_length=1)
-    options: list[str] = Field(min_length=2, max_length=10)
+    question: str = Field(min_length=1, description="the question asked")
+    options: list[str] = Field(min_length=2, max_length=10, description="the choices")
     multiple: bool = Field(False, description="allow several choices")
     max: int | None = Field(None, ge=1, description="with multiple: at most this many choices")
-    button: str = Field("投票", min_length=1)
+    button: str = Field("投票", min_length=1, description="the vote button")
     action: str | None = Field(None, description="a points action counted for voting")
-    points: int | None = Field(None, ge=0)
+    points: int | None = Field(None, ge=0, description="with action: points per vote; default: points.actions.<action>")
 
     @field_validator("max")
     @classmethod
