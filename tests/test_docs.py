@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from h5press import reference
+from h5press.generator import reference
 
-ROOT = Path(reference.__file__).parent
+ROOT = Path(reference.__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 CODE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
