@@ -76,9 +76,10 @@ def seed(url: str, users: int, week: str, rng: random.Random) -> float:
                 this_week = rng.randint(1, earned)
                 weekly.append({"campaign": "c", "kind": "person", "period": week, "subject": identity, "points": this_week,
                                "reached_ms": reached})
-                if members[-1]["team_id"] is not None:
+                team = members[-1]["team_id"]
+                if isinstance(team, int):
                     for period, points in ((ALL, earned), (week, this_week)):
-                        total = team_totals[(period, members[-1]["team_id"])]
+                        total = team_totals[(period, team)]
                         total[0], total[1] = total[0] + points, max(total[1], reached)
                 events.append({"event_id": ulid(), "campaign": "c", "identity": identity, "type": "points", "component": None,
                                "payload": '{"action":"read"}', "client_ms": reached, "at_ms": reached, "received_ms": reached,

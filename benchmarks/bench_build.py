@@ -106,7 +106,7 @@ def identical() -> str:
             data.pop("timings_ms")
             report.write_text(json.dumps(data))
             dirs.append(copy / "dist")
-        cmp = filecmp.dircmp(*dirs)
+        cmp = filecmp.dircmp(str(dirs[0]), str(dirs[1]))
         diffs = _differences(cmp)
     return "byte-identical builds in two folders: " + ("yes" if not diffs else f"NO ({diffs[:5]})")
 

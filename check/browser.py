@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 INSTALL_HINT = ("no Chromium found. Install one with `python -m playwright install chromium`, or on Debian/Ubuntu "
@@ -40,10 +41,10 @@ def find_chromium(explicit: str | None = None, managed: str | None = None) -> st
     raise BrowserNotFound(INSTALL_HINT)
 
 
-def launch_options(explicit: str | None = None, managed: str | None = None) -> dict[str, object]:
+def launch_options(explicit: str | None = None, managed: str | None = None) -> dict[str, Any]:
     """Keyword arguments for `playwright.chromium.launch()`."""
     path = find_chromium(explicit or os.environ.get("H5PRESS_BROWSER"), managed)
-    options: dict[str, object] = {"args": LAUNCH_ARGS}
+    options: dict[str, Any] = {"args": LAUNCH_ARGS}
     if path:
         options["executable_path"] = path
     return options

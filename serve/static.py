@@ -9,6 +9,7 @@ import functools
 import http.server
 import threading
 from pathlib import Path
+from typing import Self
 from urllib.parse import unquote, urlsplit
 
 from ..generator.headers import Rule, headers_for, parse_headers
@@ -45,7 +46,7 @@ class StaticServer:
         self.host = "127.0.0.1"
         self.port = 0
 
-    def start(self) -> StaticServer:
+    def start(self) -> Self:
         headers = self.root / "_headers"
         rules = parse_headers(headers.read_text("utf-8")) if headers.is_file() else []
         handler = functools.partial(type("Handler", (self.handler_class,), {"rules": rules}), directory=str(self.root))
