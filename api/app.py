@@ -20,11 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from .db import make_engine
+from .errors import ApiError
 from .identity import Signer, pseudonym_key
 from .migrations import migrate
 from .project import Project, load_project
 from .ratelimit import TokenBucket
-from .state import ApiError, ApiState
+from .state import ApiState
 from .stream import Hub, RedactTokens
 from .wechat import DEFAULT_API, WeChat
 

@@ -20,12 +20,10 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from .errors import TokenError
+
 SERVER_ISSUER = "h5press"
 LEEWAY_S = 60  # clock difference tolerated on `iat`/`exp`
-
-
-class TokenError(ValueError):
-    """The token is malformed, forged, expired or from an unknown issuer."""
 
 
 def _b64(data: bytes) -> str:

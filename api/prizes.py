@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, select, update
 
 from . import db
+from .errors import ApiError
 from .friends import friends_of
 from .ledger import lock_member
 from .rules import CampaignRules, week_of
 from .scores import ALL, PERSON_KIND, TEAM_KIND
-from .state import ApiError
 from .teams import _open, team_points, team_unlocked
 
 _random = random.SystemRandom()

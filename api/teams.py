@@ -14,9 +14,9 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from . import db
 from .changes import BOARD, TEAM, note
+from .errors import ApiError
 from .rules import CampaignRules, week_of
 from .scores import ALL, PERSON_KIND, TEAM_KIND, add_score, score
-from .state import ApiError
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from .state import ApiError
+from .errors import ApiError
 
 DEFAULT_API = "https://api.weixin.qq.com"
 NONCE_ALPHABET = string.ascii_letters + string.digits

@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from .. import db
+from ..errors import ApiError
 from ..ledger import Incoming, ingest, set_nickname, summary, vote_tally
 from ..schemas import MeOut, VoteTally
-from ..state import ApiError, Caller, Campaign, State
+from ..state import Caller, Campaign, State
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
 
