@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from .. import db
 from ..errors import ApiError
-from ..ledger import Incoming, ingest, set_nickname, summary, vote_tally
+from ..ledger import Incoming, ingest, summary, vote_tally
+from ..members import set_nickname
 from ..schemas import MeOut, VoteTally
 from ..state import Caller, Campaign, State
 

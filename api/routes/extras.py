@@ -7,8 +7,10 @@ from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
 
 from .. import db
+from ..boards import leaderboard
 from ..errors import TokenError, unauthorized
-from ..prizes import claim, draw, leaderboard, lottery_info
+from ..lottery import draw, lottery_info
+from ..rewards import claim
 from ..schemas import BoardOut, TeamOut
 from ..state import Caller, Campaign, State, bearer_token, verify_bearer
 from ..teams import create_team, join_team
