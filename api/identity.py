@@ -18,6 +18,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import TokenError
@@ -68,7 +69,7 @@ class Identity:
 class Signer:
     """Issues anonymous device tokens and verifies tokens of this server and of institutions."""
 
-    def __init__(self, secret: str, issuers: dict[str, str] | None = None, ttl_s: int = 365 * 86400) -> None:
+    def __init__(self, secret: str, issuers: Mapping[str, str] | None = None, ttl_s: int = 365 * 86400) -> None:
         if len(secret) < 16:
             raise ValueError("the API secret must be at least 16 characters")
         self.keys = {SERVER_ISSUER: secret.encode("utf-8")}
