@@ -14,6 +14,7 @@ from .rules import CampaignRules, MemberState
 
 
 def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> Row[Any]:
+    """The person's row, made on their first write and locked until the transaction ends: their writes queue here."""
     conn.execute(db.insert(conn, db.members).values(campaign=campaign, identity=identity, earned=0, spent=0,
                                                     created_ms=now_ms).on_conflict_do_nothing())
     query = select(db.members).where(db.members.c.campaign == campaign, db.members.c.identity == identity)
@@ -21,6 +22,7 @@ def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> 
 
 
 def load_state(conn: Connection, campaign: str, identity: str, earned: int) -> MemberState:
+    """Counted events per action and day, check-in days and badges: read once per batch, then kept in memory."""
     state = MemberState(earned=earned)
     e = db.events.c
     counted = (select(e.action, e.day, func.count()).where(e.campaign == campaign, e.identity == identity, e.status == "counted")
