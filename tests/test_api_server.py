@@ -144,3 +144,20 @@ def test_cli_hands_every_option_to_the_workers(tmp_path, monkeypatch):
         project=site.resolve(), db=str(tmp_path / "x.db"), workers=2, secret=SECRET, issuers={"bank": "bank-key-0123456789"},
         cors_origins=("https://a.example", "https://b.example"), admin_token="admin-token-0123456789", wechat_app_id="wx1",
         wechat_secret="s3cret", ip_rate=0.0)
+
+
+def test_cli_joins_issuer_options_and_the_issuers_variable(tmp_path, monkeypatch):
+    import os
+
+    import uvicorn
+
+    from h5press.api.settings import ApiSettings
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setattr(os, "environ", dict(os.environ, H5PRESS_API_ISSUERS="school=school-key,"))
+    args = ["api", "-p", str(make_site(tmp_path / "site")), "--secret", SECRET, "--db", str(tmp_path / "x.db"), "--workers", "2"]
+    result = CliRunner().invoke(cli, [*args, "--issuer", "bank=bank-key"])
+    assert result.exit_code == 0, result.output
+    assert ApiSettings.from_env(os.environ).issuers == {"bank": "bank-key", "school": "school-key"}
+    result = CliRunner().invoke(cli, [*args, "--issuer", "bank"])
+    assert result.exit_code == 1 and 'issuer must be NAME=KEY, got "bank"' in result.output
