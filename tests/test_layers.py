@@ -1,5 +1,5 @@
-"""The import graph of the h5press package, read from the source with `ast`: the collaboration server
-is in layers (errors, storage, domain, routes) and no import circle runs anywhere in it.
+"""The import graph of the h5press package, read from the source with `ast`: no import circle runs
+anywhere in it, and the collaboration server is in layers (errors, foundations, storage, domain, web).
 
 Every import statement counts, wherever it is (module level, inside a function, under
 `TYPE_CHECKING`): a circle a function-level import hides still ties the modules together.
