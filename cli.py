@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
+from .api.settings import ApiSettings
 from .check.browser import BrowserNotFound
 from .generator.errors import BuildError
 from .generator.incremental import fingerprint
@@ -225,41 +226,40 @@ def deploy(project: Path, to: str | None, endpoint_url: str | None, dry_run: boo
 
 @cli.command()
 @project_option("site project whose campaign.yaml files hold the rules")
-@click.option("--db", "db_url", envvar="H5PRESS_API_DB", default="h5press-api.sqlite3", show_default=True,
+@click.option("--db", envvar="H5PRESS_API_DB", default=ApiSettings.db, show_default=True,
               help="database: a SQLite file path or URL, or postgresql://user:pass@host/db [env H5PRESS_API_DB]")
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
-@click.option("--port", type=click.IntRange(0, 65535), default=8100, show_default=True)
-@click.option("-w", "--workers", type=click.IntRange(1), default=1, show_default=True, help="worker processes")
+@click.option("--host", default=ApiSettings.host, show_default=True, help="address to listen on")
+@click.option("--port", type=click.IntRange(0, 65535), default=ApiSettings.port, show_default=True)
+@click.option("-w", "--workers", type=click.IntRange(1), default=ApiSettings.workers, show_default=True,
+              help="worker processes")
 @click.option("--secret", envvar="H5PRESS_API_SECRET",
               help="key signing identity tokens, 16+ characters [env H5PRESS_API_SECRET]")
 @click.option("--issuer", "issuers", multiple=True, metavar="NAME=KEY",
               help="accept tokens an institution signs with KEY and `iss` NAME (repeatable) "
                    "[env H5PRESS_API_ISSUERS, comma-separated]")
-@click.option("--cors-origin", "cors", multiple=True, metavar="ORIGIN",
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
               help="origin allowed to call the API (repeatable) [default: the origin of base_url]")
-@click.option("--admin-token", envvar="H5PRESS_API_ADMIN_TOKEN", default="",
+@click.option("--admin-token", envvar="H5PRESS_API_ADMIN_TOKEN", default=ApiSettings.admin_token,
               help="bearer token of the admin export, 16+ characters; none: admin endpoints are off "
                    "[env H5PRESS_API_ADMIN_TOKEN]")
-@click.option("--wechat-app-id", envvar="H5PRESS_API_WECHAT_APP_ID", default="",
+@click.option("--wechat-app-id", envvar="H5PRESS_API_WECHAT_APP_ID", default=ApiSettings.wechat_app_id,
               help="AppID of the WeChat official account signing JS-SDK configs [env H5PRESS_API_WECHAT_APP_ID]")
-@click.option("--wechat-secret", envvar="H5PRESS_API_WECHAT_SECRET", default="",
+@click.option("--wechat-secret", envvar="H5PRESS_API_WECHAT_SECRET", default=ApiSettings.wechat_secret,
               help="its AppSecret [env H5PRESS_API_WECHAT_SECRET]")
-@click.option("--wechat-api", envvar="H5PRESS_API_WECHAT_API", default="https://api.weixin.qq.com", show_default=True,
+@click.option("--wechat-api", envvar="H5PRESS_API_WECHAT_API", default=ApiSettings.wechat_api, show_default=True,
               help="base URL of the WeChat API (a proxy, or a stand-in for tests) [env H5PRESS_API_WECHAT_API]")
-@click.option("--ip-rate", type=click.FloatRange(0), envvar="H5PRESS_API_IP_RATE", default=20.0, show_default=True,
+@click.option("--ip-rate", type=click.FloatRange(0), envvar="H5PRESS_API_IP_RATE", default=ApiSettings.ip_rate,
+              show_default=True,
               help="requests per second per IP address on /api/ (bursts of 5×); 0: no limit [env H5PRESS_API_IP_RATE]")
-@click.option("--identity-rate", type=click.FloatRange(0), envvar="H5PRESS_API_IDENTITY_RATE", default=10.0, show_default=True,
+@click.option("--identity-rate", type=click.FloatRange(0), envvar="H5PRESS_API_IDENTITY_RATE",
+              default=ApiSettings.identity_rate, show_default=True,
               help="requests per second per identity (bursts of 5×); 0: no limit [env H5PRESS_API_IDENTITY_RATE]")
-def api(project: Path, db_url: str, host: str, port: int, workers: int, secret: str | None, issuers: tuple[str, ...],
-        cors: tuple[str, ...], admin_token: str, wechat_app_id: str, wechat_secret: str, wechat_api: str, ip_rate: float,
-        identity_rate: float) -> None:
+def api(**options: Any) -> None:
     """Run the collaboration server for the campaigns of PROJECT."""
-    import os
-
     try:
         import uvicorn
 
-        from .api.app import ENV_PREFIX, Settings, create_app, parse_issuers, settings_env
+        from .api.app import create_app
         from .api.db import make_engine
         from .api.migrations import migrate
         from .api.project import load_project
@@ -267,43 +267,34 @@ def api(project: Path, db_url: str, host: str, port: int, workers: int, secret: 
         missing = exc.name or "a package"
         raise click.ClickException(f"the collaboration server needs extra packages ({missing} is missing): "
                                    f"{API_INSTALL}") from None
-    if not secret:
-        raise click.ClickException("set a token secret: --secret or the environment variable H5PRESS_API_SECRET (16+ characters)")
-    if len(secret) < 16:
-        raise click.ClickException("the token secret must be at least 16 characters")
-    if admin_token and len(admin_token) < 16:
-        raise click.ClickException("the admin token must be at least 16 characters")
-    if bool(wechat_app_id) != bool(wechat_secret):
-        raise click.ClickException("WeChat signatures need both --wechat-app-id and --wechat-secret")
-    try:
-        issuer_keys = parse_issuers([*issuers, *[v for v in os.environ.get(ENV_PREFIX + "ISSUERS", "").split(",") if v]])
+    try:  # the options are named after the settings' fields
+        settings = ApiSettings.from_options(options, os.environ)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        loaded = load_project(project)
+        loaded = load_project(settings.project)
     except BuildError as exc:  # config errors are reported like the build's
         noun = "error" if len(exc.errors) == 1 else "errors"
         exc.message = f"cannot serve the campaigns: {len(exc.errors)} {noun} in the project"
         raise
     try:
-        engine = make_engine(db_url)
+        engine = make_engine(settings.db)
         before, after = migrate(engine)
         engine.dispose()
     except Exception as exc:  # noqa: BLE001 - a database that cannot be reached or migrated is one readable line
-        raise click.ClickException(f"database {db_url}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        raise click.ClickException(f"database {settings.db}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
     if before != after:
         click.echo(f"database migrated from schema version {before} to {after}", err=True)
-    click.echo(f"serving {len(loaded.campaigns)} campaign(s) at http://{host}:{port}/ (OpenAPI at /docs)", err=True)
-    settings = Settings(db=db_url, secret=secret, issuers=issuer_keys, cors_origins=list(cors) or None, admin_token=admin_token,
-                        wechat_app_id=wechat_app_id, wechat_secret=wechat_secret, wechat_api=wechat_api, ip_rate=ip_rate,
-                        identity_rate=identity_rate)
+    click.echo(f"serving {len(loaded.campaigns)} campaign(s) at http://{settings.host}:{settings.port}/ (OpenAPI at /docs)",
+               err=True)
     grace = 10  # open live streams end 10 s after a shutdown signal; browsers reconnect
-    if workers == 1:
-        uvicorn.run(create_app(loaded, settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=grace)
+    if settings.workers == 1:
+        uvicorn.run(create_app(loaded, settings), host=settings.host, port=settings.port, log_level="info",
+                    timeout_graceful_shutdown=grace)
         return
-    os.environ.update({ENV_PREFIX + "PROJECT": str(project.resolve()), **settings_env(settings)})
-    uvicorn.run("h5press.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
-                timeout_graceful_shutdown=grace)
+    os.environ.update(settings.as_env())
+    uvicorn.run("h5press.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_level="info", timeout_graceful_shutdown=grace)
 
 
 def main() -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, fields
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
@@ -20,32 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from .db import make_engine
+from .errors import ApiError
 from .identity import Signer, pseudonym_key
 from .migrations import migrate
 from .project import Project, load_project
 from .ratelimit import TokenBucket
-from .state import ApiError, ApiState
+from .settings import ApiSettings
+from .state import ApiState
 from .stream import Hub, RedactTokens
-from .wechat import DEFAULT_API, WeChat
-
-
-@dataclass
-class Settings:
-    db: str = "h5press-api.sqlite3"
-    secret: str = ""
-    issuers: dict[str, str] = field(default_factory=dict)  # institution → HMAC key
-    cors_origins: list[str] | None = None  # None: the site's base_url origin
-    max_body: int = 1024 * 1024  # bytes per request
-    max_events: int = 1000  # events per batch
-    max_payload: int = 4096  # bytes of one event's payload (JSON)
-    ip_rate: float = 20.0  # requests per second per IP (burst: 5×); 0: no limit
-    identity_rate: float = 10.0  # requests per second per identity (burst: 5×); 0: no limit
-    admin_token: str = ""  # empty: admin endpoints answer 404
-    wechat_app_id: str = ""
-    wechat_secret: str = ""
-    wechat_api: str = DEFAULT_API
-    stream_poll: float = 1.0  # seconds between two looks at the change log (per process and campaign)
-    stream_ping: float = 15.0  # seconds between `: ping` comments on a live stream
+from .wechat import WeChat
 
 
 def origin_of(url: str) -> str:
@@ -132,29 +113,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.api.hub.close()
 
 
-def create_app(project: Project, settings: Settings) -> FastAPI:
+def create_app(project: Project, settings: ApiSettings) -> FastAPI:
     key = pseudonym_key(settings.secret)
     for rules in project.campaigns.values():
         rules.pseudonym_key = key
     engine = make_engine(settings.db)
     migrate(engine)
-    origins = settings.cors_origins
-    if origins is None:
+    if settings.cors_origins is not None:
+        origins = list(settings.cors_origins)
+    else:
         origins = [origin_of(project.site.base_url)] if project.site.base_url else []
     app = FastAPI(title="h5press collaboration API", version=__version__, lifespan=lifespan,
                   description="Identities, events, points, votes, teams, leaderboards, rewards, lottery draws, live updates, "
                               "admin exports and WeChat signatures for h5press campaigns. "
                               "Every error is JSON: `{\"error\": code, \"message\": text}`.")
-    signer = None
-    if settings.wechat_app_id and settings.wechat_secret:
-        signer = WeChat(settings.wechat_app_id, settings.wechat_secret, settings.wechat_api)
     app.state.api = ApiState(
         engine=engine, campaigns=project.campaigns, signer=Signer(settings.secret, settings.issuers),
         max_events=settings.max_events, max_payload=settings.max_payload,
         ip_bucket=TokenBucket(settings.ip_rate, int(settings.ip_rate * 5)),
         identity_bucket=TokenBucket(settings.identity_rate, int(settings.identity_rate * 5)),
         hub=Hub(engine, project.campaigns, poll_s=settings.stream_poll, ping_s=settings.stream_ping),
-        origins=origins, wechat=signer,
+        origins=origins,
+        wechat=WeChat(settings.wechat_app_id, settings.wechat_secret, settings.wechat_api) if settings.wechat_app_id else None,
         admin_digest=hashlib.sha256(settings.admin_token.encode("utf-8")).digest() if settings.admin_token else None,
     )
 
@@ -186,50 +166,7 @@ def create_app(project: Project, settings: Settings) -> FastAPI:
     return app
 
 
-ENV_PREFIX = "H5PRESS_API_"
-
-
-def parse_issuers(values: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """`name=key` pairs (from `--issuer` or comma-separated `H5PRESS_API_ISSUERS`)."""
-    issuers = {}
-    for value in values:
-        name, sep, key = value.partition("=")
-        if not sep or not name or not key:
-            raise ValueError(f'issuer must be NAME=KEY, got "{value}"')
-        issuers[name.strip()] = key.strip()
-    return issuers
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as `H5PRESS_API_<FIELD>` variables, for worker processes (`--workers N`)."""
-    env = {}
-    for f in fields(Settings):
-        value = getattr(settings, f.name)
-        if isinstance(value, dict):
-            value = ",".join(f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = ",".join(value)
-        if value is not None:
-            env[ENV_PREFIX + f.name.upper()] = str(value)
-    return env
-
-
-def settings_from_env(env: Mapping[str, str]) -> Settings:
-    defaults, values = Settings(), dict[str, object]()
-    for f in fields(Settings):
-        raw = env.get(ENV_PREFIX + f.name.upper())
-        if raw is None:
-            continue
-        items = [v for v in raw.split(",") if v]
-        if f.name == "issuers":
-            values[f.name] = parse_issuers(items)
-        elif f.name == "cors_origins":
-            values[f.name] = items
-        else:
-            values[f.name] = type(getattr(defaults, f.name))(raw)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn workers (`--workers N`): the CLI passes its options through the environment."""
-    return create_app(load_project(Path(os.environ[ENV_PREFIX + "PROJECT"])), settings_from_env(os.environ))
+    """Factory for uvicorn workers (`--workers N`): the CLI hands its settings over through the environment."""
+    settings = ApiSettings.from_env(os.environ)
+    return create_app(load_project(settings.project), settings)

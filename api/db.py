@@ -72,11 +72,13 @@ Index("members_board", members.c.campaign, members.c.earned.desc(), members.c.re
 # Board totals kept at ingestion, so that no board aggregates the event log or the members table:
 # a person's points per week, a team's points for the whole campaign and per week. Each board's top
 # and "how many are ahead of me" are then range scans of `scores_board`.
+PERSON_KIND, TEAM_KIND = "person", "team"  # scores.kind
+ALL = "all"  # scores.period of the whole campaign
 scores = Table(
     "scores", metadata,
     Column("campaign", String(64), primary_key=True),
-    Column("kind", String(6), primary_key=True),  # "person" or "team"
-    Column("period", String(10), primary_key=True),  # "all", or the Monday `YYYY-MM-DD` (local) of a week
+    Column("kind", String(6), primary_key=True),  # PERSON_KIND or TEAM_KIND
+    Column("period", String(10), primary_key=True),  # ALL, or the Monday `YYYY-MM-DD` (local) of a week
     Column("subject", String(200), primary_key=True),  # the identity, or the team id
     Column("points", Integer, nullable=False),
     Column("reached_ms", BigInteger, nullable=False),  # when `points` reached its value (ties: earlier first)

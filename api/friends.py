@@ -1,37 +1,17 @@
 """Friends: the people linked to someone by a team (same team) or by a share link.
 
-The share component puts the sharer's device code in the shared URL (`ref=<code>`, in a `share`
-event's `payload.url`); the page opened from that link sends it back (`payload.ref` of its `view`
-event). Both sides are stored in `refs` as they arrive, and links are found by joining them when a
-board is read, so the order in which the two events arrive does not matter.
+Both sides of a share link (see `shares`) are stored in `refs` as they arrive, and links are found by
+joining them when a board is read, so the order in which the two events arrive does not matter.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import CompoundSelect, Connection, Select, select, union
 
 from . import db
-
-CODE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-
-
-def ref_of(type_: str, payload: dict[str, Any]) -> tuple[str, str] | None:
-    """(`share` or `view`, code) for an event that carries a share code, else None."""
-    code: object = None
-    if type_ == "share" and isinstance(payload.get("url"), str) and len(payload["url"]) <= 2048:
-        try:
-            code = (parse_qs(urlsplit(payload["url"]).query).get("ref") or [None])[0]
-        except ValueError:  # not a URL
-            return None
-    elif type_ == "view":
-        code = payload.get("ref")
-    else:
-        return None
-    return (type_, code) if isinstance(code, str) and CODE.match(code) else None
+from .shares import ref_of
 
 
 def record_refs(conn: Connection, campaign: str, identity: str, events: Iterable[tuple[str, dict[str, Any], int]]) -> None:

@@ -18,14 +18,13 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from .errors import TokenError
 
 SERVER_ISSUER = "h5press"
 LEEWAY_S = 60  # clock difference tolerated on `iat`/`exp`
-
-
-class TokenError(ValueError):
-    """The token is malformed, forged, expired or from an unknown issuer."""
 
 
 def _b64(data: bytes) -> str:
@@ -70,7 +69,7 @@ class Identity:
 class Signer:
     """Issues anonymous device tokens and verifies tokens of this server and of institutions."""
 
-    def __init__(self, secret: str, issuers: dict[str, str] | None = None, ttl_s: int = 365 * 86400) -> None:
+    def __init__(self, secret: str, issuers: Mapping[str, str] | None = None, ttl_s: int = 365 * 86400) -> None:
         if len(secret) < 16:
             raise ValueError("the API secret must be at least 16 characters")
         self.keys = {SERVER_ISSUER: secret.encode("utf-8")}

@@ -1,8 +1,7 @@
 """Database operations of the points ledger: event ingestion and a person's summary.
 
-A person's writes are serialised by locking their `members` row (`SELECT … FOR UPDATE` on
-PostgreSQL; SQLite transactions take the write lock at `BEGIN IMMEDIATE`), so caps hold when the
-same person sends batches concurrently. Replays are stopped by the unique `events.event_id`: an
+A person's writes are serialised by locking their `members` row (see `members`), so caps hold when
+the same person sends batches concurrently. Replays are stopped by the unique `events.event_id`: an
 event counts only if its row was actually inserted.
 """
 from __future__ import annotations
@@ -12,14 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import Connection, case, select, update
 
 from . import db
 from .changes import BOARD, TEAM, VOTE, note
+from .db import ALL, PERSON_KIND, TEAM_KIND
 from .friends import record_refs
+from .members import load_state, lock_member
 from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms, week_of
-from .scores import ALL, PERSON_KIND, TEAM_KIND, add_score
+from .scores import add_score
 from .teams import team_info
 
 
@@ -30,28 +30,6 @@ class Incoming:
     component: str | None
     payload: dict[str, Any]
     client: Any  # aware datetime or None
-
-
-def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> Row[Any]:
-    conn.execute(db.insert(conn, db.members).values(campaign=campaign, identity=identity, earned=0, spent=0,
-                                                    created_ms=now_ms).on_conflict_do_nothing())
-    query = select(db.members).where(db.members.c.campaign == campaign, db.members.c.identity == identity)
-    return conn.execute(query.with_for_update()).one()
-
-
-def load_state(conn: Connection, campaign: str, identity: str, earned: int) -> MemberState:
-    state = MemberState(earned=earned)
-    e = db.events.c
-    counted = (select(e.action, e.day, func.count()).where(e.campaign == campaign, e.identity == identity, e.status == "counted")
-               .group_by(e.action, e.day))
-    for action, day, n in conn.execute(counted):
-        state.counts[action] += n
-        state.daily[(action, day)] += n
-    c = db.checkins.c
-    state.checkin_days = set(conn.execute(select(c.day).where(c.campaign == campaign, c.identity == identity)).scalars())
-    b = db.badges.c
-    state.badges = set(conn.execute(select(b.badge).where(b.campaign == campaign, b.identity == identity)).scalars())
-    return state
 
 
 def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], received_ms: int) -> list[dict[str, Any]]:
@@ -165,14 +143,6 @@ def _add_scores(conn: Connection, campaign: str, identity: str, team_id: int | N
             add_score(conn, campaign, TEAM_KIND, week, team_id, points, reached)
     if team_id is not None:
         add_score(conn, campaign, TEAM_KIND, ALL, team_id, sum(p for p, _ in weeks.values()), max(r for _, r in weeks.values()))
-
-
-def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:
-    """Store the caller's nickname for the campaign; boards and the caller's team show it."""
-    member = lock_member(conn, rules.name, identity, now_ms)
-    m = db.members.c
-    conn.execute(update(db.members).where(m.campaign == rules.name, m.identity == identity).values(nickname=nickname))
-    note(conn, rules.name, [(BOARD, "")] + ([(TEAM, member.team_id)] if member.team_id is not None else []))
 
 
 def summary(conn: Connection, rules: CampaignRules, identity: str, now_ms: int) -> dict[str, Any]:

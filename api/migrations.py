@@ -15,9 +15,9 @@ from collections.abc import Callable
 from sqlalchemy import Column, Connection, Engine, Index, Table, func, inspect, select, text
 
 from . import db
-from .friends import ref_of
+from .db import ALL, PERSON_KIND, TEAM_KIND
 from .rules import week_of
-from .scores import ALL, PERSON_KIND, TEAM_KIND
+from .shares import ref_of
 
 LOCK_ID = 0x48357072  # "H5pr": the advisory lock taken while migrating on PostgreSQL
 

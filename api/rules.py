@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from ..generator.config import Action, CampaignConfig, Level, window
+from .errors import ApiError
 from .identity import pseudonym
 
 MAX_FUTURE = dt.timedelta(minutes=5)
@@ -98,6 +99,11 @@ class CampaignRules:
 
     def open_at(self, ms: int) -> bool:
         return (self.start_ms is None or ms >= self.start_ms) and (self.end_ms is None or ms < self.end_ms)
+
+    def require_open(self, ms: int) -> None:
+        """Refuse a write that needs the window (a team, a claim, a draw) with 403 `campaign_closed`."""
+        if not self.open_at(ms):
+            raise ApiError(403, "campaign_closed", f'campaign "{self.name}" is not open ({self.window_state(ms)} its window)')
 
     def window_state(self, ms: int) -> str:
         if self.start_ms is not None and ms < self.start_ms:

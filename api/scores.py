@@ -5,9 +5,6 @@ from sqlalchemy import Connection, case, select
 
 from . import db
 
-PERSON_KIND, TEAM_KIND = "person", "team"
-ALL = "all"
-
 
 def add_score(conn: Connection, campaign: str, kind: str, period: str, subject: object, points: int, reached_ms: int) -> None:
     """Add `points` to one total; its `reached_ms` becomes the later of the stored one and `reached_ms`."""

@@ -1,28 +1,19 @@
-"""Shared application state, the JSON error type and the request dependencies (campaign, identity)."""
+"""Shared application state and the request dependencies (campaign, identity)."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy import Engine
 
-from .identity import Identity, Signer, TokenError
+from .errors import ApiError, TokenError, unauthorized
+from .identity import Identity, Signer
 from .ratelimit import TokenBucket
 from .rules import CampaignRules
-
-if TYPE_CHECKING:
-    from .stream import Hub
-    from .wechat import WeChat
-
-
-class ApiError(Exception):
-    """A 4xx answer: `{"error": code, "message": text, ...extra}`."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: object) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
+from .stream import Hub
+from .wechat import WeChat
 
 
 @dataclass
@@ -83,8 +74,7 @@ def identity(state: State, authorization: Annotated[str | None, Header()] = None
     """The caller from `Authorization: Bearer <token>`."""
     token = bearer_token(authorization)
     if token is None:
-        raise ApiError(401, "unauthorized", "send `Authorization: Bearer <token>` (POST /api/v1/session gives one)",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise unauthorized("send `Authorization: Bearer <token>` (POST /api/v1/session gives one)")
     return verify_bearer(state, token)
 
 

@@ -14,9 +14,11 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from . import db
 from .changes import BOARD, TEAM, note
+from .db import ALL, PERSON_KIND, TEAM_KIND
+from .errors import ApiError
+from .members import lock_member
 from .rules import CampaignRules, week_of
-from .scores import ALL, PERSON_KIND, TEAM_KIND, add_score, score
-from .state import ApiError
+from .scores import add_score, score
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
 
@@ -84,16 +86,9 @@ def _require_teams(rules: CampaignRules) -> None:
         raise ApiError(404, "no_teams", f'campaign "{rules.name}" has no teams (no `team` in campaign.yaml)')
 
 
-def _open(rules: CampaignRules, now_ms: int) -> None:
-    if not rules.open_at(now_ms):
-        raise ApiError(403, "campaign_closed", f'campaign "{rules.name}" is not open ({rules.window_state(now_ms)} its window)')
-
-
 def create_team(conn: Connection, rules: CampaignRules, identity: str, name: str, now_ms: int) -> dict[str, Any]:
-    from .ledger import lock_member
-
     _require_teams(rules)
-    _open(rules, now_ms)
+    rules.require_open(now_ms)
     member = lock_member(conn, rules.name, identity, now_ms)
     if member.team_id is not None:
         raise ApiError(409, "already_in_team", "you are already in a team of this campaign")
@@ -108,10 +103,8 @@ def create_team(conn: Connection, rules: CampaignRules, identity: str, name: str
 
 
 def join_team(conn: Connection, rules: CampaignRules, identity: str, code: str, now_ms: int) -> dict[str, Any]:
-    from .ledger import lock_member
-
     _require_teams(rules)
-    _open(rules, now_ms)
+    rules.require_open(now_ms)
     assert rules.config.team is not None
     member = lock_member(conn, rules.name, identity, now_ms)
     t = db.teams.c

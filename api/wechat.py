@@ -16,9 +16,8 @@ from typing import Any
 
 import httpx
 
-from .state import ApiError
+from .errors import ApiError
 
-DEFAULT_API = "https://api.weixin.qq.com"
 NONCE_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -29,7 +28,7 @@ def signature(ticket: str, nonce: str, timestamp: int, url: str) -> str:
 
 
 class WeChat:
-    def __init__(self, app_id: str, secret: str, api: str = DEFAULT_API, timeout_s: float = 10.0,
+    def __init__(self, app_id: str, secret: str, api: str, timeout_s: float = 10.0,
                  margin_s: float = 300.0) -> None:
         self.app_id, self.secret, self.api = app_id, secret, api.rstrip("/")
         self.timeout_s, self.margin_s = timeout_s, margin_s

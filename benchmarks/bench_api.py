@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from api_support import CAMPAIGN, make_site, temporary_postgres, ulid  # noqa: E402
 
 from h5press.api import db  # noqa: E402
+from h5press.api.db import ALL  # noqa: E402
 from h5press.api.identity import sign  # noqa: E402
 from h5press.api.migrations import migrate  # noqa: E402
 from h5press.api.project import load_project  # noqa: E402
 from h5press.api.rules import week_of  # noqa: E402
-from h5press.api.scores import ALL  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef"
 ACTIONS = ["read", "share", "quiz", "checkin"]

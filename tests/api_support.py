@@ -28,8 +28,9 @@ with warnings.catch_warnings():  # Starlette's notice that its TestClient moves 
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 
 from h5fixtures import Server, write_tree  # noqa: E402
-from h5press.api.app import Settings, create_app  # noqa: E402
+from h5press.api.app import create_app  # noqa: E402
 from h5press.api.project import load_project  # noqa: E402
+from h5press.api.settings import ApiSettings  # noqa: E402
 
 SECRET = "test-secret-0123456789abcdef"
 
@@ -184,7 +185,7 @@ def make_client(tmp_path: Path, db_url: str) -> Iterator[Callable[..., TestClien
     def make(campaign: str = CAMPAIGN, project: Path | None = None, **overrides: object) -> TestClient:
         root = project or make_site(tmp_path / f"site{len(clients)}", campaign)
         options: dict = {"db": db_url, "secret": SECRET, "ip_rate": 0, "identity_rate": 0, **overrides}
-        app = create_app(load_project(root), Settings(**options))
+        app = create_app(load_project(root), ApiSettings(**options))
         client = TestClient(app)
         clients.append(client)
         return client
@@ -305,7 +306,7 @@ def site_with_api(tmp_path: Path, serve: Callable[[Path], Server]) -> Iterator[C
     def start(root: Path) -> SiteWithApi:
         static = serve(root / "dist")
         origin = static.url().rstrip("/")
-        settings = Settings(db=str(tmp_path / f"api{len(stops)}.sqlite3"), secret=SECRET, cors_origins=[origin],
+        settings = ApiSettings(db=str(tmp_path / f"api{len(stops)}.sqlite3"), secret=SECRET, cors_origins=(origin,),
                             ip_rate=0, identity_rate=0)
         app = create_app(load_project(root), settings)
         url, stop = run_uvicorn(app)

@@ -54,7 +54,7 @@ def test_cors_allows_the_site_origin_by_default(make_client):
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://h5.example.com"
     r = client.options("/api/v1/campaigns/c/events", headers={**preflight, "Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in r.headers
-    other = make_client(cors_origins=["https://cdn.example.net"])
+    other = make_client(cors_origins=("https://cdn.example.net",))
     r = other.options("/api/v1/session", headers={**preflight, "Origin": "https://cdn.example.net"})
     assert r.headers["access-control-allow-origin"] == "https://cdn.example.net"
 
@@ -128,18 +128,36 @@ def test_cli_hands_every_option_to_the_workers(tmp_path, monkeypatch):
 
     import uvicorn
 
-    from h5press.api.app import Settings, settings_from_env
+    from h5press.api.settings import ApiSettings
 
     served = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
     monkeypatch.setattr(os, "environ", dict(os.environ))
-    result = CliRunner().invoke(cli, ["api", "-p", str(make_site(tmp_path / "site")), "--secret", SECRET, "--db", str(tmp_path / "x.db"),
+    site = make_site(tmp_path / "site")
+    result = CliRunner().invoke(cli, ["api", "-p", str(site), "--secret", SECRET, "--db", str(tmp_path / "x.db"),
                                       "--workers", "2", "--admin-token", "admin-token-0123456789", "--wechat-app-id", "wx1",
                                       "--wechat-secret", "s3cret", "--ip-rate", "0", "--issuer", "bank=bank-key-0123456789",
                                       "--cors-origin", "https://a.example", "--cors-origin", "https://b.example"])
     assert result.exit_code == 0, result.output
     assert served["app"] == "h5press.api.app:app_from_env" and served["workers"] == 2 and served["timeout_graceful_shutdown"] == 10
-    assert settings_from_env(os.environ) == Settings(
-        db=str(tmp_path / "x.db"), secret=SECRET, issuers={"bank": "bank-key-0123456789"},
-        cors_origins=["https://a.example", "https://b.example"], admin_token="admin-token-0123456789", wechat_app_id="wx1",
+    assert ApiSettings.from_env(os.environ) == ApiSettings(
+        project=site.resolve(), db=str(tmp_path / "x.db"), workers=2, secret=SECRET, issuers={"bank": "bank-key-0123456789"},
+        cors_origins=("https://a.example", "https://b.example"), admin_token="admin-token-0123456789", wechat_app_id="wx1",
         wechat_secret="s3cret", ip_rate=0.0)
+
+
+def test_cli_joins_issuer_options_and_the_issuers_variable(tmp_path, monkeypatch):
+    import os
+
+    import uvicorn
+
+    from h5press.api.settings import ApiSettings
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setattr(os, "environ", dict(os.environ, H5PRESS_API_ISSUERS="school=school-key,"))
+    args = ["api", "-p", str(make_site(tmp_path / "site")), "--secret", SECRET, "--db", str(tmp_path / "x.db"), "--workers", "2"]
+    result = CliRunner().invoke(cli, [*args, "--issuer", "bank=bank-key"])
+    assert result.exit_code == 0, result.output
+    assert ApiSettings.from_env(os.environ).issuers == {"bank": "bank-key", "school": "school-key"}
+    result = CliRunner().invoke(cli, [*args, "--issuer", "bank"])
+    assert result.exit_code == 1 and 'issuer must be NAME=KEY, got "bank"' in result.output

@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import StreamingResponse
 
+from ..errors import ApiError, unauthorized
 from ..export import export_csv
-from ..state import ApiError, Campaign, State, bearer_token
+from ..state import Campaign, State, bearer_token
 
 
 def admin(state: State, authorization: Annotated[str | None, Header()] = None) -> None:
@@ -18,7 +19,7 @@ def admin(state: State, authorization: Annotated[str | None, Header()] = None) -
         raise ApiError(404, "admin_disabled", "admin endpoints are off: start the server with --admin-token")
     token = bearer_token(authorization)
     if token is None:
-        raise ApiError(401, "unauthorized", "send `Authorization: Bearer <admin token>`", headers={"WWW-Authenticate": "Bearer"})
+        raise unauthorized("send `Authorization: Bearer <admin token>`")
     if not hmac.compare_digest(hashlib.sha256(token.strip().encode("utf-8")).digest(), state.admin_digest):
         raise ApiError(403, "forbidden", "this is not the admin token")
 

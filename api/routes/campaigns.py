@@ -9,9 +9,11 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from .. import db
-from ..ledger import Incoming, ingest, set_nickname, summary, vote_tally
+from ..errors import ApiError
+from ..ledger import Incoming, ingest, summary, vote_tally
+from ..members import set_nickname
 from ..schemas import MeOut, VoteTally
-from ..state import ApiError, Caller, Campaign, State
+from ..state import Caller, Campaign, State
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
 

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
 
 from .. import db
-from ..identity import TokenError
-from ..prizes import claim, draw, leaderboard, lottery_info
+from ..boards import leaderboard
+from ..errors import TokenError, unauthorized
+from ..lottery import draw, lottery_info
+from ..rewards import claim
 from ..schemas import BoardOut, TeamOut
-from ..state import ApiError, Caller, Campaign, State, bearer_token, verify_bearer
+from ..state import Caller, Campaign, State, bearer_token, verify_bearer
 from ..teams import create_team, join_team
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
@@ -49,8 +51,7 @@ def get_leaderboard(rules: Campaign, state: State, scope: Literal["individual", 
     caller = None
     if scope == "friends":
         if token is None:
-            raise ApiError(401, "unauthorized", "the friends board needs `Authorization: Bearer <token>`",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise unauthorized("the friends board needs `Authorization: Bearer <token>`")
         caller = verify_bearer(state, token).key
     elif token is not None:
         try:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ..state import ApiError, State
+from ..errors import ApiError
+from ..state import State
 
 router = APIRouter(prefix="/api/v1/wechat", tags=["wechat"])
 
