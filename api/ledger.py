@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, case, select, update
+from sqlalchemy import Connection, Row, case, select, update
 
 from . import db
 from .changes import BOARD, TEAM, VOTE, note
@@ -63,6 +63,24 @@ def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], r
 def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequence[Incoming], received_ms: int) -> dict[str, Any]:
     """Record a batch for one person; returns per-event results and what the batch earned."""
     member = lock_member(conn, rules.name, identity, received_ms)
+    state, days_before, fresh, rows = _store(conn, rules, identity, member, _unseen(conn, batch), received_ms)
+    gained, changed = _credit(conn, rules.name, identity, member, rows)
+    new_days = state.checkin_days - days_before
+    if new_days:
+        conn.execute(db.insert(conn, db.checkins).on_conflict_do_nothing(),
+                     [{"campaign": rules.name, "identity": identity, "day": d} for d in sorted(new_days)])
+    badges = rules.new_badges(state)
+    if badges:
+        conn.execute(db.insert(conn, db.badges).on_conflict_do_nothing(),
+                     [{"campaign": rules.name, "identity": identity, "badge": b, "at_ms": received_ms} for b in badges])
+    record_refs(conn, rules.name, identity, [(ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True)])
+    changed += _record_votes(conn, rules.name, identity, rows)
+    note(conn, rules.name, changed)
+    return {"acknowledged": [ev.id for ev in batch], "results": _results(batch, rows), "points": gained, "badges": badges}
+
+
+def _unseen(conn: Connection, batch: Sequence[Incoming]) -> list[Incoming]:
+    """The batch's events not stored before, each id once (an id repeated in the batch counts once)."""
     ids = [ev.id for ev in batch]
     e = db.events.c
     known: set[str] = set()
@@ -70,10 +88,19 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
         known |= set(conn.execute(select(e.event_id).where(e.event_id.in_(ids[start:start + 500]))).scalars())
     seen: set[str] = set()
     fresh = []
-    for ev in batch:  # also drops an id repeated inside the batch
+    for ev in batch:
         if ev.id not in known and ev.id not in seen:
             fresh.append(ev)
         seen.add(ev.id)
+    return fresh
+
+
+def _store(conn: Connection, rules: CampaignRules, identity: str, member: Row[Any], fresh: list[Incoming],
+           received_ms: int) -> tuple[MemberState, set[str], list[Incoming], list[dict[str, Any]]]:
+    """Insert the fresh events with what they earn under the rules; when another request stored
+    some of the same ids meanwhile, plan again with only ours. Returns the person's state, their
+    check-in days before the batch, the events stored and their rows."""
+    e = db.events.c
     state = load_state(conn, rules.name, identity, member.earned)
     days_before = set(state.checkin_days)
     rows = _plan(rules, state, fresh, received_ms)
@@ -91,42 +118,46 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
         for row in rows:
             conn.execute(update(db.events).where(e.event_id == row["event_id"])
                          .values(points=row["points"], status=row["status"], action=row["action"]))
+    return state, days_before, fresh, rows
+
+
+def _credit(conn: Connection, campaign: str, identity: str, member: Row[Any],
+            rows: list[dict[str, Any]]) -> tuple[int, list[tuple[str, object]]]:
+    """The batch's points added to the person, their boards and their team's; what changed."""
     gained = sum(r["points"] for r in rows)
     changed: list[tuple[str, object]] = []
     if gained:
         reached = max(r["at_ms"] for r in rows if r["points"])
-        conn.execute(update(db.members).where(db.members.c.campaign == rules.name, db.members.c.identity == identity)
+        conn.execute(update(db.members).where(db.members.c.campaign == campaign, db.members.c.identity == identity)
                      .values(earned=db.members.c.earned + gained,
                              reached_ms=case((db.members.c.reached_ms > reached, db.members.c.reached_ms), else_=reached)))
-        _add_scores(conn, rules.name, identity, member.team_id, rows)
+        _add_scores(conn, campaign, identity, member.team_id, rows)
         changed.append((BOARD, ""))
         if member.team_id is not None:
             changed.append((TEAM, member.team_id))
-    new_days = state.checkin_days - days_before
-    if new_days:
-        conn.execute(db.insert(conn, db.checkins).on_conflict_do_nothing(),
-                     [{"campaign": rules.name, "identity": identity, "day": d} for d in sorted(new_days)])
-    badges = rules.new_badges(state)
-    if badges:
-        conn.execute(db.insert(conn, db.badges).on_conflict_do_nothing(),
-                     [{"campaign": rules.name, "identity": identity, "badge": b, "at_ms": received_ms} for b in badges])
-    record_refs(conn, rules.name, identity, [(ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True)])
-    by_id = {r["event_id"]: r for r in rows}
-    vote_rows = [{"campaign": rules.name, "vote": r["component"], "identity": identity,
+    return gained, changed
+
+
+def _record_votes(conn: Connection, campaign: str, identity: str, rows: list[dict[str, Any]]) -> list[tuple[str, object]]:
+    """One vote per person per vote id (the first one stays); the tallies that changed."""
+    vote_rows = [{"campaign": campaign, "vote": r["component"], "identity": identity,
                   "choices": json.dumps(json.loads(r["payload"])["choices"]), "at_ms": r["at_ms"]}
                  for r in rows if r["type"] == "vote" and r["status"] == "recorded"]
-    if vote_rows:  # one vote per person per vote id: the first one stays
-        stmt = db.insert(conn, db.votes).on_conflict_do_nothing().returning(db.votes.c.vote)
-        changed += [(VOTE, vote) for vote in conn.execute(stmt, vote_rows).scalars()]
-    note(conn, rules.name, changed)
+    if not vote_rows:
+        return []
+    stmt = db.insert(conn, db.votes).on_conflict_do_nothing().returning(db.votes.c.vote)
+    return [(VOTE, vote) for vote in conn.execute(stmt, vote_rows).scalars()]
+
+
+def _results(batch: Sequence[Incoming], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each event's outcome, in batch order; an id repeated in the batch is a duplicate the second time."""
+    by_id = {r["event_id"]: r for r in rows}
     results = []
     for ev in batch:
-        found = by_id.get(ev.id)
+        found = by_id.pop(ev.id, None)
         results.append({"id": ev.id, "status": found["status"] if found else "duplicate",
                         "points": found["points"] if found else 0})
-        if found:
-            del by_id[ev.id]  # an id repeated in the batch is a duplicate the second time
-    return {"acknowledged": ids, "results": results, "points": gained, "badges": badges}
+    return results
 
 
 def _add_scores(conn: Connection, campaign: str, identity: str, team_id: int | None, rows: list[dict[str, Any]]) -> None:
