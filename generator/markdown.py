@@ -74,7 +74,7 @@ def check_plugin(name: str, options: dict[str, Any]) -> None:
     try:
         inspect.signature(function).bind(None, **options)
     except TypeError:
-        accepted = [p for p in list(inspect.signature(function).parameters)[1:]]
+        accepted = list(inspect.signature(function).parameters)[1:]
         unknown = [key for key in options if key not in accepted]
         detail = f'unknown option "{unknown[0]}"' if unknown else "missing or wrong options"
         raise PluginError(f'Markdown plugin "{name}": {detail}; it takes: {", ".join(accepted) or "no options"}') from None
