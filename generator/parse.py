@@ -223,6 +223,11 @@ def _plain(children: list[Token]) -> str:
                    for c in children if c.type in ("text", "code_inline", "softbreak", "hardbreak"))
 
 
+def _csp_blocks(attribute: str) -> bool:
+    """Inline styles and event handlers: the Content-Security-Policy refuses both."""
+    return attribute == "style" or attribute.lower().startswith("on")
+
+
 class _Walk:
     """One page's tokens, in document order: rewritten for the bundle and checked."""
 
@@ -267,8 +272,8 @@ class _Walk:
 
     def refuse(self, token: Token, line: int) -> None:
         """Attributes a plugin put on an element are held to the same CSP rules as attribute lists."""
-        if token.attrs and any(k == "style" or k.lower().startswith("on") for k in token.attrs):
-            blocked = {k: str(v) for k, v in token.attrs.items() if k == "style" or k.lower().startswith("on")}
+        blocked = {k: str(v) for k, v in token.attrs.items() if _csp_blocks(k)} if token.attrs else {}
+        if blocked:
             token.attrs = {k: v for k, v in token.attrs.items() if k not in blocked}
             self.apply(token, blocked, line)
 
@@ -446,21 +451,22 @@ def replace_images(html: str, render: Callable[[str, str], str]) -> str:
 
 # -- the stage over the whole site -------------------------------------------------------------
 
-def parse_all(work: list[tuple[Page, Path, frozenset[str], dict[str, Component], MarkdownIt]], cache: BuildCache,
-              components: dict[str, Component], workers: int) -> list[Parsed]:
-    """Parse pages, reusing earlier results whose inputs are unchanged: the page text, the
-    campaign's pages and files (links and images resolve against them), the component schemas."""
+def parse_all(work: list[tuple[Page, Path, frozenset[str]]], md: MarkdownIt, components: dict[str, Component],
+              cache: BuildCache, workers: int) -> list[Parsed]:
+    """Parse pages (each with its campaign folder and page slugs), reusing earlier results whose
+    inputs are unchanged: the page text, the campaign's pages and files (links and images resolve
+    against them), the component schemas."""
     schemas = digest(*(c.folder.joinpath("schema.py").read_bytes() for c in components.values()))
     listing: dict[Path, str] = {}
     keys = []
-    for page, campaign_dir, slugs, *_ in work:
+    for page, campaign_dir, slugs in work:
         if campaign_dir not in listing:
             files = sorted(p.relative_to(campaign_dir).as_posix() for p in campaign_dir.rglob("*"))
             listing[campaign_dir] = digest(*files, "\0", *sorted(slugs))
         keys.append(digest(schemas, listing[campaign_dir], page.source, page.body, str(page.body_line)))
     known = cache.get_objects("parse", keys)
     todo = [i for i, key in enumerate(keys) if key not in known]
-    for i, result in zip(todo, fork_map(lambda i: parse_page(*work[i]), todo, workers), strict=True):
+    for i, result in zip(todo, fork_map(lambda i: parse_page(*work[i], components, md), todo, workers), strict=True):
         known[keys[i]] = result
     cache.put_objects("parse", {keys[i]: known[keys[i]] for i in todo})
     for key in keys:
