@@ -10,17 +10,13 @@ import mimetypes
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..generator.headers import Rule, headers_for, parse_headers
+from ..generator.headers import MEDIA_TYPES, Rule, headers_for, parse_headers
 from ..generator.write import is_text
 
 HEADERS_FILE = "_headers"
 # Server configuration and the build's own report are not part of the site.
 NOT_PUBLISHED = {HEADERS_FILE, "nginx.conf", "build-report.json"}
 SIBLING = {"gzip": ".gz", "br": ".br"}
-TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".json": "application/json",
-         ".webmanifest": "application/manifest+json", ".svg": "image/svg+xml", ".xml": "application/xml",
-         ".txt": "text/plain", ".webp": "image/webp", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-         ".gif": "image/gif", ".ico": "image/x-icon", ".woff2": "font/woff2", ".woff": "font/woff"}
 # Upload groups, in order: what pages reference exists before the pages, and the pages before
 # the service worker that precaches them.
 ASSETS, PAGES, WORKER = 0, 1, 2
@@ -69,7 +65,7 @@ def published(key: str, files: dict[str, Path]) -> bool:
 def content_type(key: str) -> str:
     """By extension; text says UTF-8, the only encoding the build writes."""
     suffix = PurePosixPath(key).suffix.lower()
-    kind = TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
+    kind = MEDIA_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
     return f"{kind}; charset=utf-8" if is_text(key) else kind
 
 

@@ -19,6 +19,12 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+# Media types of the files a build writes, as every server of dist/ (the local one, object storage) sends them.
+MEDIA_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".json": "application/json",
+               ".webmanifest": "application/manifest+json", ".svg": "image/svg+xml", ".xml": "application/xml",
+               ".txt": "text/plain", ".webp": "image/webp", ".png": "image/png", ".jpg": "image/jpeg",
+               ".jpeg": "image/jpeg", ".gif": "image/gif", ".ico": "image/x-icon", ".woff2": "font/woff2",
+               ".woff": "font/woff"}
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 

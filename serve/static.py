@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
-from ..generator.headers import Rule, headers_for, parse_headers
+from ..generator.headers import MEDIA_TYPES, Rule, headers_for, parse_headers
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".webmanifest": "application/manifest+json", ".js": "text/javascript"}
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MEDIA_TYPES}
     rules: list[Rule] = []
 
     def log_message(self, *args: object) -> None:
