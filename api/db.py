@@ -52,6 +52,28 @@ events = Table(
 Index("events_member_action", events.c.campaign, events.c.identity, events.c.action, events.c.day)
 Index("events_campaign_at", events.c.campaign, events.c.at_ms)
 
+# Analytics from every visitor, identified or not: append-only, never earning points. `event_id` is the
+# client's ULID, unique per campaign, so an event replayed from an offline outbox is stored once.
+# `visitor` and `session` are the page's pseudonymous ids; `variants` is a JSON object
+# {experiment id: variant} and `payload` the event's JSON payload.
+analytics = Table(
+    "analytics", metadata,
+    Column("pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("campaign", String(64), nullable=False),
+    Column("event_id", String(26), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("component", String(64)),
+    Column("payload", Text, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),  # the device's time of the event
+    Column("received_ms", BigInteger, nullable=False),
+    Column("visitor", String(26), nullable=False),
+    Column("session", String(26), nullable=False),
+    Column("page", String(300), nullable=False),  # path of the page within the campaign, e.g. "quiz.html"
+    Column("variants", Text, nullable=False),
+)
+Index("analytics_event", analytics.c.campaign, analytics.c.event_id, unique=True)
+Index("analytics_campaign_at", analytics.c.campaign, analytics.c.at_ms)
+
 # One row per person per campaign: the running totals, and the row locked to serialise a person's writes.
 members = Table(
     "members", metadata,

@@ -75,7 +75,12 @@ def _v2_social(conn: Connection) -> None:
         conn.execute(db.insert(conn, db.refs).on_conflict_do_nothing(), links)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_social]
+def _v3_analytics(conn: Connection) -> None:
+    """The append-only analytics table of anonymous and identified visitors."""
+    db.analytics.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_social, _v3_analytics]
 
 
 def current_version(conn: Connection) -> int:
