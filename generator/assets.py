@@ -16,8 +16,6 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 import PIL
-import rjsmin
-import sass
 from PIL import Image, ImageDraw, ImageOps
 
 from .config import ImageOptions, Theme
@@ -62,23 +60,40 @@ def theme_file(root: Path, relpath: str) -> Path:
 
 # --- styles and scripts ----------------------------------------------------------------------
 
+class ScssError(Exception):
+    """A stylesheet that did not compile, with the overlay file and line libsass named."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.file, self.line = message, file, line
+
+
 def compile_scss(entry: Path, include_paths: list[Path]) -> str:
     """The one place libsass is called (it is end-of-life; swapping compilers touches only this).
 
-    libsass starts compressed output that holds non-ASCII text with a byte-order mark; the build
-    joins stylesheets, where a mark in the middle would void the rule after it, so it goes."""
-    css = sass.compile(filename=str(entry), include_paths=[str(p) for p in include_paths], output_style="compressed")
-    return css.lstrip("\ufeff")
+    libsass is optional (it has no wheel for Linux on ARM): the package's own styles come
+    precompiled, so only a project's own SCSS needs it. libsass starts compressed output that
+    holds non-ASCII text with a byte-order mark; the build joins stylesheets, where a mark in the
+    middle would void the rule after it, so it goes."""
+    try:
+        import sass
+    except ImportError:
+        raise ScssError("your project's SCSS needs libsass, which is not installed (it has no wheel for this "
+                        "platform): pip install libsass (builds it from source; needs a C++ compiler)") from None
+    try:
+        css = sass.compile(filename=str(entry), include_paths=[str(p) for p in include_paths], output_style="compressed")
+    except sass.CompileError as exc:
+        text = str(exc)
+        where = re.search(r"on line (\d+):\d+ of (\S+)", text)
+        file = Path(where.group(2)).resolve().relative_to(entry.parent.resolve()).as_posix() if where else None
+        raise ScssError(text.splitlines()[0].removeprefix("Error: "), file, int(where.group(1)) if where else None) from None
+    return str(css).lstrip("\ufeff")
 
 
 def theme_variables(theme: Theme, elder: bool) -> str:
     """Campaign colours as CSS custom properties, so branding needs no SCSS."""
     props = ";".join(f"--h5-{name}:{value}" for name, value in theme.model_dump().items())
     return f":root{{{props}}}" + (":root{--h5-font:18px;--h5-tap:60px;--h5-min-text:18px}" if elder else "")
-
-
-def minify_js(source: str) -> str:
-    return rjsmin.jsmin(source).strip() + "\n"
 
 
 # --- images ----------------------------------------------------------------------------------

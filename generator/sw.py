@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assets import minify_js, theme_file
+from .assets import theme_file
+from .precompiled import minify_js
 
 NAV_TIMEOUT_MS = 3000
 
