@@ -129,7 +129,8 @@ def _load(options: BuildOptions, root: Path, diags: Diagnostics) -> tuple[Site, 
 def _parse(site: Site, config: SiteConfig, components: dict[str, Component], cache: BuildCache, workers: int,
            diags: Diagnostics) -> dict[str, dict[str, Parsed]]:
     """Every page's Markdown, then the checks across pages: links, anchors, block ids and rules."""
-    work = [(page, c.dir, frozenset(p.slug for p in c.pages)) for c in site.campaigns for page in c.pages]
+    slugs = {c.name: frozenset(p.slug for p in c.pages) for c in site.campaigns}
+    work = [(page, c.dir, slugs[c.name]) for c in site.campaigns for page in c.pages]
     parsed: dict[str, dict[str, Parsed]] = {c.name: {} for c in site.campaigns}
     md = parser(config.markdown.specs())
     for (page, *_), result in zip(work, parse_all(work, md, components, cache, workers), strict=True):
