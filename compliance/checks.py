@@ -134,12 +134,25 @@ def share_rewards(rule: Rule, text: CampaignText, root: Path) -> Iterator[Findin
             at = text.position(campaign.source, campaign.line_of(("badges", i, "when")), "action")
             yield _finding(rule, campaign.source, at, badge.name, f"a badge for sharing: {rule.message}")
     for block in text.blocks:
-        data = block.doc.data if isinstance(block.doc.data, dict) else {}
-        for j, task in enumerate(data.get("tasks") or [] if block.name == "task" else []):
-            if isinstance(task, dict) and task.get("action") in social:
-                at = text.position(block.source, block.doc.line_of(("tasks", j)), "action")
-                yield _finding(rule, block.source, at, str(task.get("label", task["action"])),
-                               f"task progress for sharing: {rule.message}")
+        if block.name in rule.params.get("sharing_components", []):
+            continue  # the share button itself: harmless once the action earns nothing
+        for path, item in _mappings(block.doc.data, ()):
+            if item.get("action") in social:
+                at = text.position(block.source, block.doc.line_of(path), "action")
+                yield _finding(rule, block.source, at, str(item.get("label", item["action"])),
+                               f"progress or rewards for sharing in {block.name}: {rule.message}")
+
+
+def _mappings(data: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """Every mapping in a YAML value, with its key path."""
+    if isinstance(data, dict):
+        yield path, data
+        children: Any = data.items()
+    else:
+        children = enumerate(data) if isinstance(data, list) else ()
+    for key, value in children:
+        if isinstance(value, (dict, list)):
+            yield from _mappings(value, (*path, key))
 
 
 def survey_sensitive(rule: Rule, text: CampaignText, root: Path) -> Iterator[Finding]:
