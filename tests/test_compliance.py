@@ -18,11 +18,11 @@ def lint(root, *args):
 # (rule, campaign.yaml, page body, the finding's `file:line:col  rule` or None when the page passes).
 # The page body starts on line 5 of content/c/index.md (after the front matter and a blank line).
 CASES = [
-    ("ad-superlative", WINDOW, "我们是全国第一的理财银行。\n", "content/c/index.md:5:5  ad-superlative  「全国第一」"),
+    ("ad-superlative", WINDOW, "我们是全国第一的理财银行。\n", "content/c/index.md:5:4  ad-superlative  「全国第一」"),
     ("ad-superlative", WINDOW, "活动说明\n\n本行提供**最佳**服务。\n", "content/c/index.md:7:7  ad-superlative  「最佳」"),
     ("ad-superlative", WINDOW, "第一步：注册。第一次打卡得 5 分，最近七天排行榜第一名有奖励。\n", None),
     ("ad-superlative", WINDOW, "预算最好全家一起商量。\n", None),
-    ("ad-guaranteed-return", WINDOW, "这款产品稳赚不赔，收益有保障！\n", "content/c/index.md:5:7  ad-guaranteed-return  「稳赚不赔」"),
+    ("ad-guaranteed-return", WINDOW, "这款产品稳赚不赔，收益有保障！\n", "content/c/index.md:5:5  ad-guaranteed-return  「稳赚不赔」"),
     ("ad-guaranteed-return", WINDOW, "任何理财产品都不保本保收益，定投不能保证收益。\n", None),
     ("ad-endorsement", WINDOW, "经济学家推荐的理财方式。\n", "content/c/index.md:5:1  ad-endorsement  「经济学家推荐」"),
     ("bank-strict-claims", WINDOW + "product: wealth\ndisclosure: 理财非存款，产品有风险，投资须谨慎。\n",
@@ -34,7 +34,7 @@ CASES = [
     ("wechat-induced-share", WINDOW + "channels: [browser]\n", "分享到朋友圈即得 10 积分！\n", None),
     ("wechat-induced-share", WINDOW, "欢迎分享给家人一起看（分享不计积分）。\n", None),
     ("wechat-share-reward", WINDOW + "points:\n  actions:\n    share: {points: 5}\n", "正文\n",
-     "content/c/campaign.yaml:7:5  wechat-share-reward  「share: 5 分」"),
+     "content/c/campaign.yaml:6:5  wechat-share-reward  「share: 5 分」"),
     ("wechat-share-reward", WINDOW + "points:\n  actions:\n    read: {points: 5}\n    share: {points: 0}\n", "正文\n", None),
     ("risk-warning", WINDOW + "product: fund\n", "正文\n", "content/c/index.md:1:1  risk-warning"),
     ("risk-warning", WINDOW + "product: fund\n", "基金有风险，投资须谨慎。\n", None),
@@ -47,7 +47,7 @@ CASES = [
     ("simulated-label", WINDOW, "::: budget b\ntitle: 模拟一个月的收支\nincome: 5000\ncategories:\n"
      "  - {id: save, label: 储蓄, kind: savings, min: 0, max: 5000, default: 1000}\n:::\n", None),
     ("pipl-sensitive-field", WINDOW, "::: survey s\nfields:\n  - {name: card, label: 您的银行卡号, type: text}\n:::\n",
-     "content/c/index.md:7:5  pipl-sensitive-field  「您的银行卡号」"),
+     "content/c/index.md:7:18  pipl-sensitive-field  「您的银行卡号」"),
     ("pipl-sensitive-field", WINDOW, "::: survey s\nfields:\n  - {name: card, label: 您的银行卡号, type: text, sensitive: true,"
      " purpose: 仅用于发放奖励，活动结束后删除}\n  - {name: age, label: 年龄段, type: choice, options: [青年, 中年]}\n:::\n", None),
     ("elder-sizes", WINDOW + "elder_mode: true\n", "正文 <small>注</small>\n", "content/c/index.md:5:4  elder-sizes  「<small」"),
@@ -80,8 +80,8 @@ LOTTERY = WINDOW + """lottery:
 def test_prizes(tmp_path):
     root = one_page_site(tmp_path, "正文\n", LOTTERY)
     out = lint(root).output
-    assert "content/c/campaign.yaml:10:41  prize-value  「大奖 60000 元」" in out
-    assert "content/c/campaign.yaml:11:10  prize-value  「小奖」 prize without value" in out
+    assert "content/c/campaign.yaml:9:49  prize-value  「大奖 60000 元」" in out
+    assert "content/c/campaign.yaml:10:10  prize-value  「小奖」 prize without value" in out
     fixed = LOTTERY.replace("value: 60000", "value: 50000").replace("stock: 10}", "stock: 10, value: 20}")
     root = one_page_site(tmp_path, "::: lottery w\nlottery: draw\n:::\n", fixed)
     assert lint(root).exit_code == 0
@@ -109,8 +109,8 @@ def test_front_matter_campaign_and_block_text_located(tmp_path):
     out = lint(root).output
     assert "content/c/campaign.yaml:4:14  ad-superlative  「顶级」" in out
     assert "content/c/index.md:2:8  ad-superlative  「唯一」" in out
-    assert "content/c/index.md:3:23  ad-guaranteed-return  「零风险」" in out
-    assert "content/c/index.md:9:22  ad-superlative  「最佳」" in out
+    assert "content/c/index.md:3:20  ad-guaranteed-return  「零风险」" in out
+    assert "content/c/index.md:9:20  ad-superlative  「最佳」" in out
 
 
 def test_code_and_comments_are_not_read(tmp_path):
@@ -122,17 +122,20 @@ def test_code_and_comments_are_not_read(tmp_path):
 
 def test_waivers(tmp_path):
     front = ("---\ntitle: 首页\ncompliance:\n  waivers:\n    - {rule: ad-superlative, text: 唯一指定, reason: 合同约定的称谓, by: 合规部 王芳}\n"
-             "    - {rule: ad-superlative, line: 9, reason: 引用监管原文, by: 合规部 王芳}\n---\n\n本行是唯一指定银行。\n最佳\n")
+             "    - {rule: ad-superlative, line: 11, reason: 引用监管原文, by: 合规部 王芳}\n"
+             "    - {rule: ad-endorsement, text: 专家推荐, reason: 已删, by: 合规部 王芳}\n---\n\n本行是唯一指定银行。\n最佳\n")
     root = write_tree(tmp_path, {"h5press.yaml": "base_url: https://h5.example.com/\n", "content/c/campaign.yaml": WINDOW,
                                  "content/c/index.md": front})
     result = lint(root)
     assert result.exit_code == 0, result.output
     report = json.loads((root / "compliance-report/c.json").read_text("utf-8"))
-    assert [(w["text"], w["waiver"]["by"]) for w in report["waived"]] == [("唯一", "合规部 王芳")]
-    assert "content/c/index.md:6:1  waiver-stale  waiver of ad-superlative for line 9 matches no finding" in result.output
+    assert [(w["text"], w["line"], w["waiver"]["reason"]) for w in report["waived"]] == [
+        ("唯一", 10, "合同约定的称谓"), ("最佳", 11, "引用监管原文")]
+    assert 'content/c/index.md:7:1  waiver-stale  waiver of ad-endorsement for text "专家推荐" matches no finding' in result.output
     assert lint(root, "--strict").exit_code == 1
     (root / "content/c/index.md").write_text(front.replace("唯一指定银行", "指定银行"), "utf-8")
     assert "content/c/index.md:5:1  waiver-stale" in lint(root).output
+    assert "content/c/index.md:6:1  waiver-stale" not in lint(root).output
 
 
 def test_waiver_needs_reason_and_who(tmp_path):
