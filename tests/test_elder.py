@@ -24,7 +24,6 @@ consent: {{required: true, text: 同意后记录参与数据。}}
 points:
   actions:
     read: {{points: 2}}
-    share: {{points: 5}}
     checkin: {{points: 5, per_day: 1}}
     quiz: {{points: 10}}
     survey: {{points: 10}}
