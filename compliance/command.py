@@ -9,7 +9,8 @@ from ..generator.config import SiteConfig
 from ..generator.errors import BuildError, Diagnostics
 from ..generator.load import Campaign, Site, load_site
 from .approval import APPROVALS, load_approvals, record
-from .gate import Checked, check_campaign, run_gate, site_rules
+from .gate import check_campaign, run_gate, site_rules
+from .report import Checked
 
 
 def _site(project: Path, only: tuple[str, ...]) -> tuple[Site, SiteConfig, Diagnostics]:

@@ -137,7 +137,8 @@ def _block(source: str, meta: dict[str, Any], line: int) -> list[BlockDoc]:
 
 def _lines_span(source: str, lines: list[str], first: int) -> Span:
     """Consecutive Markdown lines as one text (a Chinese sentence runs on over line breaks)."""
-    text, at = [], []
+    text: list[str] = []
+    at: list[tuple[int, int]] = []
     for row, line in enumerate(lines, first):
         start = len(line) - len(line.lstrip()) if text else 0
         text.append(line[start:])

@@ -6,27 +6,14 @@ anything is rendered: an error leaves dist/ untouched.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from ..generator.config import SiteConfig
 from ..generator.errors import Diagnostics
 from ..generator.load import Campaign, Site
 from .approval import APPROVALS, Status, load_approvals, status
-from .engine import Outcome, run_rules
+from .engine import run_rules
 from .extract import campaign_text
-from .report import write_report
+from .report import Checked, write_report
 from .rules import Rule, load_rules
-
-
-@dataclass
-class Checked:
-    """One campaign after the gate: its findings and its approval state."""
-
-    campaign: Campaign
-    outcome: Outcome
-    approval: Status | None  # None: approvals.yaml is broken (reported)
-    required: bool
 
 
 def site_rules(site: Site, config: SiteConfig, diags: Diagnostics) -> list[Rule]:

@@ -5,16 +5,28 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
-if TYPE_CHECKING:
-    from .gate import Checked
+from ..generator.load import Campaign
+from .approval import Status
+from .engine import Outcome
 
 _TEMPLATE = jinja2.Environment(loader=jinja2.PackageLoader("h5press.compliance", "."), autoescape=True,
                                undefined=jinja2.StrictUndefined).get_template("report.html")
+
+
+@dataclass
+class Checked:
+    """One campaign after the gate: its findings and its approval state."""
+
+    campaign: Campaign
+    outcome: Outcome
+    approval: Status | None  # None: approvals.yaml is broken (reported)
+    required: bool
 
 
 def report_data(profile: str, item: Checked) -> dict[str, Any]:

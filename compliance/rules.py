@@ -34,7 +34,7 @@ class Rule(Strict):
     where: list[str] | None = Field(None, description='text kinds checked: markdown, front, campaign, block (or "block:quiz")')
     patterns: list[str] = Field(default_factory=list, description="regular expressions of the offending text")
     unless: list[str] = Field(default_factory=list, description="contexts (regular expressions) that excuse a match they cover")
-    check: str | None = Field(None, description="a Python check instead of patterns: a name in compliance.checks or module:function")
+    check: str | None = Field(None, description="instead of patterns: a function of compliance.checks or module:function")
     params: dict[str, Any] = Field(default_factory=dict, description="what the check reads")
 
     @field_validator("patterns", "unless")
