@@ -93,10 +93,14 @@ def test_prizes(tmp_path):
 
 def test_prize_disclosure(tmp_path):
     campaign = "title: t\nlottery:\n  - id: draw\n    name: 抽奖\n    prizes:\n      - {name: 小奖, probability: 0.1, value: 5}\n"
-    out = lint(one_page_site(tmp_path, "正文\n", campaign)).output
+    body = "::: lottery w\nlottery: draw\n:::\n"
+    out = lint(one_page_site(tmp_path, body, campaign)).output
     assert "content/c/campaign.yaml:3:5  prize-disclosure  「抽奖」 how to claim a prize is not shown" in out
     assert "content/c/campaign.yaml:3:5  prize-disclosure  「抽奖」 the draw window is not shown" in out
-    assert "content/c/campaign.yaml:6:10  prize-disclosure  「小奖」 the number of prizes is not shown" in out
+    fixed = campaign.replace("title: t\n", WINDOW).replace("name: 抽奖\n", "name: 抽奖\n    claim: 活动结束后 30 天内寄出\n")
+    root = one_page_site(tmp_path, body, fixed)
+    assert lint(root, "--strict").exit_code == 0 and build(root).exit_code == 0
+    assert "不限" in (root / "dist/c/index.html").read_text("utf-8")
 
 
 def test_front_matter_campaign_and_block_text_located(tmp_path):

@@ -26,12 +26,15 @@ lottery:
       每次抽奖消耗 10 积分。
       每人每天最多抽 2 次。
     prizes:
-      - {name: 一等奖 自行车, probability: 0, stock: 1}
-      - {name: 二等奖 出行券, probability: 1}
+    claim: 中奖后在「我的奖品」中领取，活动结束前有效。
+    prizes:
+      - {name: 一等奖 自行车, probability: 0, stock: 1, value: 800}
+      - {name: 二等奖 出行券, probability: 1, value: 5}
   - id: last
     name: 最后一个红包
+    claim: 红包即时发放到活动账户。
     prizes:
-      - {name: 10元红包, probability: 1, stock: 1}
+      - {name: 10元红包, probability: 1, stock: 1, value: 10}
 """
 PAGE = """::: lottery spin
 lottery: wheel
@@ -64,8 +67,10 @@ def test_rules_odds_and_segments_are_in_the_page(tmp_path):
     html = (root / "dist/c/index.html").read_text()
     spin = html[html.index('data-id=spin'):html.index('data-id=red')]
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", spin)
-    assert cells == ["一等奖 自行车", "0%", "共 1 份", "二等奖 出行券", "100%", "不限"]  # odds add up to 1: no 未中奖 row
+    assert cells == ["一等奖 自行车", "800 元", "0%", "共 1 份", "二等奖 出行券", "5 元", "100%", "不限"]  # odds add up to 1: no 未中奖 row
     assert "每人每天最多抽 2 次。" in spin and "每次消耗 <b>10</b> 积分" in spin
+    # what a prize promotion must show: how to claim and the draw window
+    assert "领奖方式：</strong>中奖后在「我的奖品」中领取，活动结束前有效。" in spin and "抽奖时间：2020-01-01 至 2099-12-31" in spin
     # a prize with stock can run out, so the wheel has a 谢谢参与 segment
     assert re.findall(r"<text[^>]*>([^<]*)</text>", spin) == ["一等奖 自行车", "二等奖 出行券", "谢谢参与"]
     assert "没有连接活动服务器" in spin

@@ -47,7 +47,8 @@ def test_validate_submit_once_and_keep(tmp_path, serve, browser, width):
     assert page.locator('[data-h5c="survey"] .h5c-survey__submit').is_disabled()
     outbox = page.evaluate("() => JSON.parse(localStorage.getItem('h5press:c:outbox'))")
     (event,) = [e for e in outbox if e["type"] == "survey.submit"]
-    assert event["payload"] == {"answers": {"age": "36岁以上", "modes": ["地铁", "公交"], "phone": "13800138000"}, "consent": True}
+    assert event["payload"] == {"answers": {"age": "36岁以上", "modes": ["地铁", "公交"], "phone": "13800138000"}, "consent": True,
+                                "sensitive_consent": []}
     assert page.evaluate("() => h5press.wallet().total") == 10
     assert errors == []
     context.close()
