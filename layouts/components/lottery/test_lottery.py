@@ -25,7 +25,6 @@ lottery:
     rules: |
       每次抽奖消耗 10 积分。
       每人每天最多抽 2 次。
-    prizes:
     claim: 中奖后在「我的奖品」中领取，活动结束前有效。
     prizes:
       - {name: 一等奖 自行车, probability: 0, stock: 1, value: 800}
@@ -54,8 +53,8 @@ def test_the_lottery_must_exist_in_campaign_yaml(tmp_path):
            '(did you mean "wheel"?)' in result.stderr
     result = build(one_page_site(tmp_path / "b", PAGE, "title: t\n"))
     assert 'content/c/index.md:5: lottery "spin": lottery: campaign.yaml has no lottery: add a `lottery:` entry' in result.stderr
-    many = CAMPAIGN.replace("      - {name: 二等奖 出行券, probability: 1}\n",
-                            "".join(f"      - {{name: 奖{i}, probability: 0.01}}\n" for i in range(11)))
+    many = CAMPAIGN.replace("      - {name: 二等奖 出行券, probability: 1, value: 5}\n",
+                            "".join(f"      - {{name: 奖{i}, probability: 0.01, value: 1}}\n" for i in range(11)))
     result = build(one_page_site(tmp_path / "c", PAGE, many))
     assert 'content/c/index.md:5: lottery "spin": style: a wheel has at most 12 segments and "wheel" needs 13: ' \
            "use style: packet" in result.stderr
