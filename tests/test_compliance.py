@@ -238,3 +238,18 @@ def test_demo_has_no_findings(tmp_path):
     from pathlib import Path
     result = lint(Path(__file__).resolve().parent.parent, "--strict")
     assert result.exit_code == 0, result.output
+
+
+def test_docs_list_every_shipped_rule_with_its_source():
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    docs = (root / "docs/compliance.md").read_text("utf-8")
+    rows = {line.split("|")[1].strip(" `"): line for line in docs.splitlines() if line.startswith("| `")}
+    for rule in yaml.safe_load((root / "compliance/rules/finance-cn.yaml").read_text("utf-8"))["rules"]:
+        assert rule["id"] in rows, f"docs/compliance.md does not list {rule['id']}"
+        first = rule["source"].split("；")[0]
+        cited = first.replace("中华人民共和国", "")
+        assert cited in rows[rule["id"]] or first in rows[rule["id"]], f"{rule['id']}: source {first} not cited"
