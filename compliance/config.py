@@ -4,13 +4,15 @@ Kept with the compliance package and importing only the schema base, so the auth
 (generator/config.py) holds them without loading the rule engine."""
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..generator.schema import Strict
 
 Product = Literal["wealth", "fund", "insurance", "credit", "deposit", "general"]
+SOURCES = ("content", "layouts", "assets")  # the project's source folders
 Channel = Literal["wechat", "browser", "app", "alipay"]
 
 
@@ -37,6 +39,15 @@ class SiteCompliance(Strict):
     require_approval: bool = Field(False, description="default of campaign.yaml compliance.require_approval")
     report_dir: str = Field("compliance-report", description=(
         "where the per-campaign reports (JSON and HTML) go, relative to the project; outside dist/ by default"))
+
+    @field_validator("report_dir")
+    @classmethod
+    def _outside_sources(cls, value: str) -> str:
+        """Reports written among the sources would be read (and watched by `serve`) as sources."""
+        parts = PurePosixPath(value).parts
+        if not parts or PurePosixPath(value).is_absolute() or ".." in parts or parts[0] in SOURCES:
+            raise ValueError(f'"{value}": expected a folder inside the project, outside {", ".join(SOURCES)}')
+        return value
 
 
 class CampaignCompliance(Strict):

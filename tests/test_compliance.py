@@ -253,3 +253,14 @@ def test_docs_list_every_shipped_rule_with_its_source():
         first = rule["source"].split("；")[0]
         cited = first.replace("中华人民共和国", "")
         assert cited in rows[rule["id"]] or first in rows[rule["id"]], f"{rule['id']}: source {first} not cited"
+
+
+def test_reports_stay_out_of_the_sources(tmp_path):
+    root = one_page_site(tmp_path, "正文\n", WINDOW)
+    (root / "h5press.yaml").write_text("compliance:\n  report_dir: content/reports\n", "utf-8")
+    result = build(root)
+    assert result.exit_code == 1
+    assert 'h5press.yaml:2: compliance.report_dir: "content/reports": expected a folder inside the project' in result.output
+    (root / "h5press.yaml").write_text("compliance:\n  report_dir: review/compliance\n", "utf-8")
+    assert build(root).exit_code == 0
+    assert (root / "review/compliance/c.json").is_file() and not (root / "dist/compliance-report").exists()
