@@ -53,15 +53,13 @@ class Outcome:
 def pattern_findings(rule: Rule, spans: list[Span]) -> Iterator[Finding]:
     """Every match of the rule's patterns in the text it reads, unless a context covers it."""
     for span in spans:
-        if not rule.reads(span.where):
-            continue
-        excused = [(m.start(), m.end()) for u in rule.unless for m in re.finditer(u, span.text)]
-        for pattern in rule.patterns:
-            for m in re.finditer(pattern, span.text):
-                if m.end() > m.start() and not any(a <= m.start() and m.end() <= b for a, b in excused):
-                    line, col = span.position(m.start())
-                    yield Finding(span.source, line, col, rule.id, rule.level, rule.message, m.group(0), rule.suggest,
-                                  span.text)
+        found = [m for p in rule.patterns for m in re.finditer(p, span.text) if m.end() > m.start()] \
+            if rule.reads(span.where) else []
+        excused = [(m.start(), m.end()) for u in rule.unless for m in re.finditer(u, span.text)] if found else []
+        for m in found:
+            if not any(a <= m.start() and m.end() <= b for a, b in excused):
+                line, col = span.position(m.start())
+                yield Finding(span.source, line, col, rule.id, rule.level, rule.message, m.group(0), rule.suggest, span.text)
 
 
 def run_rules(rules: list[Rule], text: CampaignText, root: Path) -> Outcome:
