@@ -25,6 +25,7 @@ CASES = [
     ("ad-guaranteed-return", WINDOW, "这款产品稳赚不赔，收益有保障！\n", "content/c/index.md:5:5  ad-guaranteed-return  「稳赚不赔」"),
     ("ad-guaranteed-return", WINDOW, "任何理财产品都不保本保收益，定投不能保证收益。\n", None),
     ("ad-endorsement", WINDOW, "经济学家推荐的理财方式。\n", "content/c/index.md:5:1  ad-endorsement  「经济学家推荐」"),
+    ("ad-endorsement", WINDOW, "本期投教课由基金经理讲解定投的原理。\n", None),
     ("bank-strict-claims", WINDOW + "product: wealth\ndisclosure: 理财非存款，产品有风险，投资须谨慎。\n",
      "本产品安全可靠。\n", "warning: content/c/index.md:5:4  bank-strict-claims  「安全」"),
     ("bank-strict-claims", WINDOW + "product: wealth\ndisclosure: 理财非存款，产品有风险，投资须谨慎。\n",
@@ -264,3 +265,12 @@ def test_reports_stay_out_of_the_sources(tmp_path):
     (root / "h5press.yaml").write_text("compliance:\n  report_dir: review/compliance\n", "utf-8")
     assert build(root).exit_code == 0
     assert (root / "review/compliance/c.json").is_file() and not (root / "dist/compliance-report").exists()
+
+
+def test_elder_mode_reads_the_projects_scss(tmp_path):
+    root = one_page_site(tmp_path, "正文\n", WINDOW + "elder_mode: true\n")
+    write_tree(root, {"assets/scss/_chrome.scss": "@import 'theme/chrome';\n.h5-footer {\n  font-size: 0.875rem;\n}\n"})
+    out = lint(root).output
+    assert "assets/scss/_chrome.scss:3:3  elder-sizes  「font-size: 0.875rem」 14 px text in an elder-mode campaign" in out
+    write_tree(root, {"assets/scss/_chrome.scss": "@import 'theme/chrome';\n.h5-footer {\n  font-size: 1.125rem;\n}\n"})
+    assert lint(root, "--strict").exit_code == 0
