@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,22 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @dataclass(frozen=True)
 class Span:
-    """One run of visible text and, per character, its 1-based (line, column) in `source`."""
+    """One run of visible text, the source text it was read from, and where that starts: the
+    1-based (line, column) of each character is worked out only when a rule reports one."""
 
     source: str
     where: Where
     text: str
-    at: tuple[tuple[int, int], ...]
+    raw: str
+    origin: tuple[int, int]
     key: tuple[str | int, ...] = ()  # YAML key path of the value (empty for Markdown prose)
 
+    @cached_property
+    def at(self) -> tuple[tuple[int, int], ...]:
+        return _raw_positions(self.text, self.raw, *self.origin)
+
     def position(self, index: int) -> tuple[int, int]:
-        return self.at[min(index, len(self.at) - 1)] if self.at else (1, 1)
+        return self.at[min(index, len(self.at) - 1)] if self.at else self.origin
 
 
 @dataclass
@@ -68,8 +75,8 @@ class CampaignText:
 
 
 def _raw_positions(value: str, raw: str, line: int, col: int) -> tuple[tuple[int, int], ...]:
-    """Where each character of a YAML value sits in its raw source, which starts at (line, col):
-    characters are matched in order, skipping the quotes, indentation and folds the value lost."""
+    """Where each character of a value sits in its raw source, which starts at (line, col):
+    characters are matched in order, skipping the quotes, indentation and line breaks the value lost."""
     places, row, column = [], line, col
     for ch in raw:
         places.append((row, column))
@@ -104,8 +111,7 @@ def _walk(node: Any, path: tuple[str | int, ...], text: str, source: str, where:
             yield from _walk(item, (*path, i), text, source, where, offset)
     elif isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str") and node.value.strip():
         raw = text[node.start_mark.index:node.end_mark.index]
-        at = _raw_positions(node.value, raw, node.start_mark.line + 1 + offset, node.start_mark.column + 1)
-        yield Span(source, where, node.value, at, path)
+        yield Span(source, where, node.value, raw, (node.start_mark.line + 1 + offset, node.start_mark.column + 1), path)
 
 
 def prose_spans(page: Page, plugins: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[list[Span], list[BlockDoc]]:
@@ -137,13 +143,8 @@ def _block(source: str, meta: dict[str, Any], line: int) -> list[BlockDoc]:
 
 def _lines_span(source: str, lines: list[str], first: int) -> Span:
     """Consecutive Markdown lines as one text (a Chinese sentence runs on over line breaks)."""
-    text: list[str] = []
-    at: list[tuple[int, int]] = []
-    for row, line in enumerate(lines, first):
-        start = len(line) - len(line.lstrip()) if text else 0
-        text.append(line[start:])
-        at += [(row, col) for col in range(start + 1, len(line) + 1)]
-    return Span(source, "markdown", "".join(text), tuple(at))
+    text = lines[0] + "".join(line.lstrip() for line in lines[1:]) if lines else ""
+    return Span(source, "markdown", text, "\n".join(lines), (first, 1))
 
 
 def front_spans(page: Page, text: str) -> list[Span]:
