@@ -7,7 +7,7 @@ import click
 
 from ..generator.config import SiteConfig
 from ..generator.errors import BuildError, Diagnostics
-from ..generator.load import Campaign, Site, load_site
+from ..generator.load import CAMPAIGN_FILE, CONTENT_DIR, Campaign, Site, load_site
 from .approval import APPROVALS, load_approvals, record
 from .gate import check_campaign, run_gate, site_rules
 from .report import Checked
@@ -15,6 +15,9 @@ from .report import Checked
 
 def _site(project: Path, only: tuple[str, ...]) -> tuple[Site, SiteConfig, Diagnostics]:
     """The site, loaded and validated as a build loads it; its errors raised at once."""
+    missing = [name for name in only if not (project / CONTENT_DIR / name / CAMPAIGN_FILE).is_file()]
+    if missing:
+        raise click.ClickException(f'no campaign "{missing[0]}" in {CONTENT_DIR}/ (a folder with a {CAMPAIGN_FILE})')
     diags = Diagnostics()
     site = load_site(project.resolve(), diags, only)
     if site is None or diags.errors:

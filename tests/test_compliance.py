@@ -274,3 +274,14 @@ def test_elder_mode_reads_the_projects_scss(tmp_path):
     assert "assets/scss/_chrome.scss:3:3  elder-sizes  「font-size: 0.875rem」 14 px text in an elder-mode campaign" in out
     write_tree(root, {"assets/scss/_chrome.scss": "@import 'theme/chrome';\n.h5-footer {\n  font-size: 1.125rem;\n}\n"})
     assert lint(root, "--strict").exit_code == 0
+
+
+def test_lint_some_campaigns(tmp_path):
+    root = one_page_site(tmp_path, "稳赚不赔\n", WINDOW)
+    write_tree(root, {"content/d/campaign.yaml": WINDOW, "content/d/index.md": "---\ntitle: 首页\n---\n\n正文\n"})
+    assert lint(root, "d").exit_code == 0 and not (root / "compliance-report/c.json").exists()
+    assert lint(root, "c", "d").exit_code == 1
+    result = lint(root, "e")
+    assert result.exit_code == 1 and 'no campaign "e" in content/' in result.output
+    result = run("approve", "e", "--project", str(root), "--by", "王芳")
+    assert result.exit_code == 1 and 'no campaign "e" in content/' in result.output
