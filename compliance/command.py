@@ -47,7 +47,10 @@ def approve(project: Path, name: str, by: str, note: str) -> None:
     """Record an approval of a campaign whose rules all pass (errors cannot be approved)."""
     site, config, diags = _site(project, (name,))
     campaign: Campaign = site.campaigns[0]
-    checked = check_campaign(site, config, site_rules(site, config, diags), campaign, Diagnostics())
+    rules = site_rules(site, config, diags)
+    if diags.errors:  # a broken rule file: nothing is approved against part of the rules
+        raise BuildError(diags.errors)
+    checked = check_campaign(site, config, rules, campaign, Diagnostics())
     if checked.outcome.errors:
         for finding in checked.outcome.errors:
             click.echo(f"error: {finding}", err=True)

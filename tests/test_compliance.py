@@ -185,6 +185,9 @@ def test_site_rules_extend_and_replace(tmp_path):
     (root / "house.yaml").write_text("rules:\n  - id: x\n    level: fatal\n", "utf-8")
     result = lint(root)
     assert result.exit_code == 1 and "house.yaml:3: rules[0].level" in result.output
+    approved = run("approve", "c", "--project", str(root), "--by", "王芳")
+    assert approved.exit_code == 1 and "house.yaml:3: rules[0].level" in approved.output
+    assert not (root / "content/c/approvals.yaml").exists()
     (root / "h5press.yaml").write_text("compliance:\n  profile: nowhere\n", "utf-8")
     assert 'unknown profile "nowhere"' in lint(root).output
 
