@@ -34,7 +34,6 @@ class Span:
     text: str
     raw: str
     origin: tuple[int, int]
-    key: tuple[str | int, ...] = ()  # YAML key path of the value (empty for Markdown prose)
 
     @cached_property
     def at(self) -> tuple[tuple[int, int], ...]:
@@ -98,20 +97,20 @@ def yaml_spans(text: str, source: str, where: Where, line_offset: int = 0) -> It
     except yaml.YAMLError:
         return  # the load stage reports malformed YAML with its line
     if node is not None:
-        yield from _walk(node, (), text, source, where, line_offset)
+        yield from _walk(node, text, source, where, line_offset)
 
 
-def _walk(node: Any, path: tuple[str | int, ...], text: str, source: str, where: Where, offset: int) -> Iterator[Span]:
+def _walk(node: Any, text: str, source: str, where: Where, offset: int) -> Iterator[Span]:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value not in SKIPPED_KEYS:
-                yield from _walk(value, (*path, key.value), text, source, where, offset)
+                yield from _walk(value, text, source, where, offset)
     elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _walk(item, (*path, i), text, source, where, offset)
+        for item in node.value:
+            yield from _walk(item, text, source, where, offset)
     elif isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str") and node.value.strip():
         raw = text[node.start_mark.index:node.end_mark.index]
-        yield Span(source, where, node.value, raw, (node.start_mark.line + 1 + offset, node.start_mark.column + 1), path)
+        yield Span(source, where, node.value, raw, (node.start_mark.line + 1 + offset, node.start_mark.column + 1))
 
 
 def prose_spans(page: Page, plugins: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[list[Span], list[BlockDoc]]:
