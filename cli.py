@@ -82,6 +82,29 @@ def new(directory: Path) -> None:
 
 
 @cli.command()
+@click.argument("campaigns", nargs=-1, metavar="[CAMPAIGN]...")
+@project_option("site project folder (holds h5press.yaml)")
+@click.option("--strict", is_flag=True, help="warnings fail too")
+def lint(campaigns: tuple[str, ...], project: Path, strict: bool) -> None:
+    """Check campaigns against the compliance rules (all of content/ by default); write their reports."""
+    from .compliance.command import lint as run_lint
+
+    run_lint(project, campaigns, strict)
+
+
+@cli.command()
+@click.argument("campaign")
+@project_option("site project folder (holds h5press.yaml)")
+@click.option("--by", required=True, metavar="NAME", help="the reviewer who approves")
+@click.option("--note", default="", help="the reviewer's note, kept with the approval")
+def approve(campaign: str, project: Path, by: str, note: str) -> None:
+    """Record that CAMPAIGN, as it is now, was reviewed (content/CAMPAIGN/approvals.yaml)."""
+    from .compliance.command import approve as run_approve
+
+    run_approve(project, campaign, by, note)
+
+
+@cli.command()
 @project_option("site project folder (holds h5press.yaml)")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="output folder [default: PROJECT/dist]")
 @click.option("--base-url", help="absolute URL where dist/ is published (overrides h5press.yaml)")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..compliance.gate import run_gate
 from .assets import THEME_DIR
 from .campaign import CampaignOutput, as_json, build_campaign, campaign_report
 from .components import Component, in_order, registry
@@ -82,6 +83,8 @@ def build(options: BuildOptions) -> BuildResult:
     clock.lap("load")
     parsed = _parse(site, config, components, cache, options.workers, diags)
     clock.lap("parse")
+    _comply(site, config, options.strict, diags)
+    clock.lap("compliance")
     out = (options.out or root / "dist").resolve()
     _check_output_folder(out, root)
     previous = cache.get_objects("output", [str(out)]).get(str(out))
@@ -144,6 +147,14 @@ def _parse(site: Site, config: SiteConfig, components: dict[str, Component], cac
     return parsed
 
 
+def _comply(site: Site, config: SiteConfig, strict: bool, diags: Diagnostics) -> None:
+    """The compliance gate, before anything is rendered: an error (a warning with --strict) stops the build."""
+    run_gate(site, config, diags)
+    if diags.errors or (strict and any(d.rule for d in diags.warnings)):
+        raise BuildError(diags.errors + [replace(d, message=d.message + " (--strict)", level="error")
+                                         for d in diags.warnings if strict and d.rule], diags.warnings)
+
+
 def _finish(options: BuildOptions, inputs: BuildInputs, outputs: list[CampaignOutput], out: Path,
             clock: _Clock) -> tuple[dict[str, bytes], dict[str, Any]]:
     """Every output file (with `_headers`, `nginx.conf` and the compressed variants) and the report."""
@@ -168,7 +179,7 @@ def _finish(options: BuildOptions, inputs: BuildInputs, outputs: list[CampaignOu
     reports = {o.campaign.name: campaign_report(o, compressed) for o in outputs}
     _check_budgets(config, reports if not options.dev else {}, diags)
     if options.strict and diags.warnings:
-        diags.extend([Diagnostic(d.path, d.line, d.message + " (--strict)") for d in diags.warnings])
+        diags.extend([replace(d, message=d.message + " (--strict)", level="error") for d in diags.warnings])
     if diags.errors:
         raise BuildError(diags.errors, diags.warnings)
     files.update(compressed)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..check.config import CheckConfig
+from ..compliance.config import CampaignCompliance, Channel, PageCompliance, Product, SiteCompliance
 from ..deploy.config import DeployTarget
 from .schema import Strict, did_you_mean
 
@@ -121,6 +122,7 @@ class SiteConfig(Strict):
     images: ImageOptions = Field(ImageOptions(), description="how images are encoded")
     budgets: Budgets = Field(Budgets(), description="size budgets the build reports")
     check: CheckConfig = Field(CheckConfig(), description="settings of h5press check")
+    compliance: SiteCompliance = Field(SiteCompliance(), description="the compliance rules every build and h5press lint apply")
     deploy: list[DeployTarget] = Field(default_factory=list, description="targets of h5press deploy")
 
     @field_validator("deploy")
@@ -210,6 +212,8 @@ class Prize(Strict):
     name: str = Field(description="e.g. 一等奖")
     probability: Annotated[float, Field(ge=0, le=1)] = Field(description="chance per draw, 0–1; the rest is no prize")
     stock: Count | None = Field(None, description="how many exist; once gone the prize becomes no prize; none: unlimited")
+    value: Annotated[float, Field(ge=0)] | None = Field(None, description=(
+        "market value of one prize in yuan: prize promotions must state it, and a top prize over 50,000 is unlawful"))
 
 
 class Lottery(Strict):
@@ -218,6 +222,7 @@ class Lottery(Strict):
     cost: Count = Field(0, description="points spent per draw")
     per_day: Annotated[int, Field(ge=1)] | None = Field(None, description="draws per person per local day; none: unlimited")
     rules: str = Field("", description="published rules shown beside the draw")
+    claim: str = Field("", description="how and by when a prize is claimed (领奖方式), shown beside the draw")
     prizes: list[Prize] = Field(min_length=1, description="probabilities add up to at most 1")
 
     @field_validator("prizes")
@@ -249,6 +254,11 @@ class CampaignConfig(Strict):
     title: str = Field(min_length=1, description="campaign name: page titles, manifest")
     description: str = Field("", description="default page description and share text")
     organization: str = Field("", description="institution shown in the top bar of the landing page")
+    product: Product = Field("general", description=(
+        "what the campaign advertises: wealth, fund, insurance, credit, deposit or general; selects compliance rules"))
+    channels: list[Channel] = Field(["wechat"], min_length=1, description=(
+        "where the pages are opened: wechat (its sharing rules apply), browser, app, alipay"))
+    compliance: CampaignCompliance = Field(CampaignCompliance(), description="approval and waivers of this campaign")
     start: dt.datetime | dt.date | None = Field(None, description=(
         "start of the campaign window: a date starts at local midnight; outside the window pages show a notice "
         "and interactions are off"))
@@ -360,3 +370,4 @@ class FrontMatter(BaseModel):
     order: int | None = Field(None, description="reading order: landing-page cards, previous/next links")
     cover: str | None = Field(None, description="image above the article, relative to the page")
     share: Share = Field(Share(), description="the share card")
+    compliance: PageCompliance = Field(PageCompliance(), description="waivers of compliance rules for this page")

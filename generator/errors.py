@@ -23,8 +23,12 @@ class Diagnostic:
     line: int | None
     message: str
     level: Level = "error"
+    column: int | None = None
+    rule: str | None = None  # compliance findings: `file:line:col  rule-id  message`
 
     def __str__(self) -> str:
+        if self.rule:
+            return f"{self.path}:{self.line}:{self.column or 1}  {self.rule}  {self.message}"
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
 
@@ -46,8 +50,8 @@ class Diagnostics:
 
     def _level(self, level: Level) -> list[Diagnostic]:
         """Sorted by file and line, each distinct problem once (a broken layout fails every page)."""
-        unique = {(d.path, d.line, d.message): d for d in self.items if d.level == level}
-        return sorted(unique.values(), key=lambda d: (d.path, d.line or 0, d.message))
+        unique = {(d.path, d.line, d.column, d.message): d for d in self.items if d.level == level}
+        return sorted(unique.values(), key=lambda d: (d.path, d.line or 0, d.column or 0, d.message))
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from ..compliance.config import SiteCompliance
 from ..generator.assets import THEME_DIR
 from ..generator.build import BuildOptions, BuildResult, build
 from ..generator.errors import BuildError
@@ -167,7 +168,8 @@ class DevServer:
         self.observer = Observer()
         self.builder = threading.Thread(target=self._loop, daemon=True)
         self.builds = 0  # finished builds, good or failed (tests wait on it)
-        self.changes = _Changes(self.pending.set, [self.out, self.project / CACHE_DIR])
+        reports = self.project / SiteCompliance().report_dir  # written by every build: not a change to rebuild for
+        self.changes = _Changes(self.pending.set, [self.out, self.project / CACHE_DIR, reports])
         self.state: DevState | None = None  # the last good build, for one-page rebuilds
         self.watched: set[Path] = set()
 

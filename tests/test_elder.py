@@ -24,7 +24,6 @@ consent: {{required: true, text: 同意后记录参与数据。}}
 points:
   actions:
     read: {{points: 2}}
-    share: {{points: 5}}
     checkin: {{points: 5, per_day: 1}}
     quiz: {{points: 10}}
     survey: {{points: 10}}
@@ -42,8 +41,8 @@ rewards:
   - {{id: coupon, name: 出行券, threshold: 50, stock: 10}}
 team: {{size: 3, unlock: {{points: 100, reward: coupon}}}}
 lottery:
-  - {{id: wheel, name: 幸运转盘, cost: 10, per_day: 1, rules: 每人每天一次。,
-     prizes: [{{name: 话费券, probability: 0.2, stock: 10}}, {{name: 记账本, probability: 0.3, stock: 20}}]}}
+  - {{id: wheel, name: 幸运转盘, cost: 10, per_day: 1, rules: 每人每天一次。, claim: 中奖后 3 个工作日内充值到手机号。,
+     prizes: [{{name: 话费券, probability: 0.2, stock: 10, value: 5}}, {{name: 记账本, probability: 0.3, stock: 20, value: 15}}]}}
 """
 
 

@@ -134,6 +134,7 @@ def test_serve_rerenders_one_edited_page_exactly_as_a_full_build(make_project, t
     ("## 存款保险", "## 存款保障"),  # heading ids: links from other pages may point at them
     ("正文继续。", "正文继续。\n\n[坏链接](missing.md)"),  # a problem to report
     ("正文继续。", "::: disclosure\ntext: 风险提示。\n:::"),  # a component: its assets
+    ("正文继续。", "正文继续，稳赚不赔。"),  # a compliance finding
 ])
 def test_serve_falls_back_to_a_full_build_when_an_edit_reaches_further(make_project, tmp_path, edit):
     root = make_project()

@@ -13,6 +13,7 @@ CAMPAIGN = """\
 title: 运行时
 start: 2020-01-01
 end: 2099-12-31
+channels: [browser]  # points for sharing are refused for WeChat (诱导分享)
 points:
   actions:
     read: {points: 2, per_day: 2}

@@ -6,10 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...compliance.gate import check_campaign, site_rules
 from ..campaign import CampaignOutput
 from ..errors import Diagnostics
 from ..inputs import BuildInputs
-from ..load import load_page
+from ..load import Campaign, load_page
 from ..markdown import parser
 from ..parse import Parsed, check_blocks, check_links, parse_page
 from ..write import write_changed
@@ -30,6 +31,13 @@ def reach(parsed: Parsed) -> tuple[list[tuple[str, str | None]], list[str], list
     """What of a page other outputs depend on: its components (their assets), images, linked
     files, and heading ids (links from other pages are checked against them)."""
     return [(b.name, b.id) for b in parsed.blocks], parsed.images, parsed.files, parsed.ids
+
+
+def _compliance_findings(state: DevState, campaign: Campaign) -> bool:
+    """Whether the compliance gate has anything to say about the campaign as edited (a full build reports it)."""
+    site, config, found = state.inputs.site, state.inputs.config, Diagnostics()
+    check_campaign(site, config, site_rules(site, config, found), campaign, found)
+    return bool(found.items)
 
 
 def rebuild_page(state: DevState, out: Path, path: Path) -> list[str] | None:
@@ -56,7 +64,7 @@ def rebuild_page(state: DevState, out: Path, path: Path) -> list[str] | None:
     every = {**built.parsed, page.slug: parsed}
     problems = check_links({p.slug: (p, every[p.slug]) for p in campaign.pages}) + check_blocks(
         campaign, every, state.inputs.components)
-    if any(d.path == source for d in problems):
+    if any(d.path == source for d in problems) or _compliance_findings(state, campaign):
         return None
     built.campaign, built.parsed = campaign, every
     built.renderer.campaign, built.renderer.parsed, built.renderer.contexts.campaign = campaign, every, campaign

@@ -49,11 +49,23 @@ def inputs(root: Path) -> Stats:
     for base in [root / part for part in PROJECT_PARTS]:
         _walk(base, found)
     libraries = [spec.origin for name in LIBRARIES if (spec := importlib.util.find_spec(name)) and spec.origin]
-    for path in [str(root / "h5press.yaml"), *map(str, package_files()), *libraries]:
+    for path in [str(root / "h5press.yaml"), *_rule_files(root), *map(str, package_files()), *libraries]:
         if os.path.isfile(path):
             st = os.stat(path)
             found[path] = [st.st_size, st.st_mtime_ns]
     return found
+
+
+def _rule_files(root: Path) -> list[str]:
+    """The site's own compliance rule files (h5press.yaml `compliance.rules`), which may sit anywhere."""
+    import yaml  # only when the fingerprint is taken
+
+    try:
+        site = yaml.safe_load((root / "h5press.yaml").read_text("utf-8")) or {}
+        listed = site.get("compliance", {}).get("rules", []) if isinstance(site, dict) else []
+    except (OSError, yaml.YAMLError, AttributeError):
+        return []  # the build itself reports a broken h5press.yaml
+    return [str(root / p) for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
 
 
 def outputs(out: Path) -> Stats:

@@ -25,13 +25,15 @@ lottery:
     rules: |
       每次抽奖消耗 10 积分。
       每人每天最多抽 2 次。
+    claim: 中奖后在「我的奖品」中领取，活动结束前有效。
     prizes:
-      - {name: 一等奖 自行车, probability: 0, stock: 1}
-      - {name: 二等奖 出行券, probability: 1}
+      - {name: 一等奖 自行车, probability: 0, stock: 1, value: 800}
+      - {name: 二等奖 出行券, probability: 1, value: 5}
   - id: last
     name: 最后一个红包
+    claim: 红包即时发放到活动账户。
     prizes:
-      - {name: 10元红包, probability: 1, stock: 1}
+      - {name: 10元红包, probability: 1, stock: 1, value: 10}
 """
 PAGE = """::: lottery spin
 lottery: wheel
@@ -51,8 +53,8 @@ def test_the_lottery_must_exist_in_campaign_yaml(tmp_path):
            '(did you mean "wheel"?)' in result.stderr
     result = build(one_page_site(tmp_path / "b", PAGE, "title: t\n"))
     assert 'content/c/index.md:5: lottery "spin": lottery: campaign.yaml has no lottery: add a `lottery:` entry' in result.stderr
-    many = CAMPAIGN.replace("      - {name: 二等奖 出行券, probability: 1}\n",
-                            "".join(f"      - {{name: 奖{i}, probability: 0.01}}\n" for i in range(11)))
+    many = CAMPAIGN.replace("      - {name: 二等奖 出行券, probability: 1, value: 5}\n",
+                            "".join(f"      - {{name: 奖{i}, probability: 0.01, value: 1}}\n" for i in range(11)))
     result = build(one_page_site(tmp_path / "c", PAGE, many))
     assert 'content/c/index.md:5: lottery "spin": style: a wheel has at most 12 segments and "wheel" needs 13: ' \
            "use style: packet" in result.stderr
@@ -64,8 +66,10 @@ def test_rules_odds_and_segments_are_in_the_page(tmp_path):
     html = (root / "dist/c/index.html").read_text()
     spin = html[html.index('data-id=spin'):html.index('data-id=red')]
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", spin)
-    assert cells == ["一等奖 自行车", "0%", "共 1 份", "二等奖 出行券", "100%", "不限"]  # odds add up to 1: no 未中奖 row
+    assert cells == ["一等奖 自行车", "800 元", "0%", "共 1 份", "二等奖 出行券", "5 元", "100%", "不限"]  # odds add up to 1: no 未中奖 row
     assert "每人每天最多抽 2 次。" in spin and "每次消耗 <b>10</b> 积分" in spin
+    # what a prize promotion must show: how to claim and the draw window
+    assert "领奖方式：</strong>中奖后在「我的奖品」中领取，活动结束前有效。" in spin and "抽奖时间：2020-01-01 至 2099-12-31" in spin
     # a prize with stock can run out, so the wheel has a 谢谢参与 segment
     assert re.findall(r"<text[^>]*>([^<]*)</text>", spin) == ["一等奖 自行车", "二等奖 出行券", "谢谢参与"]
     assert "没有连接活动服务器" in spin

@@ -5,7 +5,7 @@ import pytest
 
 from h5fixtures import build, one_page_site
 
-CAMPAIGN = "title: 分享测试\nstart: 2020-01-01\nend: 2099-12-31\npoints:\n  actions:\n    share: {points: 5, per_day: 1}\n"
+CAMPAIGN = "title: 分享测试\nstart: 2020-01-01\nend: 2099-12-31\nchannels: [browser]\npoints:\n  actions:\n    share: {points: 5, per_day: 1}\n"
 
 
 def test_qr_code_is_inline_svg_of_the_page_url(tmp_path):

@@ -1,5 +1,7 @@
 """survey: a form with required fields and validation; the submission is one outbox event.
-Where a field asks for personal data (`personal: true`), a consent checkbox is required.
+Where a field asks for personal data (`personal: true`), a consent checkbox is required; a field
+asking for sensitive personal information (`sensitive: true`, with its `purpose`) has a checkbox of
+its own, and its answer cannot be sent without that separate consent.
 
     ::: survey feedback
     title: 活动问卷
@@ -30,6 +32,10 @@ class SurveyField(Strict):
     required: bool = Field(False, description="the form cannot be sent without it")
     max: int | None = Field(None, ge=1, description="longest text, or most choices for multi")
     personal: bool = Field(False, description="personal data: asks for consent before submitting")
+    sensitive: bool = Field(False, description=(
+        "sensitive personal information (PIPL Art. 28: card or account numbers, ID numbers, health, precise location, "
+        "biometrics, children's data): a separate consent checkbox with `purpose` guards this answer"))
+    purpose: str | None = Field(None, min_length=1, description="sensitive: why this answer is needed, shown with its consent")
 
     @model_validator(mode="after")
     def _options(self) -> SurveyField:
@@ -37,6 +43,8 @@ class SurveyField(Strict):
             raise ValueError(f'a "{self.type}" field needs at least 2 options')
         if self.type not in ("choice", "multi") and self.options:
             raise ValueError(f'options are only for choice and multi fields, not "{self.type}"')
+        if self.sensitive and not self.purpose:
+            raise ValueError("a sensitive field needs its purpose (why the answer is needed), shown with its own consent")
         return self
 
 

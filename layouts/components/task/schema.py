@@ -6,7 +6,7 @@ a bar shows the whole team's completion, updated live.
     ::: task family-tasks
     tasks:
       - {action: read, label: 阅读一篇理财小课, count: 1, href: family-budget.md}
-      - {action: share, label: 邀请好友或分享活动, count: 1}
+      - {action: checkin, label: 连续打卡三天, count: 3}
       - {action: survey, label: 填写家庭理财问卷, href: survey.md}
     :::
 

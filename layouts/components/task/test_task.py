@@ -10,6 +10,7 @@ from h5fixtures import build, layout_shift, one_page_site, open_served, write_tr
 CAMPAIGN = """title: 任务测试
 start: 2020-01-01
 end: 2099-12-31
+channels: [app]  # progress for sharing is refused for WeChat (诱导分享)
 points:
   actions:
     read: {points: 10, per_day: 3}

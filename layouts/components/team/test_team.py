@@ -12,6 +12,7 @@ from h5fixtures import build, layout_shift, one_page_site, open_served
 CAMPAIGN = """title: 组队测试
 start: 2020-01-01
 end: 2099-12-31
+channels: [app]  # points for sharing are refused for WeChat (诱导分享)
 points:
   actions:
     read: {points: 10}
