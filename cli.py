@@ -297,9 +297,7 @@ def api(**options: Any) -> None:
     try:
         loaded = load_project(settings.project)
     except BuildError as exc:  # config errors are reported like the build's
-        noun = "error" if len(exc.errors) == 1 else "errors"
-        exc.message = f"cannot serve the campaigns: {len(exc.errors)} {noun} in the project"
-        raise
+        raise BuildError(exc.errors, exc.warnings, "cannot serve the campaigns: {n} {noun} in the project") from None
     try:
         engine = make_engine(settings.db)
         before, after = migrate(engine)
