@@ -150,3 +150,19 @@ def test_claims_and_draws_are_refused_outside_the_window(make_client):
     for path in ("/rewards/gift/claim", "/lottery/wheel/draw"):
         r = client.post("/api/v1/campaigns/c" + path, headers=h)
         assert r.status_code == 403 and r.json()["error"] == "campaign_closed"
+
+
+def test_every_member_claims_a_team_reward_once(make_client):
+    client = make_client(campaign=CAMPAIGN.replace("scope: team, stock: 1}", "scope: team, per_user: 1, stock: 5}"))
+    owner, mate, third = session(client), session(client), session(client)
+    code = client.post("/api/v1/campaigns/c/teams", json={"name": "甲"}, headers=owner).json()["code"]
+    for h in (mate, third):
+        assert client.post("/api/v1/campaigns/c/teams/join", json={"code": code}, headers=h).status_code == 200
+    earn(client, owner, "quiz", 2)  # 20 team points: the threshold
+    for h in (owner, mate, third):
+        r = client.post("/api/v1/campaigns/c/rewards/team-gift/claim", headers=h)
+        assert r.status_code == 200 and r.json()["claimed"] == 1, r.text
+        again = client.post("/api/v1/campaigns/c/rewards/team-gift/claim", headers=h)
+        assert again.status_code == 409 and again.json()["error"] == "limit_reached"
+    assert client.get("/api/v1/campaigns/c/rewards/team-gift/claim").status_code == 405
+    assert client.post("/api/v1/campaigns/c/rewards/team-gift/claim", headers=session(client)).json()["error"] == "no_team"
