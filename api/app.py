@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from .ratelimit import TokenBucket
 from .settings import ApiSettings
 from .state import ApiState
 from .stream import Hub, RedactTokens
+from .text import MAX_DEPTH, refusal
 from .wechat import WeChat
 
 
@@ -34,8 +36,38 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def invalid_request(loc: Sequence[str | int], message: str, details: list[dict[str, object]] | None = None) -> JSONResponse:
+    """422 `invalid_request`: `loc` is where in the request (`["body", "events", 0, "id"]`), as FastAPI says it;
+    `details` lists every problem (default: this one)."""
+    loc = list(loc)
+    where = ".".join(str(p) for p in (loc[1:] if loc[:1] == ["body"] and len(loc) > 1 else loc))
+    return JSONResponse({"error": "invalid_request", "message": f"{where}: {message}",
+                         "details": details or [{"loc": [str(p) for p in loc], "message": message}]}, 422)
+
+
+def json_refusal(scope: Scope, body: bytes) -> JSONResponse | None:
+    """The 422 of a JSON body that is not UTF-8, not JSON, nested too deep or holding text no database
+    stores (a lone surrogate, NUL); None for a good body and for bodies that are not JSON."""
+    kind = dict(scope["headers"]).get(b"content-type", b"application/json")
+    if not body or b"json" not in kind.lower():
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return invalid_request(["body", exc.start], f"invalid UTF-8 at byte {exc.start}")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return invalid_request(["body", exc.pos], f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    except RecursionError:
+        return invalid_request(["body"], f"nested deeper than {MAX_DEPTH} levels")
+    found = refusal(value)
+    return invalid_request(["body", *found[0]], found[1]) if found else None
+
+
 class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length is sent."""
+    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length is sent, and JSON
+    bodies that are not valid JSON text with 422 (`json_refusal`), before any route reads them."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -61,6 +93,10 @@ class BodyLimit:
                 return
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        refused = json_refusal(scope, body)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
         sent = False
 
         async def replay() -> Message:
@@ -145,10 +181,10 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"loc": [str(p) for p in err.get("loc", ())], "message": err.get("msg", "")} for err in exc.errors()]
-        first = details[0] if details else {"loc": [], "message": "invalid request"}
-        where = ".".join(first["loc"][1:] if first["loc"][:1] == ["body"] else first["loc"])  # type: ignore[index]
-        return JSONResponse({"error": "invalid_request", "message": f"{where}: {first['message']}", "details": details}, 422)
+        details: list[dict[str, object]] = [{"loc": [str(p) for p in err.get("loc", ())], "message": err.get("msg", "")}
+                                            for err in exc.errors()]
+        first = exc.errors()[0] if details else {"loc": (), "msg": "invalid request"}
+        return invalid_request(first.get("loc", ()), first.get("msg", ""), details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
@@ -14,6 +13,7 @@ from ..ledger import Incoming, ingest, summary, vote_tally
 from ..members import set_nickname
 from ..schemas import MeOut, VoteTally
 from ..state import Caller, Campaign, State
+from ..text import clean_name
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
 
@@ -79,26 +79,16 @@ def get_me(rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
 
 
 NICKNAME_MAX = 16
-# control, format (e.g. bidirectional overrides, zero-width), surrogate, private-use, unassigned, line/paragraph separators
-REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 class NicknameIn(BaseModel):
-    nickname: str | None = Field(description=f"1-{NICKNAME_MAX} characters after trimming, no control characters; "
-                                             "null removes it")
+    nickname: str | None = Field(description=f"1-{NICKNAME_MAX} characters (grapheme clusters) after trimming, no control "
+                                             "characters; null removes it")
 
     @field_validator("nickname")
     @classmethod
     def _clean(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = unicodedata.normalize("NFC", value).strip()
-        if not 1 <= len(value) <= NICKNAME_MAX:
-            raise ValueError(f"must be 1-{NICKNAME_MAX} characters after trimming, got {len(value)}")
-        bad = next((ch for ch in value if unicodedata.category(ch) in REFUSED_CATEGORIES), None)
-        if bad is not None:
-            raise ValueError(f"must not contain control or invisible characters (U+{ord(bad):04X})")
-        return value
+        return None if value is None else clean_name(value, NICKNAME_MAX)
 
 
 @router.post("/me", response_model=MeOut, summary="Set the caller's nickname for this campaign")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from .. import db
 from ..boards import leaderboard
@@ -14,12 +14,22 @@ from ..rewards import claim
 from ..schemas import BoardOut, TeamOut
 from ..state import Caller, Campaign, State, bearer_token, verify_bearer
 from ..teams import create_team, join_team
+from ..text import clean_name
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
 
 
+TEAM_NAME_MAX = 20
+
+
 class TeamIn(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=20, description="shown on the team board")]
+    name: Annotated[str, Field(description=f"shown on the team board: 1-{TEAM_NAME_MAX} characters (grapheme clusters) "
+                                           "after trimming, no control characters")]
+
+    @field_validator("name")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return clean_name(value, TEAM_NAME_MAX)
 
 
 class JoinIn(BaseModel):
@@ -30,7 +40,7 @@ class JoinIn(BaseModel):
 def post_team(body: TeamIn, rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
     now = state.now_ms()
     with db.transaction(state.engine) as conn:
-        return create_team(conn, rules, caller.key, body.name.strip(), now)
+        return create_team(conn, rules, caller.key, body.name, now)
 
 
 @router.post("/teams/join", response_model=TeamOut, summary="Join a team by invite code")

@@ -1,0 +1,70 @@
+"""What text the server accepts: valid Unicode a database can store, and names counted as people see them.
+
+A JSON string may spell a lone surrogate (`"\\ud800"`), which no UTF-8 text can hold, or a NUL, which
+PostgreSQL text cannot hold: `refusal` finds them anywhere in a request body, with their location.
+Names (nicknames, team names) are measured in grapheme clusters (what a person sees as one character,
+`regex`'s `\\X`), and a cluster may not pile up combining marks.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+import regex
+
+MAX_DEPTH = 32  # nesting of arrays and objects in a request body
+MAX_CLUSTER = 4  # code points in one grapheme cluster: a letter and a few marks, a flag, a keycap, a skin tone
+# control, format (e.g. bidirectional overrides, zero-width), surrogate, private-use, unassigned, line/paragraph separators
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_GRAPHEME = regex.compile(r"\X")
+
+
+def bad_char(text: str) -> str | None:
+    """Why `text` cannot be stored (a lone surrogate or NUL), or None."""
+    for ch in text:
+        if "\ud800" <= ch <= "\udfff":
+            return f"lone surrogate U+{ord(ch):04X} is not text"
+        if ch == "\0":
+            return "NUL character U+0000 is not allowed"
+    return None
+
+
+def refusal(value: object, where: tuple[str | int, ...] = (), depth: int = 0) -> tuple[tuple[str | int, ...], str] | None:
+    """(location, reason) of the first string or key in parsed JSON that is not storable text, or of
+    nesting deeper than `MAX_DEPTH`; None when all is well."""
+    if isinstance(value, str):
+        reason = bad_char(value)
+        return (where, reason) if reason else None
+    if isinstance(value, (dict, list)):
+        if depth >= MAX_DEPTH:
+            return where, f"nested deeper than {MAX_DEPTH} levels"
+        for key, item in _children(value):
+            if isinstance(key, str) and (reason := bad_char(key)):
+                return where, f"a key: {reason}"  # not echoed: it cannot be sent back as text either
+            found = refusal(item, (*where, key), depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _children(value: dict[str, object] | list[object]) -> Iterator[tuple[str | int, object]]:
+    return iter(value.items()) if isinstance(value, dict) else enumerate(value)
+
+
+def clusters(text: str) -> list[str]:
+    return _GRAPHEME.findall(text)
+
+
+def clean_name(value: str, longest: int) -> str:
+    """A name as stored: NFC, trimmed, 1-`longest` grapheme clusters of visible text; ValueError saying why not."""
+    value = unicodedata.normalize("NFC", value).strip()
+    seen = clusters(value)
+    if not 1 <= len(seen) <= longest:
+        raise ValueError(f"must be 1-{longest} characters after trimming, got {len(seen)}")
+    bad = next((ch for ch in value if unicodedata.category(ch) in REFUSED_CATEGORIES), None)
+    if bad is not None:
+        raise ValueError(f"must not contain control or invisible characters (U+{ord(bad):04X})")
+    heavy = next((c for c in seen if len(c) > MAX_CLUSTER), None)
+    if heavy is not None:
+        raise ValueError(f"a character may carry at most {MAX_CLUSTER - 1} marks, got {len(heavy) - 1} on {heavy[0]!r}")
+    return value
