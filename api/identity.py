@@ -35,7 +35,7 @@ def _b64(data: bytes) -> str:
 
 def _unb64(part: str) -> bytes:
     """Decode base64url without padding, accepting only the canonical encoding: one spelling per token."""
-    if not _B64URL.fullmatch(part):
+    if not _B64URL.fullmatch(part) or len(part) % 4 == 1:  # 4k+1 characters encode no whole number of bytes
         raise TokenError("token is not base64url")
     data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     if _b64(data) != part:  # stray trailing bits: another spelling of the same bytes

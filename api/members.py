@@ -3,9 +3,10 @@
 what the rules need to know about them; their nickname."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.engine import Row
 
 from . import db
@@ -22,19 +23,30 @@ def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> 
 
 
 def load_state(conn: Connection, campaign: str, identity: str, earned: int) -> MemberState:
-    """Counted events per action and day, check-in days and badges: read once per batch, then kept in memory."""
+    """Counted events per action and day, check-in days and badges: a few rows per person and day (the
+    tallies kept at ingestion), never the event log; read once per request, then kept in memory."""
     state = MemberState(earned=earned)
-    e = db.events.c
-    counted = (select(e.action, e.day, func.count()).where(e.campaign == campaign, e.identity == identity, e.status == "counted")
-               .group_by(e.action, e.day))
-    for action, day, n in conn.execute(counted):
+    t = db.tallies.c
+    for action, day, n in conn.execute(select(t.action, t.day, t.count).where(t.campaign == campaign, t.identity == identity)):
         state.counts[action] += n
         state.daily[(action, day)] += n
     c = db.checkins.c
     state.checkin_days = set(conn.execute(select(c.day).where(c.campaign == campaign, c.identity == identity)).scalars())
     b = db.badges.c
-    state.badges = set(conn.execute(select(b.badge).where(b.campaign == campaign, b.identity == identity)).scalars())
+    state.badges = list(conn.execute(select(b.badge).where(b.campaign == campaign, b.identity == identity)
+                                     .order_by(b.at_ms, b.badge)).scalars())
     return state
+
+
+def add_tallies(conn: Connection, campaign: str, identity: str, counted: Counter[tuple[str, str]]) -> None:
+    """Add newly counted events, per (action, day), to the person's tallies."""
+    if not counted:
+        return
+    t = db.tallies.c
+    stmt = db.insert(conn, db.tallies)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["campaign", "identity", "action", "day"],
+                                            set_={"count": t.count + stmt.excluded["count"]}),
+                 [{"campaign": campaign, "identity": identity, "action": a, "day": d, "count": n} for (a, d), n in counted.items()])
 
 
 def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:

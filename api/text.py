@@ -25,7 +25,7 @@ def bad_char(text: str) -> str | None:
         if "\ud800" <= ch <= "\udfff":
             return f"lone surrogate U+{ord(ch):04X} is not text"
         if ch == "\0":
-            return "NUL character U+0000 is not allowed"
+            return "the NUL control character U+0000 is not allowed"
     return None
 
 

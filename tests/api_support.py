@@ -238,6 +238,12 @@ def pin_clock(client: TestClient, iso: str) -> None:
     clock[:] = [dt.datetime.fromisoformat(iso).timestamp()]
 
 
+def session_at(client: TestClient, iso: str) -> dict[str, str]:
+    """A new identity that first reached the server at `iso` (the clock stays there): its events may be dated back to then."""
+    pin_clock(client, iso)
+    return session(client)
+
+
 class LiveUrl(str):
     """The URL of a live server; `.app` is its application (to look at its state)."""
 

@@ -11,7 +11,8 @@ def _tokens(client) -> list[str]:
     """Malformed tokens: an unsigned deeply nested payload, and a valid token with junk appended."""
     nested = base64.urlsafe_b64encode(b"[" * 1500).rstrip(b"=").decode()
     good = client.post("/api/v1/session").json()["token"]
-    return [nested + ".AAAA", good + "!!", good + "==", good[:-1] + chr(ord(good[-1]) ^ 1), "." + good.split(".")[1]]
+    return [nested + ".AAAA", good + "!!", good + "==", good[:-1] + chr(ord(good[-1]) ^ 1), "." + good.split(".")[1],
+            good + "AAAAA", "forged.token"]
 
 
 def test_malformed_tokens_are_401_on_every_route_that_reads_one(client):

@@ -11,6 +11,7 @@ from api_support import (
     pin_clock,
     send,
     session,
+    session_at,
 )
 
 
@@ -62,8 +63,8 @@ def test_concurrent_joins_never_exceed_the_team_size(live_server):
 
 
 def test_leaderboards_rank_by_points_then_who_got_there_first(client):
+    a, b, c = (session_at(client, "2026-03-01T12:00:00+08:00") for _ in range(3))
     pin_clock(client, "2026-03-11T12:00:00+08:00")  # a Wednesday
-    a, b, c = session(client), session(client), session(client)
     send(client, a, [event(payload={"action": "quiz"}, at="2026-03-06T10:00:00+08:00")])  # last week
     send(client, b, [event(payload={"action": "quiz"}, at="2026-03-10T10:00:00+08:00")])
     send(client, c, [event(payload={"action": "quiz"}, at="2026-03-10T09:00:00+08:00"), event(payload={"action": "share"}, at="2026-03-11T09:00:00+08:00")])

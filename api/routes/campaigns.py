@@ -67,9 +67,8 @@ def post_events(batch: Batch, rules: Campaign, caller: Caller, state: State) -> 
     incoming = [Incoming(ev.id, ev.type, ev.component, ev.payload, ev.at) for ev in batch.events]
     now = state.now_ms()
     with db.transaction(state.engine) as conn:
-        result = ingest(conn, rules, caller.key, incoming, now)
-        me = summary(conn, rules, caller.key, now)
-    return BatchOut(**result, me=me)
+        result = ingest(conn, rules, caller.key, incoming, now, since_ms=caller.iat * 1000)
+    return BatchOut(**result)
 
 
 @router.get("/me", response_model=MeOut, summary="The caller's points, level, badges, streak and team")
