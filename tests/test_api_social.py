@@ -255,8 +255,9 @@ def test_a_version_3_database_upgrades_to_tallies_and_wider_names(db_url):
             assert conn.execute(select(t.identity, t.action, t.day, t.count)).all() == [("p:0", "read", "2026-03-11", 3)]
             assert inspect(conn).has_table("limits")
             if conn.dialect.name == "postgresql":  # SQLite does not enforce declared lengths
-                names = {c["name"]: c["type"].length for c in inspect(conn).get_columns("members")}
-                assert names["nickname"] == 64
-                assert {c["name"]: c["type"].length for c in inspect(conn).get_columns("teams")}["name"] == 80
+                def width(table: str, column: str) -> int:
+                    return next(c["type"].length for c in inspect(conn).get_columns(table) if c["name"] == column)
+
+                assert width("members", "nickname") == 64 and width("teams", "name") == 80
     finally:
         engine.dispose()
