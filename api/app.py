@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,7 +24,8 @@ from .errors import ApiError
 from .identity import Signer, pseudonym_key
 from .migrations import migrate
 from .project import Project, load_project
-from .ratelimit import TokenBucket
+from .limits import SharedLimiter
+from .ratelimit import Limiter, Network, client_address, networks
 from .settings import ApiSettings
 from .state import ApiState
 from .stream import Hub, RedactTokens
@@ -114,22 +116,26 @@ class BodyLimit:
 
 
 class Guard:
-    """The per-IP rate limit on `/api/`, and `X-Content-Type-Options: nosniff` on every answer (JSON and
-    CSV carry user text: a browser must never sniff them as HTML)."""
+    """Who is asking and how often: the client's address (the peer, or what a `--trusted-proxy` says in
+    `X-Forwarded-For`) replaces `scope["client"]`, so every route sees the same `request.client`; the
+    per-IP rate limit on `/api/`; and `X-Content-Type-Options: nosniff` on every answer (JSON and CSV
+    carry user text: a browser must never sniff them as HTML)."""
 
-    def __init__(self, app: ASGIApp, bucket: TokenBucket) -> None:
-        self.app, self.bucket = app, bucket
+    def __init__(self, app: ASGIApp, bucket: Limiter, trusted: tuple[Network, ...]) -> None:
+        self.app, self.bucket, self.trusted = app, bucket, trusted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        peer, port = scope.get("client") or ("?", 0)
+        forwarded = dict(scope["headers"]).get(b"x-forwarded-for")
+        address = client_address(peer, forwarded.decode("latin-1") if forwarded else None, self.trusted)
+        scope["client"] = (address, port)
         if scope["path"].startswith("/api/"):
-            wait = self.bucket.take(scope["client"][0] if scope.get("client") else "?")
+            wait = await run_in_threadpool(self.bucket.take, address)
             if wait:
-                response = JSONResponse({"error": "rate_limited", "message": "too many requests from this address"}, 429,
-                                        headers={"Retry-After": str(max(1, round(wait))), "X-Content-Type-Options": "nosniff"})
-                await response(scope, receive, send)
+                await rate_limited("too many requests from this address", wait)(scope, receive, send)
                 return
 
         async def send_nosniff(message: Message) -> None:
@@ -138,6 +144,11 @@ class Guard:
             await send(message)
 
         await self.app(scope, receive, send_nosniff)
+
+
+def rate_limited(message: str, wait: float) -> JSONResponse:
+    return JSONResponse({"error": "rate_limited", "message": message}, 429,
+                        headers={"Retry-After": str(max(1, round(wait))), "X-Content-Type-Options": "nosniff"})
 
 
 @asynccontextmanager
@@ -166,8 +177,9 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
     app.state.api = ApiState(
         engine=engine, campaigns=project.campaigns, signer=Signer(settings.secret, settings.issuers),
         max_events=settings.max_events, max_payload=settings.max_payload,
-        ip_bucket=TokenBucket(settings.ip_rate, int(settings.ip_rate * 5)),
-        identity_bucket=TokenBucket(settings.identity_rate, int(settings.identity_rate * 5)),
+        ip_bucket=SharedLimiter(engine, "ip", settings.ip_rate, max(1, int(settings.ip_rate * 5))),
+        identity_bucket=SharedLimiter(engine, "identity", settings.identity_rate, max(1, int(settings.identity_rate * 5))),
+        session_bucket=SharedLimiter(engine, "session", settings.session_rate, max(1, int(settings.session_rate * 30))),
         hub=Hub(engine, project.campaigns, poll_s=settings.stream_poll, ping_s=settings.stream_ping),
         origins=origins,
         wechat=WeChat(settings.wechat_app_id, settings.wechat_secret, settings.wechat_api) if settings.wechat_app_id else None,
@@ -195,7 +207,7 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
 
     for module in (session, campaigns, extras, live, admin, wechat):
         app.include_router(module.router)
-    app.add_middleware(Guard, bucket=app.state.api.ip_bucket)
+    app.add_middleware(Guard, bucket=app.state.api.ip_bucket, trusted=networks(settings.trusted_proxies))
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(BodyLimit, limit=settings.max_body)
