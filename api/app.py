@@ -5,6 +5,9 @@ import hashlib
 import json
 import logging
 import os
+import signal
+import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -214,7 +217,19 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
     return app
 
 
+def die_with_parent(parent: int, poll_s: float = 0.5) -> None:
+    """Shut this worker process down (SIGTERM: uvicorn's graceful shutdown) once its parent is gone, e.g.
+    after `kill -9` of `h5press api`: orphaned workers would keep serving and holding the port."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="h5press-parent-watch", daemon=True).start()
+
+
 def app_from_env() -> FastAPI:
     """Factory for uvicorn workers (`--workers N`): the CLI hands its settings over through the environment."""
+    die_with_parent(os.getppid())
     settings = ApiSettings.from_env(os.environ)
     return create_app(load_project(settings.project), settings)
