@@ -10,25 +10,30 @@ import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from starlette.datastructures import MutableHeaders
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from .db import make_engine
 from .errors import ApiError
 from .identity import Signer, pseudonym_key
+from .limits import SharedLimiter
 from .migrations import migrate
 from .project import Project, load_project
-from .limits import SharedLimiter
 from .ratelimit import Limiter, Network, client_address, networks
+from .schemas import errors
 from .settings import ApiSettings
 from .state import ApiState
 from .stream import Hub, RedactTokens
@@ -154,6 +159,44 @@ def rate_limited(message: str, wait: float) -> JSONResponse:
                         headers={"Retry-After": str(max(1, round(wait))), "X-Content-Type-Options": "nosniff"})
 
 
+def allowed_methods(routes: list[APIRoute], scope: Scope) -> list[str]:
+    """Every method some route of this path answers (a path can have one route per method)."""
+    methods = {m for route in routes if route.matches(scope)[0] != Match.NONE for m in route.methods or ()}
+    return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+
+
+def document_errors(routes: list[APIRoute]) -> None:
+    """Add to every route's OpenAPI answers the errors every route of its kind can give: 429 (rate limits),
+    404 (unknown campaign), 401 (a route reading a token), 413 and 422 (a route with a body or parameters)."""
+    for route in routes:
+        params = get_flat_params(route.dependant)
+        codes = [429] if route.path.startswith("/api/") else []
+        codes += [404] if "{campaign}" in route.path else []
+        codes += [401] if any(p.alias.lower() == "authorization" for p in params) else []
+        codes += [413, 422] if route.body_field is not None else [422] if params else []
+        route.responses = {**errors(*codes), **route.responses}
+
+
+def name_campaigns(app: FastAPI, names: list[str]) -> None:
+    """The OpenAPI document lists the campaigns this server serves: as the `{campaign}` of every path and
+    as what an event's `campaign` must be (the campaign of its URL)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operation in (op for ops in schema["paths"].values() for op in ops.values()):
+                for param in operation.get("parameters", []):
+                    if param["in"] == "path" and param["name"] == "campaign":
+                        param["schema"]["enum"] = names
+            event = schema.get("components", {}).get("schemas", {}).get("EventIn")
+            if event:
+                event["properties"]["campaign"]["enum"] = names
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     access = logging.getLogger("uvicorn.access")
@@ -199,17 +242,24 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
         details: list[dict[str, object]] = [{"loc": [str(p) for p in err.get("loc", ())], "message": err.get("msg", "")}
                                             for err in exc.errors()]
         first = exc.errors()[0] if details else {"loc": (), "msg": "invalid request"}
-        return invalid_request(first.get("loc", ()), first.get("msg", ""), details)
+        return invalid_request(first.get("loc", ()), str(first.get("msg", "")), details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse({"error": code, "message": str(exc.detail)}, exc.status_code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(routes, request.scope))
+        return JSONResponse({"error": code, "message": str(exc.detail)}, exc.status_code, headers=headers)
 
     from .routes import admin, campaigns, extras, live, session, wechat
 
-    for module in (session, campaigns, extras, live, admin, wechat):
-        app.include_router(module.router)
+    routers = [module.router for module in (session, campaigns, extras, live, admin, wechat)]
+    routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
+    document_errors(routes)
+    for router in routers:
+        app.include_router(router)
+    name_campaigns(app, sorted(project.campaigns))
     app.add_middleware(Guard, bucket=app.state.api.ip_bucket, trusted=networks(settings.trusted_proxies))
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["Authorization", "Content-Type"], max_age=600)

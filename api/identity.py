@@ -116,7 +116,8 @@ class Signer:
     def _signer_of(self, body: str, mac: bytes) -> str:
         """The issuer whose key made `mac` over `body` (every key is tried, in constant time each)."""
         signed = body.encode("ascii")
-        found = [name for name, key in self.keys.items() if hmac.compare_digest(hmac.new(key, signed, hashlib.sha256).digest(), mac)]
+        found = [name for name, key in self.keys.items()
+                 if hmac.compare_digest(hmac.new(key, signed, hashlib.sha256).digest(), mac)]
         if not found:
             raise TokenError("token signature does not match")
         return found[0]

@@ -46,7 +46,8 @@ def add_tallies(conn: Connection, campaign: str, identity: str, counted: Counter
     stmt = db.insert(conn, db.tallies)
     conn.execute(stmt.on_conflict_do_update(index_elements=["campaign", "identity", "action", "day"],
                                             set_={"count": t.count + stmt.excluded["count"]}),
-                 [{"campaign": campaign, "identity": identity, "action": a, "day": d, "count": n} for (a, d), n in counted.items()])
+                 [{"campaign": campaign, "identity": identity, "action": a, "day": d, "count": n}
+                  for (a, d), n in counted.items()])
 
 
 def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:

@@ -14,9 +14,31 @@ import regex
 
 MAX_DEPTH = 32  # nesting of arrays and objects in a request body
 MAX_CLUSTER = 4  # code points in one grapheme cluster: a letter and a few marks, a flag, a keycap, a skin tone
-# control, format (e.g. bidirectional overrides, zero-width), surrogate, private-use, unassigned, line/paragraph separators
-REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# control, format (e.g. bidirectional overrides, zero-width), surrogate, private-use, line/paragraph separators.
+# Unassigned code points pass: they may be characters of a newer Unicode than this Python's (new emoji).
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 _GRAPHEME = regex.compile(r"\X")
+
+
+def _refused_ranges() -> list[tuple[int, int]]:
+    """The refused code points of the Basic Multilingual Plane as ranges, from `unicodedata`. Beyond it the
+    format characters are emoji tags and notation controls, and private use shows as a box: all harmless."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):
+        if unicodedata.category(chr(code)) in REFUSED_CATEGORIES:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return [(a, b) for a, b in ranges]
+
+
+_RANGES = _refused_ranges()
+# One character class for the check here and the pattern of the OpenAPI document (ECMA-262 syntax). Surrogates
+# are left out of the pattern: UTF-8 JSON cannot hold them (`refusal` finds escaped ones).
+_CLASS = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}"
+                 for a, b in ((max(a, 0xE000) if 0xD800 <= a < 0xE000 else a, b) for a, b in _RANGES))
+_REFUSED_CHAR = regex.compile(f"[{_CLASS}\\ud800-\\udfff]")
 
 
 def bad_char(text: str) -> str | None:
@@ -55,15 +77,21 @@ def clusters(text: str) -> list[str]:
     return _GRAPHEME.findall(text)
 
 
+def name_schema(longest: int) -> dict[str, str]:
+    """The OpenAPI description of a name of at most `longest` clusters (as many code points always fit): one
+    pattern holds the length too, as generators drop a pattern combined with length keywords."""
+    return {"pattern": f"^(?=[^{_CLASS}]*[^\\s{_CLASS}])[^{_CLASS}]{{1,{longest}}}$"}
+
+
 def clean_name(value: str, longest: int) -> str:
     """A name as stored: NFC, trimmed, 1-`longest` grapheme clusters of visible text; ValueError saying why not."""
     value = unicodedata.normalize("NFC", value).strip()
     seen = clusters(value)
     if not 1 <= len(seen) <= longest:
         raise ValueError(f"must be 1-{longest} characters after trimming, got {len(seen)}")
-    bad = next((ch for ch in value if unicodedata.category(ch) in REFUSED_CATEGORIES), None)
+    bad = _REFUSED_CHAR.search(value)
     if bad is not None:
-        raise ValueError(f"must not contain control or invisible characters (U+{ord(bad):04X})")
+        raise ValueError(f"must not contain control or invisible characters (U+{ord(bad.group()):04X})")
     heavy = next((c for c in seen if len(c) > MAX_CLUSTER), None)
     if heavy is not None:
         raise ValueError(f"a character may carry at most {MAX_CLUSTER - 1} marks, got {len(heavy) - 1} on {heavy[0]!r}")

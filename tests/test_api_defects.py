@@ -52,7 +52,7 @@ def test_text_no_database_can_store_is_422_naming_the_field(client):
         ev % ('null', '{"\\udfff":1}'): "events.0.payload",
     }
     for body, where in cases.items():
-        r = _post(client, "/api/v1/campaigns/c/events", ('{"events":[%s]}' % body).encode(), h)
+        r = _post(client, "/api/v1/campaigns/c/events", f'{{"events":[{body}]}}'.encode(), h)
         assert r.status_code == 422 and r.json()["error"] == "invalid_request", r.text
         assert r.json()["message"].startswith(where + ":"), r.text
     r = _post(client, "/api/v1/campaigns/c/teams", b'{"name":"A\\u0000B"}', h)
@@ -84,3 +84,14 @@ def test_names_are_counted_as_people_see_them(client):
     name = "é" * 10 + "👍🏽" * 10  # "e" + combining acute (NFC makes it one code point), thumbs up with a skin tone
     r = client.post("/api/v1/campaigns/c/teams", json={"name": "  " + name + "  "}, headers=h)
     assert r.status_code == 200 and r.json()["name"] == name, r.text
+
+
+def test_the_openapi_document_lists_the_error_answers_and_405_says_allow(client):
+    spec = client.get("/openapi.json").json()
+    claim = spec["paths"]["/api/v1/campaigns/{campaign}/rewards/{reward}/claim"]["post"]["responses"]
+    assert {"401", "403", "404", "409", "422", "429"} <= set(claim)
+    assert claim["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+    assert {"413", "422"} <= set(spec["paths"]["/api/v1/campaigns/{campaign}/events"]["post"]["responses"])
+    r = client.put("/api/v1/campaigns/c/me")
+    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed" and r.headers["allow"] == "GET, HEAD, POST"
+    assert client.delete("/api/v1/session").headers["allow"] == "POST"

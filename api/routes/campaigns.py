@@ -11,9 +11,9 @@ from .. import db
 from ..errors import ApiError
 from ..ledger import Incoming, ingest, summary, vote_tally
 from ..members import set_nickname
-from ..schemas import MeOut, VoteTally
+from ..schemas import MeOut, VoteTally, errors
 from ..state import Caller, Campaign, State
-from ..text import clean_name
+from ..text import clean_name, name_schema
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
 
@@ -32,6 +32,13 @@ class EventIn(BaseModel):
     component: Annotated[str, Field(max_length=64)] | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     at: AwareDatetime | None = Field(None, description="device time; counts only within the skew rule")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str):  # not a number of seconds: the contract is ISO 8601 text
+            raise ValueError("must be an ISO 8601 date-time with offset, as text")
+        return value
 
 
 class Batch(BaseModel):
@@ -52,7 +59,7 @@ class BatchOut(BaseModel):
     me: MeOut
 
 
-@router.post("/events", response_model=BatchOut, summary="Send a batch of events")
+@router.post("/events", response_model=BatchOut, summary="Send a batch of events", responses=errors(413))
 def post_events(batch: Batch, rules: Campaign, caller: Caller, state: State) -> BatchOut:
     """Idempotent by event `id`; the server decides the points (see the rules in the README)."""
     if len(batch.events) > state.max_events:
@@ -82,7 +89,8 @@ NICKNAME_MAX = 16
 
 class NicknameIn(BaseModel):
     nickname: str | None = Field(description=f"1-{NICKNAME_MAX} characters (grapheme clusters) after trimming, no control "
-                                             "characters; null removes it")
+                                             "characters; null removes it", json_schema_extra={"anyOf": [
+                                                 {"type": "string", **name_schema(NICKNAME_MAX)}, {"type": "null"}]})
 
     @field_validator("nickname")
     @classmethod
