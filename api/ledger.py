@@ -68,7 +68,7 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
     their first write); returns per-event results, what the batch earned and the person's summary as `me`."""
     member = lock_member(conn, rules.name, identity, received_ms)
     since = member.created_ms if since_ms is None else min(since_ms, member.created_ms)
-    state, days_before, fresh, rows = _store(conn, rules, identity, member, _unseen(conn, batch), received_ms, since)
+    state, days_before, fresh, rows = _store(conn, rules, identity, member, _distinct(batch), received_ms, since)
     gained, changed = _credit(conn, rules.name, identity, member, rows)
     add_tallies(conn, rules.name, identity, Counter((r["action"], r["day"]) for r in rows if r["status"] == "counted"))
     new_days = state.checkin_days - days_before
@@ -86,17 +86,13 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
             "me": _person(conn, rules, member, state, received_ms)}
 
 
-def _unseen(conn: Connection, batch: Sequence[Incoming]) -> list[Incoming]:
-    """The batch's events not stored before, each id once (an id repeated in the batch counts once)."""
-    ids = [ev.id for ev in batch]
-    e = db.events.c
-    known: set[str] = set()
-    for start in range(0, len(ids), 500):
-        known |= set(conn.execute(select(e.event_id).where(e.event_id.in_(ids[start:start + 500]))).scalars())
+def _distinct(batch: Sequence[Incoming]) -> list[Incoming]:
+    """The batch's events, each id once (an id repeated in the batch counts once). Ids stored before are found
+    by the insert itself (`_store`): no look-up before it, replays are rare."""
     seen: set[str] = set()
     fresh = []
     for ev in batch:
-        if ev.id not in known and ev.id not in seen:
+        if ev.id not in seen:
             fresh.append(ev)
         seen.add(ev.id)
     return fresh
@@ -104,8 +100,8 @@ def _unseen(conn: Connection, batch: Sequence[Incoming]) -> list[Incoming]:
 
 def _store(conn: Connection, rules: CampaignRules, identity: str, member: Row[Any], fresh: list[Incoming],
            received_ms: int, since_ms: int) -> tuple[MemberState, set[str], list[Incoming], list[dict[str, Any]]]:
-    """Insert the fresh events with what they earn under the rules; when another request stored
-    some of the same ids meanwhile, plan again with only ours. Returns the person's state, their
+    """Insert the fresh events with what they earn under the rules; when some ids were stored before (a
+    replay, or another request meanwhile), plan again with only the ones inserted now. Returns the person's state, their
     check-in days before the batch, the events stored and their rows."""
     e = db.events.c
     state = load_state(conn, rules.name, identity, member.earned)
@@ -117,7 +113,7 @@ def _store(conn: Connection, rules: CampaignRules, identity: str, member: Row[An
             row["identity"] = identity
         stmt = db.insert(conn, db.events).on_conflict_do_nothing(index_elements=["event_id"]).returning(e.event_id)
         inserted = set(conn.execute(stmt, rows).scalars())
-    if len(inserted) != len(rows):  # another request stored some of these ids meanwhile: count only ours
+    if len(inserted) != len(rows):  # some ids were stored before: count only the ones stored now
         state = load_state(conn, rules.name, identity, member.earned)
         days_before = set(state.checkin_days)
         fresh = [ev for ev in fresh if ev.id in inserted]
