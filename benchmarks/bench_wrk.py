@@ -2,13 +2,15 @@
 client saturates long before the server does).
 
   python benchmarks/bench_wrk.py [--seconds 10] [--connections 32] [--workers 2] [--db sqlite,postgresql]
+                                 [--identity-rate 1000]
 
 Starts, one after the other on loopback with the same uvicorn workers: a minimal FastAPI app (parse the
 JSON body, answer), then `h5press api` on a SQLite file and on PostgreSQL ($H5PRESS_TEST_POSTGRES, or a
 temporary cluster). wrk sends single-event POSTs from 2000 identities (each request a new event id), then
 batches of 50 events, then single events of one person with 20 and with 30,000 stored events (one
-connection: the cost of a request, not queueing), and `GET /me` of both. Rate limits per identity stay on,
-the per-IP and session limits are off (all requests come from one address). Prints requests/s, events/s and
+connection: the cost of a request, not queueing), and `GET /me` of both. The per-identity rate limit stays
+on (`--identity-rate`, high enough never to refuse: its cost is measured, 0 turns it off), the per-IP and
+session limits are off (all requests come from one address). Prints requests/s, events/s and
 latency percentiles, and each h5press figure as a share of the minimal endpoint's requests/s.
 """
 from __future__ import annotations
@@ -120,8 +122,8 @@ def wrk(url: str, script: str, seconds: float, connections: int) -> dict[str, fl
     """One wrk run: requests/s, latency percentiles (ms) and non-2xx answers."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
-    out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", f.name, url],
-                         capture_output=True, text=True, check=True).stdout
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", f.name]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     os.unlink(f.name)
     found = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
     for pct in ("50", "99"):
@@ -164,7 +166,7 @@ def run_server(database: str, url_db: str, args: argparse.Namespace, base: float
     port = free_port()
     command = [sys.executable, "-m", "h5press", "api", "-p", str(root), "--db", url_db, "--port", str(port),
                "--workers", str(args.workers), "--secret", SECRET, "--ip-rate", "0", "--session-rate", "0",
-               "--identity-rate", "1000"]
+               "--identity-rate", str(args.identity_rate)]
     lines = []
     with serving(command, port) as url:
         for label, per in (("1 event/POST", 1), ("50 events/POST", 50)):
@@ -186,6 +188,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--identity-rate", type=float, default=1000, help="the server's per-identity limit; 0: off")
     args = parser.parse_args()
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="h5press-wrk-")))
@@ -197,7 +200,8 @@ def main() -> None:
             floor = wrk(url + PATH, lua([token("x", int(time.time()))], 1), args.seconds, args.connections)
         print(f"wrk, {args.connections} connections, {args.seconds:g} s per run, {args.workers} uvicorn worker(s) each")
         print(f"minimal FastAPI endpoint: {floor['rps']:.0f} requests/s, p50 {floor['p50']:.1f} ms, p99 {floor['p99']:.1f} ms")
-        print(f"{'database':<11} {'request':<16} {'req/s':>8} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of min':>7} {'errors':>6}")
+        print(f"{'database':<11} {'request':<16} {'req/s':>8} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of min':>7} "
+              f"{'errors':>6}")
         for database in args.db.split(","):
             if database == "sqlite":
                 url_db = f"sqlite:///{tmp / 'api.sqlite3'}"
