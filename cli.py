@@ -277,6 +277,12 @@ def deploy(project: Path, to: str | None, endpoint_url: str | None, dry_run: boo
 @click.option("--identity-rate", type=click.FloatRange(0), envvar="H5PRESS_API_IDENTITY_RATE",
               default=ApiSettings.identity_rate, show_default=True,
               help="requests per second per identity (bursts of 5×); 0: no limit [env H5PRESS_API_IDENTITY_RATE]")
+@click.option("--session-rate", type=click.FloatRange(0), envvar="H5PRESS_API_SESSION_RATE",
+              default=ApiSettings.session_rate, show_default=True,
+              help="new anonymous identities per second per IP (bursts of 30×); 0: no limit [env H5PRESS_API_SESSION_RATE]")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS|CIDR",
+              help="a load balancer or proxy whose X-Forwarded-For names the client (repeatable) [default: none, "
+                   "the peer address counts]")
 def api(**options: Any) -> None:
     """Run the collaboration server for the campaigns of PROJECT."""
     try:
@@ -311,11 +317,11 @@ def api(**options: Any) -> None:
     grace = 10  # open live streams end 10 s after a shutdown signal; browsers reconnect
     if settings.workers == 1:
         uvicorn.run(create_app(loaded, settings), host=settings.host, port=settings.port, log_level="info",
-                    timeout_graceful_shutdown=grace)
+                    timeout_graceful_shutdown=grace, proxy_headers=False)
         return
     os.environ.update(settings.as_env())
     uvicorn.run("h5press.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level="info", timeout_graceful_shutdown=grace)
+                workers=settings.workers, log_level="info", timeout_graceful_shutdown=grace, proxy_headers=False)
 
 
 def main() -> None:

@@ -85,7 +85,7 @@ members = Table(
     Column("team_id", Integer),
     Column("joined_ms", BigInteger),
     Column("created_ms", BigInteger, nullable=False),
-    Column("nickname", String(32)),  # shown on boards and in teams; JSON data, never HTML
+    Column("nickname", String(64)),  # shown on boards and in teams; JSON data, never HTML (16 clusters of ≤ 4 code points)
 )
 Index("members_team", members.c.team_id)
 # The all-time board: top N and "how many are ahead of me" are index range scans.
@@ -133,6 +133,26 @@ changes = Table(
 Index("changes_campaign", changes.c.campaign, changes.c.id)
 Index("changes_at", changes.c.at_ms)
 
+# A person's counted `points` events per action and local day, kept as events are counted: the caps,
+# `/me` and team views read these few rows instead of aggregating the person's event log.
+tallies = Table(
+    "tallies", metadata,
+    Column("campaign", String(64), primary_key=True),
+    Column("identity", String(200), primary_key=True),
+    Column("action", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+# Rate limits shared by every server process (GCRA): a key's "theoretical arrival time" in milliseconds.
+# A request is allowed when pushing `tat_ms` one interval on keeps it within the burst of now.
+limits = Table(
+    "limits", metadata,
+    Column("key", String(250), primary_key=True),
+    Column("tat_ms", BigInteger, nullable=False),
+)
+Index("limits_tat", limits.c.tat_ms)
+
 badges = Table(
     "badges", metadata,
     Column("campaign", String(64), primary_key=True),
@@ -162,7 +182,7 @@ teams = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("campaign", String(64), nullable=False),
     Column("code", String(16), nullable=False, unique=True),
-    Column("name", String(40), nullable=False),
+    Column("name", String(80), nullable=False),  # 20 grapheme clusters of at most 4 code points
     Column("owner", String(200), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
 )

@@ -18,3 +18,8 @@ class TokenError(ValueError):
 def unauthorized(message: str) -> ApiError:
     """401 for a request without the bearer token it needs."""
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def rate_limited(message: str, wait: float) -> ApiError:
+    """429 with the whole seconds to wait (at least 1) in `Retry-After`."""
+    return ApiError(429, "rate_limited", message, headers={"Retry-After": str(max(1, round(wait)))})

@@ -12,10 +12,10 @@ with the key configured for it. The identity is `<iss>:<sub>`, so issuers never 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -25,6 +25,8 @@ from .errors import TokenError
 
 SERVER_ISSUER = "h5press"
 LEEWAY_S = 60  # clock difference tolerated on `iat`/`exp`
+MAX_TOKEN = 2048  # characters
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _b64(data: bytes) -> str:
@@ -32,10 +34,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(part: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (binascii.Error, ValueError):
-        raise TokenError("token is not base64url") from None
+    """Decode base64url without padding, accepting only the canonical encoding: one spelling per token."""
+    if not _B64URL.fullmatch(part) or len(part) % 4 == 1:  # 4k+1 characters encode no whole number of bytes
+        raise TokenError("token is not base64url")
+    data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    if _b64(data) != part:  # stray trailing bits: another spelling of the same bytes
+        raise TokenError("token is not canonical base64url")
+    return data
 
 
 def pseudonym_key(secret: str) -> bytes:
@@ -60,6 +65,7 @@ class Identity:
     iss: str
     sub: str
     exp: int
+    iat: int = 0  # when the issuer made the token (seconds since the epoch)
 
     @property
     def key(self) -> str:
@@ -81,34 +87,47 @@ class Signer:
 
     def issue(self, sub: str | None = None, now: float | None = None) -> tuple[str, Identity]:
         now_s = int(now if now is not None else time.time())
-        ident = Identity(SERVER_ISSUER, sub or secrets.token_urlsafe(16), now_s + self.ttl_s)
+        ident = Identity(SERVER_ISSUER, sub or secrets.token_urlsafe(16), now_s + self.ttl_s, now_s)
         token = sign({"iss": ident.iss, "sub": ident.sub, "iat": now_s, "exp": ident.exp}, self.keys[SERVER_ISSUER])
         return token, ident
 
     def verify(self, token: str, now: float | None = None) -> Identity:
+        """The token's identity. The signature is checked before the payload is parsed, so nothing of an
+        unsigned token is ever read; every malformed token is a `TokenError`."""
         now_s = time.time() if now is None else now
-        if len(token) > 2048 or token.count(".") != 1:
+        if len(token) > MAX_TOKEN or token.count(".") != 1:
             raise TokenError("token must be two base64url parts separated by a dot")
         body, mac = token.split(".")
-        try:
-            payload = json.loads(_unb64(body))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise TokenError("token payload is not JSON") from None
-        if not isinstance(payload, dict):
-            raise TokenError("token payload is not a JSON object")
+        issuer = self._signer_of(body, _unb64(mac))
+        payload = self._payload(body)
         iss, sub, iat, exp = payload.get("iss"), payload.get("sub"), payload.get("iat"), payload.get("exp")
-        key = self.keys.get(iss) if isinstance(iss, str) else None
-        if key is None or not isinstance(iss, str):
-            raise TokenError(f"unknown token issuer {iss!r}")
-        expected = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(mac)):
-            raise TokenError("token signature does not match")
+        if iss != issuer:
+            raise TokenError(f"token issuer {iss!r} does not match its signature")
         if not isinstance(sub, str) or not 1 <= len(sub) <= 128:
             raise TokenError("token `sub` must be a string of 1-128 characters")
-        if not isinstance(exp, int) or not isinstance(iat, int):
+        if type(exp) is not int or type(iat) is not int:
             raise TokenError("token needs integer `iat` and `exp`")
         if iat > now_s + LEEWAY_S:
             raise TokenError("token issued in the future")
         if exp < now_s - LEEWAY_S:
             raise TokenError("token expired")
-        return Identity(iss, sub, exp)
+        return Identity(issuer, sub, exp, iat)
+
+    def _signer_of(self, body: str, mac: bytes) -> str:
+        """The issuer whose key made `mac` over `body` (every key is tried, in constant time each)."""
+        signed = body.encode("ascii")
+        found = [name for name, key in self.keys.items()
+                 if hmac.compare_digest(hmac.new(key, signed, hashlib.sha256).digest(), mac)]
+        if not found:
+            raise TokenError("token signature does not match")
+        return found[0]
+
+    @staticmethod
+    def _payload(body: str) -> dict[str, object]:
+        try:
+            payload = json.loads(_unb64(body))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise TokenError("token payload is not JSON") from None
+        if not isinstance(payload, dict):
+            raise TokenError("token payload is not a JSON object")
+        return payload

@@ -7,6 +7,7 @@ event counts only if its row was actually inserted.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from . import db
 from .changes import BOARD, TEAM, VOTE, note
 from .db import ALL, PERSON_KIND, TEAM_KIND
 from .friends import record_refs
-from .members import load_state, lock_member
+from .members import add_tallies, load_state, lock_member
 from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms, week_of
 from .scores import add_score
 from .teams import team_info
@@ -32,12 +33,13 @@ class Incoming:
     client: Any  # aware datetime or None
 
 
-def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], received_ms: int) -> list[dict[str, Any]]:
+def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], received_ms: int,
+          since_ms: int) -> list[dict[str, Any]]:
     """The rows to insert, with the server's verdict on each event (mutates `state`)."""
     rows = []
     for ev in batch:
         client_ms = to_ms(ev.client) if ev.client is not None else None
-        at_ms = effective_ms(ev.client, received_ms)
+        at_ms = effective_ms(ev.client, received_ms, since_ms)
         action, status, points = None, "recorded", 0
         if ev.type == "points":
             action = ev.payload.get("action") if isinstance(ev.payload.get("action"), str) else None
@@ -60,11 +62,15 @@ def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], r
     return rows
 
 
-def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequence[Incoming], received_ms: int) -> dict[str, Any]:
-    """Record a batch for one person; returns per-event results and what the batch earned."""
+def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequence[Incoming], received_ms: int,
+           since_ms: int | None = None) -> dict[str, Any]:
+    """Record a batch for one person (who first reached the server at `since_ms`, if known earlier than
+    their first write); returns per-event results, what the batch earned and the person's summary as `me`."""
     member = lock_member(conn, rules.name, identity, received_ms)
-    state, days_before, fresh, rows = _store(conn, rules, identity, member, _unseen(conn, batch), received_ms)
+    since = member.created_ms if since_ms is None else min(since_ms, member.created_ms)
+    state, days_before, fresh, rows = _store(conn, rules, identity, member, _distinct(batch), received_ms, since)
     gained, changed = _credit(conn, rules.name, identity, member, rows)
+    add_tallies(conn, rules.name, identity, Counter((r["action"], r["day"]) for r in rows if r["status"] == "counted"))
     new_days = state.checkin_days - days_before
     if new_days:
         conn.execute(db.insert(conn, db.checkins).on_conflict_do_nothing(),
@@ -76,45 +82,42 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
     record_refs(conn, rules.name, identity, [(ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True)])
     changed += _record_votes(conn, rules.name, identity, rows)
     note(conn, rules.name, changed)
-    return {"acknowledged": [ev.id for ev in batch], "results": _results(batch, rows), "points": gained, "badges": badges}
+    return {"acknowledged": [ev.id for ev in batch], "results": _results(batch, rows), "points": gained, "badges": badges,
+            "me": _person(conn, rules, member, state, received_ms)}
 
 
-def _unseen(conn: Connection, batch: Sequence[Incoming]) -> list[Incoming]:
-    """The batch's events not stored before, each id once (an id repeated in the batch counts once)."""
-    ids = [ev.id for ev in batch]
-    e = db.events.c
-    known: set[str] = set()
-    for start in range(0, len(ids), 500):
-        known |= set(conn.execute(select(e.event_id).where(e.event_id.in_(ids[start:start + 500]))).scalars())
+def _distinct(batch: Sequence[Incoming]) -> list[Incoming]:
+    """The batch's events, each id once (an id repeated in the batch counts once). Ids stored before are found
+    by the insert itself (`_store`): no look-up before it, replays are rare."""
     seen: set[str] = set()
     fresh = []
     for ev in batch:
-        if ev.id not in known and ev.id not in seen:
+        if ev.id not in seen:
             fresh.append(ev)
         seen.add(ev.id)
     return fresh
 
 
 def _store(conn: Connection, rules: CampaignRules, identity: str, member: Row[Any], fresh: list[Incoming],
-           received_ms: int) -> tuple[MemberState, set[str], list[Incoming], list[dict[str, Any]]]:
-    """Insert the fresh events with what they earn under the rules; when another request stored
-    some of the same ids meanwhile, plan again with only ours. Returns the person's state, their
+           received_ms: int, since_ms: int) -> tuple[MemberState, set[str], list[Incoming], list[dict[str, Any]]]:
+    """Insert the fresh events with what they earn under the rules; when some ids were stored before (a
+    replay, or another request meanwhile), plan again with only the ones inserted now. Returns the person's state, their
     check-in days before the batch, the events stored and their rows."""
     e = db.events.c
     state = load_state(conn, rules.name, identity, member.earned)
     days_before = set(state.checkin_days)
-    rows = _plan(rules, state, fresh, received_ms)
+    rows = _plan(rules, state, fresh, received_ms, since_ms)
     inserted: set[str] = set()
     if rows:
         for row in rows:
             row["identity"] = identity
         stmt = db.insert(conn, db.events).on_conflict_do_nothing(index_elements=["event_id"]).returning(e.event_id)
         inserted = set(conn.execute(stmt, rows).scalars())
-    if len(inserted) != len(rows):  # another request stored some of these ids meanwhile: count only ours
+    if len(inserted) != len(rows):  # some ids were stored before: count only the ones stored now
         state = load_state(conn, rules.name, identity, member.earned)
         days_before = set(state.checkin_days)
         fresh = [ev for ev in fresh if ev.id in inserted]
-        rows = _plan(rules, state, fresh, received_ms)
+        rows = _plan(rules, state, fresh, received_ms, since_ms)
         for row in rows:
             conn.execute(update(db.events).where(e.event_id == row["event_id"])
                          .values(points=row["points"], status=row["status"], action=row["action"]))
@@ -177,23 +180,28 @@ def _add_scores(conn: Connection, campaign: str, identity: str, team_id: int | N
 
 
 def summary(conn: Connection, rules: CampaignRules, identity: str, now_ms: int) -> dict[str, Any]:
+    """The person's points, level, badges, actions, streak and team (`GET /me`)."""
     m = db.members.c
     member = conn.execute(select(db.members).where(m.campaign == rules.name, m.identity == identity)).first()
-    earned, spent = (member.earned, member.spent) if member else (0, 0)
-    state = load_state(conn, rules.name, identity, earned)
+    state = load_state(conn, rules.name, identity, member.earned) if member else MemberState()
+    return _person(conn, rules, member, state, now_ms, identity)
+
+
+def _person(conn: Connection, rules: CampaignRules, member: Row[Any] | None, state: MemberState, now_ms: int,
+            identity: str | None = None) -> dict[str, Any]:
+    """The summary from the person's row (as read before this request's writes, or None) and their state now."""
+    identity = member.identity if member is not None else identity
+    earned, spent = state.earned, (member.spent if member is not None else 0)
     today = rules.day(now_ms)
     level, following = rules.level(earned), rules.next_level(earned)
     actions = {name: {"count": state.counts[name], "today": state.daily[(name, today)]} for name in rules.config.points.actions}
-    b = db.badges.c
-    held = list(conn.execute(select(b.badge).where(b.campaign == rules.name, b.identity == identity).order_by(b.at_ms, b.badge))
-                .scalars())
     team = team_info(conn, rules, member.team_id, identity) if member is not None and member.team_id is not None else None
     return {
-        "campaign": rules.name, "identity": identity, "who": rules.who(identity),
+        "campaign": rules.name, "identity": identity, "who": rules.who(str(identity)),
         "nickname": member.nickname if member else None, "points": earned, "balance": earned - spent,
         "level": {"name": level.name, "min": level.min} if level else None,
         "next_level": {"name": following.name, "min": following.min} if following else None,
-        "badges": held, "actions": actions,
+        "badges": list(state.badges), "actions": actions,
         "streak": {"current": current_streak(state.checkin_days, today), "today": today in state.checkin_days,
                    "days": sorted(state.checkin_days)},
         "team": team, "window": rules.window_state(now_ms),

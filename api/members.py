@@ -3,9 +3,10 @@
 what the rules need to know about them; their nickname."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, literal, select, union_all, update
 from sqlalchemy.engine import Row
 
 from . import db
@@ -14,27 +15,45 @@ from .rules import CampaignRules, MemberState
 
 
 def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> Row[Any]:
-    """The person's row, made on their first write and locked until the transaction ends: their writes queue here."""
-    conn.execute(db.insert(conn, db.members).values(campaign=campaign, identity=identity, earned=0, spent=0,
-                                                    created_ms=now_ms).on_conflict_do_nothing())
-    query = select(db.members).where(db.members.c.campaign == campaign, db.members.c.identity == identity)
-    return conn.execute(query.with_for_update()).one()
+    """The person's row, made on their first write and locked until the transaction ends: their writes queue here.
+    One upsert does both (an update of the row, even to the same value, locks it on PostgreSQL)."""
+    stmt = db.insert(conn, db.members).values(campaign=campaign, identity=identity, earned=0, spent=0, created_ms=now_ms)
+    stmt = stmt.on_conflict_do_update(index_elements=["campaign", "identity"], set_={"campaign": stmt.excluded.campaign})
+    return conn.execute(stmt.returning(*db.members.c)).one()
 
 
 def load_state(conn: Connection, campaign: str, identity: str, earned: int) -> MemberState:
-    """Counted events per action and day, check-in days and badges: read once per batch, then kept in memory."""
+    """Counted events per action and day, check-in days and badges: a few rows per person and day (the
+    tallies kept at ingestion), never the event log; one query per request, then kept in memory."""
     state = MemberState(earned=earned)
-    e = db.events.c
-    counted = (select(e.action, e.day, func.count()).where(e.campaign == campaign, e.identity == identity, e.status == "counted")
-               .group_by(e.action, e.day))
-    for action, day, n in conn.execute(counted):
-        state.counts[action] += n
-        state.daily[(action, day)] += n
-    c = db.checkins.c
-    state.checkin_days = set(conn.execute(select(c.day).where(c.campaign == campaign, c.identity == identity)).scalars())
-    b = db.badges.c
-    state.badges = set(conn.execute(select(b.badge).where(b.campaign == campaign, b.identity == identity)).scalars())
+    t, c, b = db.tallies.c, db.checkins.c, db.badges.c
+    query = union_all(
+        select(literal("tally"), t.action, t.day, t.count).where(t.campaign == campaign, t.identity == identity),
+        select(literal("checkin"), c.day, literal(""), literal(0)).where(c.campaign == campaign, c.identity == identity),
+        select(literal("badge"), b.badge, literal(""), b.at_ms).where(b.campaign == campaign, b.identity == identity))
+    badges = []
+    for kind, name, day, n in conn.execute(query):
+        if kind == "tally":
+            state.counts[name] += n
+            state.daily[(name, day)] += n
+        elif kind == "checkin":
+            state.checkin_days.add(name)
+        else:
+            badges.append((n, name))
+    state.badges = [name for _, name in sorted(badges)]
     return state
+
+
+def add_tallies(conn: Connection, campaign: str, identity: str, counted: Counter[tuple[str, str]]) -> None:
+    """Add newly counted events, per (action, day), to the person's tallies."""
+    if not counted:
+        return
+    t = db.tallies.c
+    stmt = db.insert(conn, db.tallies)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["campaign", "identity", "action", "day"],
+                                            set_={"count": t.count + stmt.excluded["count"]}),
+                 [{"campaign": campaign, "identity": identity, "action": a, "day": d, "count": n}
+                  for (a, d), n in counted.items()])
 
 
 def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:

@@ -80,7 +80,21 @@ def _v3_analytics(conn: Connection) -> None:
     db.analytics.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_social, _v3_analytics]
+def _v4_scale(conn: Connection) -> None:
+    """Per-person tallies of counted events (filled from the event log), the shared rate-limit table, and
+    names wide enough for 16-20 grapheme clusters (SQLite does not enforce lengths)."""
+    for table in (db.tallies, db.limits):
+        table.create(conn, checkfirst=True)
+    e = db.events.c
+    counted = (select(e.campaign, e.identity, e.action, e.day, func.count()).where(e.status == "counted", e.action.is_not(None))
+               .group_by(e.campaign, e.identity, e.action, e.day))
+    conn.execute(db.tallies.insert().from_select(["campaign", "identity", "action", "day", "count"], counted))
+    if db.is_postgres(conn):
+        conn.execute(text("ALTER TABLE teams ALTER COLUMN name TYPE varchar(80)"))
+        conn.execute(text("ALTER TABLE members ALTER COLUMN nickname TYPE varchar(64)"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_social, _v3_analytics, _v4_scale]
 
 
 def current_version(conn: Connection) -> int:

@@ -1,4 +1,7 @@
-"""Reward claims: a person's or a team's points against the threshold, a per-person limit and the stock."""
+"""Reward claims: a person's or a team's points against the threshold, a per-person limit and the stock.
+
+A team reward is unlocked by the team's points and claimed by each member for themselves (`per_user`
+claims each), from the one stock of the reward."""
 from __future__ import annotations
 
 from typing import Any
@@ -20,19 +23,15 @@ def claim(conn: Connection, rules: CampaignRules, identity: str, reward_id: str,
         raise ApiError(404, "unknown_reward", f'no reward "{reward_id}" in campaign "{rules.name}"')
     rules.require_open(now_ms)
     member = lock_member(conn, rules.name, identity, now_ms)
-    c = db.claims.c
     if reward.scope == "team":
         if member.team_id is None:
             raise ApiError(403, "no_team", "this is a team reward: join or create a team first")
         points = team_points(conn, rules.name, member.team_id)
-        # one claim at a time per team
-        conn.execute(select(db.teams.c.id).where(db.teams.c.id == member.team_id).with_for_update())
-        taken = conn.execute(select(func.count()).where(c.campaign == rules.name, c.reward == reward.id,
-                                                        c.team_id == member.team_id)).scalar_one()
     else:
         points = member.earned
-        taken = conn.execute(select(func.count()).where(c.campaign == rules.name, c.reward == reward.id,
-                                                        c.identity == identity)).scalar_one()
+    c = db.claims.c  # `per_user` is per person for team rewards too: every member may claim their own
+    taken = conn.execute(select(func.count()).where(c.campaign == rules.name, c.reward == reward.id,
+                                                    c.identity == identity)).scalar_one()
     if points < reward.threshold and not team_unlocked(conn, rules, member.team_id, reward.id):
         raise ApiError(403, "below_threshold", f"{reward.threshold} points needed, you have {points}",
                        threshold=reward.threshold, points=points)

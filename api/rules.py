@@ -3,7 +3,8 @@
 Points come only from `points.actions` in campaign.yaml (a client's `points` are ignored), capped by
 `per_day` (local days in the campaign timezone) and `per_campaign`, and only inside the campaign
 window. Client time counts within a bounded skew: at most `MAX_FUTURE` ahead of the receive time
-and at most `MAX_AGE` old; otherwise the receive time counts.
+and at most `MAX_AGE` old; otherwise the receive time counts. Nothing counts before the person first
+reached the server (their token's `iat`, or their first write if earlier): older events count then.
 """
 from __future__ import annotations
 
@@ -24,14 +25,18 @@ def to_ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def effective_ms(client: dt.datetime | None, received_ms: int) -> int:
-    """The client's time if it is at most 5 minutes ahead and at most 7 days old, else the receive time."""
+def effective_ms(client: dt.datetime | None, received_ms: int, since_ms: int | None = None) -> int:
+    """The client's time if it is at most 5 minutes ahead and at most 7 days old, else the receive time;
+    never before `since_ms`, when the person first reached the server: an event dated earlier counts
+    at that moment (a new identity cannot backdate events into days it did not exist)."""
     if client is None:
         return received_ms
     client_ms = to_ms(client)
-    if received_ms - to_ms_delta(MAX_AGE) <= client_ms <= received_ms + to_ms_delta(MAX_FUTURE):
-        return client_ms
-    return received_ms
+    if not received_ms - to_ms_delta(MAX_AGE) <= client_ms <= received_ms + to_ms_delta(MAX_FUTURE):
+        return received_ms
+    if since_ms is not None and client_ms < since_ms:
+        return min(since_ms, received_ms)
+    return client_ms
 
 
 def to_ms_delta(delta: dt.timedelta) -> int:
@@ -67,7 +72,7 @@ class MemberState:
     counts: Counter[str] = field(default_factory=Counter)  # counted per action, whole campaign
     daily: Counter[tuple[str, str]] = field(default_factory=Counter)  # counted per (action, day)
     checkin_days: set[str] = field(default_factory=set)
-    badges: set[str] = field(default_factory=set)
+    badges: list[str] = field(default_factory=list)  # in the order they were earned
 
 
 class CampaignRules:
@@ -158,8 +163,9 @@ class CampaignRules:
             else:
                 got = when.streak is not None and longest >= when.streak
             if got:
-                state.badges.add(badge.id)
                 earned.append(badge.id)
+        earned.sort()  # stored with one time: read back by id
+        state.badges.extend(earned)
         return earned
 
 

@@ -4,9 +4,9 @@ User text (nicknames, team names) is JSON data: clients insert it as text, never
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LevelOut(BaseModel):
@@ -90,3 +90,25 @@ class BoardOut(BaseModel):
 class VoteTally(BaseModel):
     counts: list[int] = Field(description="votes per option, in option order")
     total: int = Field(description="people who voted")
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx and 5xx answer; some add fields (`index`, `threshold`, `points`, `details`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="a stable code, e.g. `bad_token`, `limit_reached`")
+    message: str = Field(description="what went wrong, for people")
+
+
+ERROR_MEANINGS = {
+    400: "bad request", 401: "no token, or a token that is malformed, forged or expired", 403: "not allowed now",
+    404: "no such campaign or item", 405: "method not allowed (see `Allow`)", 409: "conflicts with the current state",
+    413: "body, batch or payload too large", 422: "invalid request: `message` names the location",
+    429: "rate limited (see `Retry-After`)", 502: "an upstream service failed",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses` of a route answering these error codes with `ErrorOut`."""
+    return {code: {"model": ErrorOut, "description": ERROR_MEANINGS[code]} for code in codes}

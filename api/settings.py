@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .ratelimit import networks
+
 ENV_PREFIX = "H5PRESS_API_"
 
 
@@ -47,6 +49,8 @@ class ApiSettings:
     max_payload: int = 4096  # bytes of one event's payload (JSON)
     ip_rate: float = 20.0  # requests per second per IP (burst: 5×); 0: no limit
     identity_rate: float = 10.0  # requests per second per identity (burst: 5×); 0: no limit
+    session_rate: float = 1.0  # new identities per second per IP (burst: 30×); 0: no limit
+    trusted_proxies: tuple[str, ...] = ()  # addresses or CIDR ranges whose X-Forwarded-For is believed
     admin_token: str = ""  # empty: admin endpoints answer 404
     wechat_app_id: str = ""
     wechat_secret: str = ""
@@ -61,6 +65,10 @@ class ApiSettings:
             raise ValueError("the token secret must be at least 16 characters")
         if self.admin_token and len(self.admin_token) < 16:
             raise ValueError("the admin token must be at least 16 characters")
+        try:
+            networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"--trusted-proxy: {exc}") from None
         if bool(self.wechat_app_id) != bool(self.wechat_secret):
             raise ValueError("WeChat signatures need both --wechat-app-id and --wechat-secret")
 
@@ -70,7 +78,8 @@ class ApiSettings:
         `H5PRESS_API_ISSUERS` (comma-separated), no `--cors-origin`: None, no `--secret`: empty."""
         issuers = parse_issuers([*options["issuers"], *_items(env.get(ENV_PREFIX + "ISSUERS", ""))])
         return cls(**{**options, "project": Path(options["project"]).resolve(), "secret": options["secret"] or "",
-                      "issuers": issuers, "cors_origins": tuple(options["cors_origins"]) or None})
+                      "issuers": issuers, "cors_origins": tuple(options["cors_origins"]) or None,
+                      "trusted_proxies": tuple(options["trusted_proxies"])})
 
     def as_env(self) -> dict[str, str]:
         """The settings as `H5PRESS_API_<FIELD>` variables, which `from_env` reads back."""
@@ -95,7 +104,7 @@ class ApiSettings:
                 continue
             if f.name == "issuers":
                 values[f.name] = parse_issuers(_items(raw))
-            elif f.name == "cors_origins":
+            elif f.name in ("cors_origins", "trusted_proxies"):
                 values[f.name] = tuple(_items(raw))
             else:  # a str, int, float or Path, like its default
                 kind: Any = type(f.default)

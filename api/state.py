@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy import Engine
 
-from .errors import ApiError, TokenError, unauthorized
+from .errors import ApiError, TokenError, rate_limited, unauthorized
 from .identity import Identity, Signer
-from .ratelimit import TokenBucket
+from .ratelimit import Limiter
 from .rules import CampaignRules
 from .stream import Hub
 from .wechat import WeChat
@@ -23,8 +23,9 @@ class ApiState:
     signer: Signer
     max_events: int
     max_payload: int
-    ip_bucket: TokenBucket
-    identity_bucket: TokenBucket
+    ip_bucket: Limiter  # per client address, on every /api/ request (the Guard middleware)
+    identity_bucket: Limiter  # per identity, on every request with a token
+    session_bucket: Limiter  # per client address, on new anonymous identities
     hub: Hub
     origins: list[str]  # allowed CORS origins; also the pages WeChat signatures are made for
     admin_digest: bytes | None = None  # sha256 of the admin token; None: admin endpoints are off
@@ -61,8 +62,7 @@ def verify_bearer(state: ApiState, token: str) -> Identity:
         raise ApiError(401, "bad_token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     wait = state.identity_bucket.take(ident.key)
     if wait:
-        raise ApiError(429, "rate_limited", "too many requests for this identity",
-                       headers={"Retry-After": str(max(1, round(wait)))})
+        raise rate_limited("too many requests for this identity", wait)
     return ident
 
 

@@ -37,17 +37,16 @@ class TeamView:
 
 
 def load_team(conn: Connection, rules: CampaignRules, team_id: int) -> TeamView:
-    """The team, its members in joined order with their points and counted events per action, and its unlock."""
+    """The team, its members in joined order with their points and counted events per action (their tallies), and its unlock."""
     team = conn.execute(select(db.teams).where(db.teams.c.id == team_id)).one()
-    m, e = db.members.c, db.events.c
+    m, t = db.members.c, db.tallies.c
     rows = conn.execute(select(m.identity, m.nickname, m.earned).where(m.campaign == rules.name, m.team_id == team_id)
                         .order_by(m.joined_ms, m.identity)).all()
     identities = [row.identity for row in rows]
     counted: dict[tuple[str, str], int] = {}
     if identities:
-        query = (select(e.identity, e.action, func.count()).where(e.campaign == rules.name, e.identity.in_(identities),
-                                                                  e.status == "counted", e.action.is_not(None))
-                 .group_by(e.identity, e.action))
+        query = (select(t.identity, t.action, func.sum(t.count)).where(t.campaign == rules.name, t.identity.in_(identities))
+                 .group_by(t.identity, t.action))
         counted = {(identity, action): n for identity, action, n in conn.execute(query)}
     names = list(rules.config.points.actions)
     members = [{"who": rules.who(row.identity), "nickname": row.nickname, "points": row.earned,

@@ -184,7 +184,7 @@ def make_client(tmp_path: Path, db_url: str) -> Iterator[Callable[..., TestClien
 
     def make(campaign: str = CAMPAIGN, project: Path | None = None, **overrides: object) -> TestClient:
         root = project or make_site(tmp_path / f"site{len(clients)}", campaign)
-        options: dict = {"db": db_url, "secret": SECRET, "ip_rate": 0, "identity_rate": 0, **overrides}
+        options: dict = {"db": db_url, "secret": SECRET, "ip_rate": 0, "identity_rate": 0, "session_rate": 0, **overrides}
         app = create_app(load_project(root), ApiSettings(**options))
         client = TestClient(app)
         clients.append(client)
@@ -238,6 +238,12 @@ def pin_clock(client: TestClient, iso: str) -> None:
     clock[:] = [dt.datetime.fromisoformat(iso).timestamp()]
 
 
+def session_at(client: TestClient, iso: str) -> dict[str, str]:
+    """A new identity that first reached the server at `iso` (the clock stays there): its events may be dated back to then."""
+    pin_clock(client, iso)
+    return session(client)
+
+
 class LiveUrl(str):
     """The URL of a live server; `.app` is its application (to look at its state)."""
 
@@ -248,7 +254,8 @@ def run_uvicorn(app: object) -> tuple[str, Callable[[], None]]:
     """`app` in a real uvicorn server on a free port, in a thread: (its URL, stop)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000))  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000,  # type: ignore[arg-type]
+                                           proxy_headers=False))  # as `h5press api` runs it: the app decides whom to trust
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -307,7 +314,7 @@ def site_with_api(tmp_path: Path, serve: Callable[[Path], Server]) -> Iterator[C
         static = serve(root / "dist")
         origin = static.url().rstrip("/")
         settings = ApiSettings(db=str(tmp_path / f"api{len(stops)}.sqlite3"), secret=SECRET, cors_origins=(origin,),
-                            ip_rate=0, identity_rate=0)
+                            ip_rate=0, identity_rate=0, session_rate=0)
         app = create_app(load_project(root), settings)
         url, stop = run_uvicorn(app)
         stops.append(stop)

@@ -2,7 +2,7 @@
 rule, badges, levels, streaks and idempotent ingestion; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from api_support import event, pin_clock, send, session
+from api_support import event, pin_clock, send, session, session_at
 
 
 def statuses(response) -> list[str]:  # type: ignore[no-untyped-def]
@@ -12,8 +12,8 @@ def statuses(response) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_per_day_cap_resets_at_midnight_in_the_campaign_timezone(client):
     # Asia/Shanghai is UTC+8: 15:59 UTC is 23:59 local, 16:00 UTC is the next local day.
+    h = session_at(client, "2026-03-02T15:00:00+00:00")
     pin_clock(client, "2026-03-02T16:30:00+00:00")
-    h = session(client)
     late = [event(payload={"action": "read"}, at=f"2026-03-02T15:5{i}:00Z") for i in range(5)]
     assert statuses(send(client, h, late)) == ["counted"] * 3 + ["capped"] * 2
     early = [event(payload={"action": "read"}, at=f"2026-03-02T16:0{i}:00Z") for i in range(4)]
@@ -38,8 +38,8 @@ def test_client_points_and_unknown_actions_are_ignored(client):
 
 
 def test_client_time_counts_only_within_the_skew_and_age(client):
+    h = session_at(client, "2026-03-01T12:00:00+08:00")
     pin_clock(client, "2026-03-10T12:00:00+08:00")
-    h = session(client)
     # Yesterday (local) is within 7 days: counts on yesterday's cap. 10 days ago and 1 hour ahead: the receive time counts.
     send(client, h, [event(payload={"action": "checkin"}, at="2026-03-09T12:00:00+08:00")])
     r = send(client, h, [event(payload={"action": "checkin"}, at="2026-02-28T12:00:00+08:00"),
@@ -63,16 +63,16 @@ def _events(client) -> list[dict]:  # type: ignore[no-untyped-def]
 
 def test_window_uses_the_effective_time(make_client):
     client = make_client(campaign="title: t\nstart: 2026-03-01\nend: 2026-03-10\npoints:\n  actions:\n    read: {points: 2}\n")
+    h = session_at(client, "2026-03-09T09:00:00+08:00")
     pin_clock(client, "2026-03-11T09:00:00+08:00")  # closed since 00:00 local
-    h = session(client)
     r = send(client, h, [event(payload={"action": "read"}, at="2026-03-10T23:59:00+08:00"),
                          event(payload={"action": "read"}, at="2026-03-11T00:00:00+08:00")])
     assert statuses(r) == ["counted", "outside_window"]
 
 
 def test_badges_levels_and_streak(client):
+    h = session_at(client, "2026-03-01T20:00:00+08:00")
     pin_clock(client, "2026-03-10T20:00:00+08:00")
-    h = session(client)
     r = send(client, h, [event(payload={"action": "read"}) for _ in range(3)])
     assert r.json()["badges"] == ["reader"] and r.json()["me"]["level"]["name"] == "青铜"
     checkins = []
@@ -113,3 +113,22 @@ def test_a_replayed_id_from_another_identity_is_acknowledged_not_counted(client)
     other = session(client)
     r = send(client, other, [ev])
     assert statuses(r) == ["duplicate"] and r.json()["me"]["points"] == 0
+
+
+def test_events_dated_before_the_identity_existed_count_when_it_first_reached_the_server(client):
+    pin_clock(client, "2026-03-10T12:00:00+08:00")
+    h = session(client)  # a new identity: nothing it sends can have happened before now
+    backdated = [event(payload={"action": "read"}, at=f"2026-03-{10 - d:02d}T11:00:00+08:00") for d in range(7) for _ in range(3)]
+    backdated += [event(payload={"action": "checkin"}, at=f"2026-03-{10 - d:02d}T11:00:00+08:00") for d in range(3)]
+    backdated += [event("checkin", at=f"2026-03-{10 - d:02d}T11:00:00+08:00") for d in range(3)]  # a faked streak
+    r = send(client, h, backdated)
+    assert r.json()["points"] == 3 * 2 + 5 and r.json()["me"]["streak"]["days"] == ["2026-03-10"]
+    assert {e["day"] for e in _events(client)} == {"2026-03-10"}
+    # A device offline since it got its identity two days ago: its outbox counts on the days it was used.
+    pin_clock(client, "2026-03-08T09:00:00+08:00")
+    offline = session(client)
+    pin_clock(client, "2026-03-10T12:00:00+08:00")
+    outbox = [event(payload={"action": "checkin"}, at=f"2026-03-{d:02d}T10:00:00+08:00") for d in (8, 9, 10)]
+    outbox += [event("checkin", at=f"2026-03-{d:02d}T10:00:00+08:00") for d in (8, 9, 10)]
+    assert statuses(send(client, offline, outbox)) == ["counted"] * 3 + ["recorded"] * 3
+    assert client.get("/api/v1/campaigns/c/me", headers=offline).json()["streak"]["current"] == 3

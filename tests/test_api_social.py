@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from api_support import CAMPAIGN, event, pin_clock, send, session
+from api_support import CAMPAIGN, event, pin_clock, send, session, session_at
 from sqlalchemy import inspect, select, text
 
 from h5press.api import db
@@ -121,8 +121,8 @@ def test_board_entries_carry_nicknames_and_me_below_the_limit(client):
 
 
 def test_team_boards_count_what_members_earned_also_before_joining(client):
+    a, b, c = (session_at(client, "2026-03-01T12:00:00+08:00") for _ in range(3))
     pin_clock(client, "2026-03-11T12:00:00+08:00")  # a Wednesday
-    a, b, c = session(client), session(client), session(client)
     send(client, b, [event(payload={"action": "quiz"}, at="2026-03-06T10:00:00+08:00")])  # last week
     send(client, b, [event(payload={"action": "share"}, at="2026-03-10T10:00:00+08:00")])
     first = client.post("/api/v1/campaigns/c/teams", json={"name": "先"}, headers=a).json()
@@ -228,5 +228,36 @@ def test_a_version_1_database_upgrades_with_its_data(db_url):
             assert sorted(conn.execute(select(db.refs.c.role, db.refs.c.code, db.refs.c.identity)).all()) == [
                 ("share", "AB12", "p:0"), ("view", "AB12", "p:1")]
             assert len(conn.execute(select(db.events)).all()) == 3
+    finally:
+        engine.dispose()
+
+
+def test_a_version_3_database_upgrades_to_tallies_and_wider_names(db_url):
+    """Version 4 adds per-person tallies (filled from the counted events), the shared rate-limit table,
+    and widens team names and nicknames for names counted in grapheme clusters."""
+    engine = db.make_engine(db_url)
+    try:
+        migrate(engine)
+        with engine.begin() as conn:
+            for table in ("tallies", "limits"):
+                conn.execute(text(f"DROP TABLE {table}"))
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("ALTER TABLE teams ALTER COLUMN name TYPE varchar(40)"))
+                conn.execute(text("ALTER TABLE members ALTER COLUMN nickname TYPE varchar(32)"))
+            conn.execute(db.schema_version.update().values(version=3))
+            common = {"campaign": "c", "identity": "p:0", "type": "points", "payload": "{}", "at_ms": 1773200000000,
+                      "received_ms": 1773200000000, "day": "2026-03-11", "status": "counted", "points": 2, "action": "read"}
+            conn.execute(db.events.insert(), [{**common, "event_id": f"01JD00000000000000000000{i:02d}"} for i in range(3)]
+                         + [{**common, "event_id": "01JD0000000000000000000099", "status": "capped", "points": 0}])
+        assert migrate(engine) == (3, len(MIGRATIONS))
+        with engine.connect() as conn:
+            t = db.tallies.c
+            assert conn.execute(select(t.identity, t.action, t.day, t.count)).all() == [("p:0", "read", "2026-03-11", 3)]
+            assert inspect(conn).has_table("limits")
+            if conn.dialect.name == "postgresql":  # SQLite does not enforce declared lengths
+                def width(table: str, column: str) -> int:
+                    return next(c["type"].length for c in inspect(conn).get_columns(table) if c["name"] == column)
+
+                assert width("members", "nickname") == 64 and width("teams", "name") == 80
     finally:
         engine.dispose()

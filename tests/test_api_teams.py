@@ -11,6 +11,7 @@ from api_support import (
     pin_clock,
     send,
     session,
+    session_at,
 )
 
 
@@ -62,8 +63,8 @@ def test_concurrent_joins_never_exceed_the_team_size(live_server):
 
 
 def test_leaderboards_rank_by_points_then_who_got_there_first(client):
+    a, b, c = (session_at(client, "2026-03-01T12:00:00+08:00") for _ in range(3))
     pin_clock(client, "2026-03-11T12:00:00+08:00")  # a Wednesday
-    a, b, c = session(client), session(client), session(client)
     send(client, a, [event(payload={"action": "quiz"}, at="2026-03-06T10:00:00+08:00")])  # last week
     send(client, b, [event(payload={"action": "quiz"}, at="2026-03-10T10:00:00+08:00")])
     send(client, c, [event(payload={"action": "quiz"}, at="2026-03-10T09:00:00+08:00"), event(payload={"action": "share"}, at="2026-03-11T09:00:00+08:00")])
@@ -150,3 +151,19 @@ def test_claims_and_draws_are_refused_outside_the_window(make_client):
     for path in ("/rewards/gift/claim", "/lottery/wheel/draw"):
         r = client.post("/api/v1/campaigns/c" + path, headers=h)
         assert r.status_code == 403 and r.json()["error"] == "campaign_closed"
+
+
+def test_every_member_claims_a_team_reward_once(make_client):
+    client = make_client(campaign=CAMPAIGN.replace("scope: team, stock: 1}", "scope: team, per_user: 1, stock: 5}"))
+    owner, mate, third = session(client), session(client), session(client)
+    code = client.post("/api/v1/campaigns/c/teams", json={"name": "甲"}, headers=owner).json()["code"]
+    for h in (mate, third):
+        assert client.post("/api/v1/campaigns/c/teams/join", json={"code": code}, headers=h).status_code == 200
+    earn(client, owner, "quiz", 2)  # 20 team points: the threshold
+    for h in (owner, mate, third):
+        r = client.post("/api/v1/campaigns/c/rewards/team-gift/claim", headers=h)
+        assert r.status_code == 200 and r.json()["claimed"] == 1, r.text
+        again = client.post("/api/v1/campaigns/c/rewards/team-gift/claim", headers=h)
+        assert again.status_code == 409 and again.json()["error"] == "limit_reached"
+    assert client.get("/api/v1/campaigns/c/rewards/team-gift/claim").status_code == 405
+    assert client.post("/api/v1/campaigns/c/rewards/team-gift/claim", headers=session(client)).json()["error"] == "no_team"

@@ -19,8 +19,8 @@ API = f"{PACKAGE}.api"
 # above; the routes (api/routes/) sit on top and only the app imports them.
 LAYERS = {
     "errors": ["errors"],
-    "foundations (no database, no web)": ["settings", "identity", "ratelimit", "rules", "shares", "project"],
-    "storage": ["db", "migrations", "changes"],
+    "foundations (no database, no web)": ["settings", "identity", "ratelimit", "rules", "shares", "project", "text"],
+    "storage": ["db", "migrations", "changes", "limits"],
     "domain": ["members", "scores", "friends", "stock", "teams", "ledger", "boards", "rewards", "lottery", "export", "stream",
                "wechat"],
     "web": ["schemas", "state", "app"],

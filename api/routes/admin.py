@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from ..errors import ApiError, unauthorized
 from ..export import export_csv
+from ..schemas import errors
 from ..state import Campaign, State, bearer_token
 
 
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/api/v1/campaigns/{campaign}/admin", tags=["admin"], 
 
 
 @router.get("/export.csv", response_class=StreamingResponse, summary="Reward claims or lottery draws as CSV",
-            responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM; oldest first"}})
+            responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM; oldest first"}, **errors(403)})
 def export(rules: Campaign, state: State, what: Literal["claims", "draws"]) -> StreamingResponse:
     """Columns: `time` (campaign timezone, ISO 8601), `identity`, `who`, `nickname`, `team`, then `reward_id`, `reward`
     (claims) or `lottery_id`, `prize` (empty: no prize), `cost` (draws). Text that could start a spreadsheet formula

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
@@ -12,8 +11,9 @@ from .. import db
 from ..errors import ApiError
 from ..ledger import Incoming, ingest, summary, vote_tally
 from ..members import set_nickname
-from ..schemas import MeOut, VoteTally
+from ..schemas import MeOut, VoteTally, errors
 from ..state import Caller, Campaign, State
+from ..text import clean_name, name_schema
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
 
@@ -32,6 +32,13 @@ class EventIn(BaseModel):
     component: Annotated[str, Field(max_length=64)] | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     at: AwareDatetime | None = Field(None, description="device time; counts only within the skew rule")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str):  # not a number of seconds: the contract is ISO 8601 text
+            raise ValueError("must be an ISO 8601 date-time with offset, as text")
+        return value
 
 
 class Batch(BaseModel):
@@ -52,7 +59,7 @@ class BatchOut(BaseModel):
     me: MeOut
 
 
-@router.post("/events", response_model=BatchOut, summary="Send a batch of events")
+@router.post("/events", response_model=BatchOut, summary="Send a batch of events", responses=errors(413))
 def post_events(batch: Batch, rules: Campaign, caller: Caller, state: State) -> BatchOut:
     """Idempotent by event `id`; the server decides the points (see the rules in the README)."""
     if len(batch.events) > state.max_events:
@@ -67,9 +74,8 @@ def post_events(batch: Batch, rules: Campaign, caller: Caller, state: State) -> 
     incoming = [Incoming(ev.id, ev.type, ev.component, ev.payload, ev.at) for ev in batch.events]
     now = state.now_ms()
     with db.transaction(state.engine) as conn:
-        result = ingest(conn, rules, caller.key, incoming, now)
-        me = summary(conn, rules, caller.key, now)
-    return BatchOut(**result, me=me)
+        result = ingest(conn, rules, caller.key, incoming, now, since_ms=caller.iat * 1000)
+    return BatchOut(**result)
 
 
 @router.get("/me", response_model=MeOut, summary="The caller's points, level, badges, streak and team")
@@ -79,26 +85,17 @@ def get_me(rules: Campaign, caller: Caller, state: State) -> dict[str, Any]:
 
 
 NICKNAME_MAX = 16
-# control, format (e.g. bidirectional overrides, zero-width), surrogate, private-use, unassigned, line/paragraph separators
-REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 class NicknameIn(BaseModel):
-    nickname: str | None = Field(description=f"1-{NICKNAME_MAX} characters after trimming, no control characters; "
-                                             "null removes it")
+    nickname: str | None = Field(description=f"1-{NICKNAME_MAX} characters (grapheme clusters) after trimming, no control "
+                                             "characters; null removes it", json_schema_extra={"anyOf": [
+                                                 {"type": "string", **name_schema(NICKNAME_MAX)}, {"type": "null"}]})
 
     @field_validator("nickname")
     @classmethod
     def _clean(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = unicodedata.normalize("NFC", value).strip()
-        if not 1 <= len(value) <= NICKNAME_MAX:
-            raise ValueError(f"must be 1-{NICKNAME_MAX} characters after trimming, got {len(value)}")
-        bad = next((ch for ch in value if unicodedata.category(ch) in REFUSED_CATEGORIES), None)
-        if bad is not None:
-            raise ValueError(f"must not contain control or invisible characters (U+{ord(bad):04X})")
-        return value
+        return None if value is None else clean_name(value, NICKNAME_MAX)
 
 
 @router.post("/me", response_model=MeOut, summary="Set the caller's nickname for this campaign")

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ..errors import ApiError
+from ..schemas import errors
 from ..state import State
 
 router = APIRouter(prefix="/api/v1/wechat", tags=["wechat"])
@@ -29,8 +30,7 @@ def page_origin(url: str) -> str:
 
 
 @router.get("/signature", response_model=SignatureOut, summary="WeChat JS-SDK signature of a page URL",
-            responses={404: {"description": "`wechat_not_configured`"}, 403: {"description": "`url_not_allowed`"},
-                       502: {"description": "`wechat_error` / `wechat_unreachable`: the WeChat API failed"}})
+            responses=errors(403, 404, 502))
 async def get_signature(state: State, url: Annotated[str, Query(min_length=1, max_length=2048)]) -> Any:
     """For `wx.config`; `url` is the page's full URL (a #fragment is ignored) on an allowed CORS origin."""
     if state.wechat is None:
