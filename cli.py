@@ -339,7 +339,10 @@ def report(campaigns: tuple[str, ...], project: Path, db: str, events_file: str 
         result = run(options)
     except (ReportError, EventsError) as exc:
         raise click.ClickException(str(exc)) from None
-    except (BuildError, click.ClickException):
+    except BuildError as exc:
+        exc.message = f"cannot report: {len(exc.errors)} error(s) in the project's campaign.yaml"
+        raise
+    except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001
         _fail_cleanly(debug, exc)
