@@ -26,7 +26,7 @@ class Bar:
 def hbars(items: list[tuple[str, float]], fmt: str = "{:,.0f}") -> list[Bar]:
     """Horizontal bars, longest = the chart's width."""
     top = max((v for _, v in items), default=0) or 1
-    room = WIDTH - LABEL_W - 70
+    room = WIDTH - LABEL_W - 120  # the value printed after the longest bar fits
     return [Bar(label, fmt.format(v), LABEL_W, i * ROW_H, room * v / top) for i, (label, v) in enumerate(items)]
 
 
