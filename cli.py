@@ -1,5 +1,5 @@
 """The `h5press` command: `new` scaffolds a site project, `build` turns it into bundles, `check`
-renders them on phone profiles, `api` runs the collaboration server."""
+renders them on phone profiles, `api` runs the collaboration server, `report` says how the campaigns did."""
 from __future__ import annotations
 
 import json
@@ -322,6 +322,60 @@ def api(**options: Any) -> None:
     os.environ.update(settings.as_env())
     uvicorn.run("h5press.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level="info", timeout_graceful_shutdown=grace, proxy_headers=False)
+
+
+REPORT_INSTALL = "pip install 'h5press[report]'"
+
+
+@cli.command()
+@click.argument("campaigns", nargs=-1, metavar="[CAMPAIGN]...")
+@project_option("site project whose campaign.yaml files give each campaign's timezone and funnel")
+@click.option("--db", envvar="H5PRESS_API_DB", default=ApiSettings.db, show_default=True,
+              help="the database of `h5press api`: a SQLite file path or URL, or postgresql://… [env H5PRESS_API_DB]")
+@click.option("--events", "events_file", metavar="FILE|-",
+              help="read a newline-delimited JSON export instead of the database (- for standard input)")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="folder for report.json, index.html and the CSV files [default: campaign-report, or none with "
+                   "--export-events]")
+@click.option("--export-events", "export_to", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="write the events read (after --from/--to) as newline-delimited JSON")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="first day (in each campaign's timezone)")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="last day, inclusive")
+@click.option("--funnel", metavar="STEPS", help='comma-separated funnel steps for every campaign, e.g. '
+                                               '"view,start:quiz,completion:quiz,share" [default: analytics.funnel]')
+@click.option("--debug", is_flag=True, help="show tracebacks of unexpected errors")
+def report(campaigns: tuple[str, ...], project: Path, db: str, events_file: str | None, out: Path | None,
+           export_to: Path | None, start: Any, end: Any, funnel: str | None, debug: bool) -> None:
+    """Did the campaign work? Visitors, dwell, shares, funnel and experiments of CAMPAIGN (default: all)
+    from the API's database or an export."""
+    try:
+        from .report.command import ReportError, ReportOptions, run
+        from .report.events import EventsError
+        from .report.funnel import step_problem
+    except ImportError as exc:
+        raise click.ClickException(f"the report needs extra packages ({exc.name or 'duckdb'} is missing): "
+                                   f"{REPORT_INSTALL}") from None
+    steps = tuple(s.strip() for s in funnel.split(",")) if funnel else ()
+    for step in steps:
+        if problem := step_problem(step):
+            raise click.BadParameter(problem, param_hint="--funnel")
+    options = ReportOptions(project, campaigns, db, events_file, out or (None if export_to else Path("campaign-report")),
+                            export_to, start.date() if start else None, end.date() if end else None, steps,
+                            progress=Progress("analysed"), log=lambda m: click.echo(m, err=True))
+    try:
+        result = run(options)
+    except (ReportError, EventsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except BuildError as exc:
+        exc.message = f"cannot report: {len(exc.errors)} error(s) in the project's campaign.yaml"
+        raise
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _fail_cleanly(debug, exc)
+        return
+    if result is not None:
+        click.echo(f"report of {len(result['campaigns'])} campaign(s) in {options.out}/index.html")
 
 
 def main() -> None:

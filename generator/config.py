@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from ..check.config import CheckConfig
 from ..compliance.config import CampaignCompliance, Channel, PageCompliance, Product, SiteCompliance
 from ..deploy.config import DeployTarget
+from ..report import funnel
 from .schema import Strict, did_you_mean
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -46,11 +47,19 @@ def _ident(value: str) -> str:
     return value
 
 
+def _funnel_step(value: str) -> str:
+    problem = funnel.step_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 Color = Annotated[str, AfterValidator(_color)]
 Zone = Annotated[str, AfterValidator(_zone)]
 Url = Annotated[str, AfterValidator(_absolute_url)]
 Ident = Annotated[str, AfterValidator(_ident)]
 Count = Annotated[int, Field(ge=0)]
+FunnelStep = Annotated[str, AfterValidator(_funnel_step)]
 
 
 # --- h5press.yaml ----------------------------------------------------------------------------
@@ -245,6 +254,9 @@ class Consent(Strict):
 class Analytics(Strict):
     enabled: bool = Field(True, description="send page-view (view) events")
     dwell: bool = Field(True, description="send dwell-time (dwell) events")
+    funnel: list[FunnelStep] = Field(list(funnel.DEFAULT), min_length=1, description=(
+        "steps of the funnel in `h5press report`: an event type, or TYPE:NAME for one block id or component kind "
+        '(e.g. "completion:quiz")'))
 
 
 class CampaignConfig(Strict):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository root is the `h5press` package
 PACKAGE = "h5press"
-FOLDERS = ("generator", "api", "check", "compliance", "deploy")
+FOLDERS = ("generator", "api", "check", "compliance", "deploy", "report")
 API = f"{PACKAGE}.api"
 
 # The api modules by layer, lowest first: a module imports its own layer and the ones below, never one

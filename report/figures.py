@@ -1,0 +1,167 @@
+"""The figures of one campaign, from the events table `ev` (see events.py), as report.json holds them.
+
+Definitions (docs/report.md says them in words): a session's dwell is the sum of the dwell events of
+its views; a visitor's variant of an experiment is the one on their earliest event that names it;
+median and p75 interpolate linearly between sessions.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from . import stats
+from .funnel import Step
+
+DWELL_BUCKETS = (0, 10, 30, 60, 120, 300)  # seconds: the histogram's lower edges
+
+QUARTER_MS = 900_000  # every timezone's offset is a multiple of 15 minutes: days are read per quarter hour
+
+# Derived tables of one campaign (`cev`: its events). A dwell event counts for the session of its view (or
+# its own session when the view is not in the data).
+SETUP = [
+    f"""CREATE OR REPLACE TEMP TABLE quarters AS SELECT session, visitor, variants, at_ms // {QUARTER_MS} AS quarter,
+        min(at_ms) AS at_ms, count_if(type = 'view') AS views, count_if(type = 'share') AS shares FROM cev GROUP BY ALL""",
+    """CREATE OR REPLACE TEMP TABLE dwells AS SELECT p.view AS view, any_value(session) AS session, sum(p.ms) / 1000 AS dwell_s
+       FROM cev WHERE type = 'dwell' AND p.ms >= 0 GROUP BY p.view""",
+    """CREATE OR REPLACE TEMP TABLE views AS SELECT v.id, v.visitor, v.session, v.page, v.at_ms, v.p.ref AS ref,
+       coalesce(d.dwell_s, 0) AS dwell_s FROM cev v LEFT JOIN dwells d ON d.view = v.id WHERE v.type = 'view'""",
+    """CREATE OR REPLACE TEMP TABLE sessions AS SELECT s.session, s.visitor, coalesce(w.dwell_s, 0) AS dwell_s
+       FROM (SELECT session, min(visitor) AS visitor FROM quarters GROUP BY session) s
+       LEFT JOIN (SELECT coalesce(v.session, d.session) AS session, sum(d.dwell_s) AS dwell_s
+                  FROM dwells d LEFT JOIN views v ON v.id = d.view GROUP BY 1) w USING (session)""",
+    """CREATE OR REPLACE TEMP TABLE shares AS SELECT DISTINCT p.share AS share, visitor, coalesce(p.channel, '') AS channel
+       FROM cev WHERE type = 'share'""",
+    """CREATE OR REPLACE TEMP TABLE visitors AS
+       WITH firsts AS (SELECT visitor, arg_min(ref, at_ms) AS ref FROM views GROUP BY visitor),
+            referred AS (SELECT DISTINCT f.visitor FROM firsts f JOIN shares x ON x.share = f.ref AND x.visitor <> f.visitor)
+       SELECT s.visitor, s.sessions, s.dwell_s, s.visitor IN (SELECT visitor FROM shares) AS shared,
+              s.visitor IN (SELECT visitor FROM referred) AS referred
+       FROM (SELECT visitor, count(*) AS sessions, sum(dwell_s) AS dwell_s FROM sessions GROUP BY visitor) s""",
+    """CREATE OR REPLACE TEMP TABLE assigned AS SELECT visitor, key AS experiment, arg_min(value ->> '$', at_ms) AS variant
+       FROM (SELECT visitor, variants, min(at_ms) AS at_ms FROM quarters WHERE variants <> '{}' GROUP BY visitor, variants),
+            json_each(variants) GROUP BY visitor, key""",
+]
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _dwell(con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list[Any] | None = None) -> dict[str, float | None]:
+    row = _rows(con, f"""SELECT avg(dwell_s) AS mean, quantile_cont(dwell_s, 0.5) AS median, quantile_cont(dwell_s, 0.75) AS p75
+                         FROM sessions WHERE {where}""", params)[0]
+    return {k: (None if v is None else round(float(v), 3)) for k, v in row.items()}
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (a view cannot take parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """visitors, sessions, views, dwell_s, share_rate, k_factor, event counts per type."""
+    row = _rows(con, """SELECT (SELECT count(*) FROM visitors) AS visitors, (SELECT count(*) FROM sessions) AS sessions,
+                        (SELECT count(*) FROM views) AS views, (SELECT count_if(shared) FROM visitors) AS sharers,
+                        (SELECT count_if(referred) FROM visitors) AS referred""")[0]
+    events = {r["type"]: r["n"] for r in _rows(con, "SELECT type, count(*) AS n FROM cev GROUP BY type ORDER BY type")}
+    return {"visitors": row["visitors"], "sessions": row["sessions"], "views": row["views"], "dwell_s": _dwell(con),
+            "share_rate": _ratio(row["sharers"], row["visitors"]), "k_factor": _ratio(row["referred"], row["visitors"]),
+            "events": events}
+
+
+def funnel(con: duckdb.DuckDBPyConnection, steps: list[Step]) -> list[dict[str, Any]]:
+    """Visitors who reached each step and every step before it (in any order, within the data)."""
+    conditions, params = [], []
+    for step in steps:
+        conditions.append("bool_or(type = ?" + (" AND (component = ? OR p.kind = ?))" if step.name else ")"))
+        params.extend([step.type, step.name, step.name] if step.name else [step.type])
+    reached = " ".join(f"c{i} AS (SELECT * FROM reach WHERE {' AND '.join(f's{j}' for j in range(i + 1))})," for i in range(len(steps)))
+    counts = ", ".join(f"(SELECT count(*) FROM c{i})" for i in range(len(steps)))
+    sql = (f"WITH reach AS (SELECT visitor, {', '.join(f'{c} AS s{i}' for i, c in enumerate(conditions))} FROM cev GROUP BY visitor), "
+           f"{reached.rstrip(',')} SELECT {counts}")
+    row = con.execute(sql, params).fetchone() or ()
+    return [{"step": step.label, "visitors": n} for step, n in zip(steps, row, strict=True)]
+
+
+def pages(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return _rows(con, """SELECT page, count(*) AS views, count(DISTINCT visitor) AS visitors, round(avg(dwell_s), 3) AS dwell_s
+                         FROM views GROUP BY page ORDER BY views DESC, page""")
+
+
+def components(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Per block id: its kind, visitors who touched it, events per type."""
+    rows = _rows(con, """SELECT component, max(p.kind) AS kind, count(DISTINCT visitor) AS visitors,
+                         any_value(e.events) AS events FROM cev
+                         JOIN (SELECT component, map(list(type ORDER BY type), list(n ORDER BY type)) AS events
+                               FROM (SELECT component, type, count(*) AS n FROM cev WHERE component IS NOT NULL GROUP BY ALL)
+                               GROUP BY component) e USING (component)
+                         GROUP BY component ORDER BY component""")
+    return [{**r, "events": dict(r["events"])} for r in rows]
+
+
+def daily(con: duckdb.DuckDBPyConnection, zone: str) -> list[dict[str, Any]]:
+    """Per local day of `zone`."""
+    rows = _rows(con, f"""WITH days AS (SELECT quarter, CAST(timezone(?, epoch_ms(quarter * {QUARTER_MS})::TIMESTAMPTZ) AS DATE) AS day
+                                   FROM (SELECT DISTINCT quarter FROM quarters))
+                          SELECT day, count(DISTINCT visitor) AS visitors, count(DISTINCT session) AS sessions,
+                          sum(views)::BIGINT AS views, sum(shares)::BIGINT AS shares
+                          FROM quarters JOIN days USING (quarter) GROUP BY day ORDER BY day""", [zone])
+    return [{**r, "day": r["day"].isoformat()} for r in rows]
+
+
+def share_channels(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return _rows(con, """SELECT channel, count(*) AS shares, count(DISTINCT visitor) AS visitors FROM shares
+                         GROUP BY channel ORDER BY shares DESC, channel""")
+
+
+def dwell_histogram(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Sessions per dwell bucket, every bucket present (empty ones as 0)."""
+    edges = list(DWELL_BUCKETS)
+    above = " + ".join(f"(dwell_s >= {e})::INT" for e in edges[1:])
+    rows = _rows(con, f"SELECT {above} AS bucket, count(*) AS sessions FROM sessions GROUP BY bucket")
+    found = {r["bucket"]: r["sessions"] for r in rows}
+    return [{"from_s": low, "to_s": edges[i + 1] if i + 1 < len(edges) else None, "sessions": found.get(i, 0)}
+            for i, low in enumerate(edges)]
+
+
+def experiments(con: duckdb.DuckDBPyConnection, replicates: int, seed: int) -> dict[str, Any]:
+    """Per experiment: each variant's visitors, dwell and share rate; uplift of each against the first."""
+    per_visitor = con.execute("""SELECT a.experiment, a.variant, v.sessions, v.dwell_s, v.shared::DOUBLE AS shared
+                                 FROM assigned a JOIN visitors v USING (visitor) ORDER BY a.experiment, a.variant""").fetchnumpy()
+    dwell = {(r["experiment"], r["variant"]): r for r in _rows(con, """
+        SELECT a.experiment, a.variant, avg(s.dwell_s) AS mean, quantile_cont(s.dwell_s, 0.5) AS median,
+               quantile_cont(s.dwell_s, 0.75) AS p75 FROM assigned a JOIN sessions s USING (visitor) GROUP BY ALL""")}
+    found: dict[str, Any] = {}
+    keys = list(zip(per_visitor["experiment"], per_visitor["variant"], strict=True))
+    for name in dict.fromkeys(e for e, _ in keys):
+        arms: dict[str, stats.Arm] = {}
+        variants: dict[str, Any] = {}
+        for variant in dict.fromkeys(v for e, v in keys if e == name):
+            rows = (per_visitor["experiment"] == name) & (per_visitor["variant"] == variant)
+            shared = per_visitor["shared"][rows]
+            arms[variant] = stats.arm(per_visitor["sessions"][rows], per_visitor["dwell_s"][rows], shared)
+            d = dwell[(name, variant)]
+            variants[variant] = {"visitors": arms[variant].visitors,
+                                 "dwell_s": {k: round(float(d[k]), 3) for k in ("mean", "median", "p75")},
+                                 "share_rate": _ratio(int(shared.sum()), arms[variant].visitors)}
+        base = next(iter(arms))
+        uplift = {v: stats.uplift(arms[base], a, key=f"{name}/{v}", replicates=replicates, seed=seed)
+                  for v, a in arms.items() if v != base}
+        found[name] = {"baseline": base, "variants": variants, "uplift": uplift}
+    return found
+
+
+def campaign(con: duckdb.DuckDBPyConnection, name: str, zone: str, steps: list[Step], replicates: int = stats.REPLICATES,
+             seed: int = stats.SEED) -> dict[str, Any]:
+    """Every figure of campaign `name`, days counted in `zone`."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW cev AS SELECT * FROM ev WHERE campaign = {_literal(name)}")
+    for sql in SETUP:
+        con.execute(sql)
+    return {**headline(con), "timezone": zone, "funnel": funnel(con, steps), "pages": pages(con), "components": components(con),
+            "daily": daily(con, zone), "share_channels": share_channels(con), "dwell_histogram": dwell_histogram(con),
+            "experiments": experiments(con, replicates, seed)}
