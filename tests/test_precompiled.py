@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from h5fixtures import build, files_of
-from h5press.generator import precompiled
+from h5press.generator import precompile
 
 CUSTOM_COMPONENT = {
     "layouts/components/poll/schema.py": "from pydantic import BaseModel\n\n\nclass Schema(BaseModel):\n    question: str\n",
@@ -27,7 +27,7 @@ def no_compilers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_the_table_is_current() -> None:
-    assert precompiled.main(["--check"]) == 0, "run python -m h5press.generator.precompiled"
+    assert precompile.main(["--check"]) == 0, "run python -m h5press.generator.precompile"
 
 
 def test_a_build_without_compilers_is_byte_identical(make_project, tmp_path, monkeypatch) -> None:
