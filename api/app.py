@@ -132,6 +132,7 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
         max_events=settings.max_events, max_payload=settings.max_payload,
         ip_bucket=TokenBucket(settings.ip_rate, int(settings.ip_rate * 5)),
         identity_bucket=TokenBucket(settings.identity_rate, int(settings.identity_rate * 5)),
+        analytics_bucket=TokenBucket(settings.analytics_rate, max(int(settings.analytics_rate * 20), settings.max_events)),
         hub=Hub(engine, project.campaigns, poll_s=settings.stream_poll, ping_s=settings.stream_ping),
         origins=origins,
         wechat=WeChat(settings.wechat_app_id, settings.wechat_secret, settings.wechat_api) if settings.wechat_app_id else None,
@@ -155,9 +156,9 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(exc.detail)}, exc.status_code)
 
-    from .routes import admin, campaigns, extras, live, session, wechat
+    from .routes import admin, analytics, campaigns, extras, live, session, wechat
 
-    for module in (session, campaigns, extras, live, admin, wechat):
+    for module in (session, campaigns, analytics, extras, live, admin, wechat):
         app.include_router(module.router)
     app.add_middleware(Guard, bucket=app.state.api.ip_bucket)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],

@@ -47,6 +47,7 @@ class ApiSettings:
     max_payload: int = 4096  # bytes of one event's payload (JSON)
     ip_rate: float = 20.0  # requests per second per IP (burst: 5×); 0: no limit
     identity_rate: float = 10.0  # requests per second per identity (burst: 5×); 0: no limit
+    analytics_rate: float = 50.0  # analytics events per second per IP (burst: 20×, at least one batch); 0: no limit
     admin_token: str = ""  # empty: admin endpoints answer 404
     wechat_app_id: str = ""
     wechat_secret: str = ""

@@ -25,6 +25,7 @@ class ApiState:
     max_payload: int
     ip_bucket: TokenBucket
     identity_bucket: TokenBucket
+    analytics_bucket: TokenBucket  # analytics events per IP: a batch costs one token per event
     hub: Hub
     origins: list[str]  # allowed CORS origins; also the pages WeChat signatures are made for
     admin_digest: bytes | None = None  # sha256 of the admin token; None: admin endpoints are off

@@ -22,7 +22,7 @@ LAYERS = {
     "foundations (no database, no web)": ["settings", "identity", "ratelimit", "rules", "shares", "project"],
     "storage": ["db", "migrations", "changes"],
     "domain": ["members", "scores", "friends", "stock", "teams", "ledger", "boards", "rewards", "lottery", "export", "stream",
-               "wechat"],
+               "wechat", "analytics"],
     "web": ["schemas", "state", "app"],
 }
 
