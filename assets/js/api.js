@@ -148,14 +148,15 @@
   var delivering = false;
   function deliver() {
     var box = h.get('analytics', []);
-    if (delivering || !box.length || !h.consented() || navigator.onLine === false) return;
-    if (d.visibilityState === 'hidden' || h.leaving) {
+    if (!box.length || !h.consented() || navigator.onLine === false) return;
+    if (d.visibilityState === 'hidden' || h.leaving) { /* a fetch still under way may not outlive the page */
       var fresh = box.filter(function (e) { return !beaconed[e.id]; }).slice(-size);
       if (fresh.length && navigator.sendBeacon && navigator.sendBeacon(ANALYTICS, JSON.stringify({ events: fresh }))) {
         fresh.forEach(function (e) { beaconed[e.id] = 1; });
       }
       return;
     }
+    if (delivering) return;
     delivering = true;
     var batch = box.slice(0, size);
     request('POST', ANALYTICS, { events: batch }).then(function () { drop('analytics', batch); return true; }, function (e) {
