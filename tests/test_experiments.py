@@ -78,8 +78,8 @@ def test_variant_blocks_must_name_an_experiment_and_variant_of_the_campaign(tmp_
     assert 'index.md:13: "::: variant hero b" is not closed by a ":::" line' in result.output
 
 
-def test_pages_without_experiments_have_no_variant_css(tmp_path):
+def test_pages_without_experiments_have_no_head_script_and_no_variant_css(tmp_path):
     root = one_page_site(tmp_path, "正文\n")
     assert build(root).exit_code == 0
     html = (root / "dist/c/index.html").read_text()
-    assert "<style>" not in html and "h5press:c:" in html  # the head script still keeps the visitor id
+    assert "<style>" not in html and "<script>" not in html and "sha256-" not in html
