@@ -65,13 +65,13 @@ VARIANT_PARAM = "h5press-variant"
 # variant visit (`?h5press-variant=hero:b`) make the head script read that one as the visitor's stored variant.
 PRESET_VARIANT = """(() => {
     Object.keys(localStorage).filter(k => k.endsWith(':variants')).forEach(k => localStorage.removeItem(k));
-    const m = /[?&]%s=([a-z0-9-]+):([a-z0-9-]+)/.exec(location.search);
+    const m = /[?&]VARIANT_PARAM=([a-z0-9-]+):([a-z0-9-]+)/.exec(location.search);
     if (!m) return;
     const getItem = Storage.prototype.getItem;
     Storage.prototype.getItem = function (key) {
         return key.endsWith(':variants') ? JSON.stringify({[m[1]]: m[2]}) : getItem.call(this, key);
     };
-})()""" % VARIANT_PARAM
+})()""".replace("VARIANT_PARAM", VARIANT_PARAM)
 
 
 def slug(text: str) -> str:
