@@ -92,3 +92,11 @@ def test_each_address_may_send_so_many_events(make_client):
     refused = post(client, [visit() for _ in range(10)])
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert len(stored(client)) == 20
+
+
+def test_the_openapi_document_describes_the_batch_for_both_body_types(client):
+    post_ = client.get("/openapi.json").json()["paths"]["/api/v1/campaigns/{campaign}/analytics"]["post"]
+    content = post_["requestBody"]["content"]
+    assert set(content) == {"application/json", "text/plain"} and "$ref" not in json.dumps(content)
+    event = content["text/plain"]["schema"]["properties"]["events"]["items"]
+    assert {"visitor", "session", "page", "variants"} <= set(event["required"]) | set(event["properties"])

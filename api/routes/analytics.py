@@ -52,6 +52,18 @@ class AnalyticsOut(BaseModel):
     duplicates: int = Field(description="events stored before (sent again): ignored")
 
 
+def _inlined(node: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its `$defs` references replaced by the definitions (no nesting cycles here)."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inlined(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+        return {k: _inlined(v, defs) for k, v in node.items() if k != "$defs"}
+    return [_inlined(v, defs) for v in node] if isinstance(node, list) else node
+
+
+BATCH_SCHEMA = _inlined(AnalyticsBatch.model_json_schema(), AnalyticsBatch.model_json_schema().get("$defs", {}))
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
@@ -85,9 +97,8 @@ def _save(state: ApiState, campaign: str, batch: AnalyticsBatch) -> int:
 
 
 @router.post("/analytics", response_model=AnalyticsOut, summary="Send visitor analytics (no identity needed)",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 kind: {"schema": AnalyticsBatch.model_json_schema(ref_template="#/components/schemas/{model}")}
-                 for kind in ACCEPTED_TYPES}}})
+             openapi_extra={"requestBody": {"required": True,
+                                             "content": {kind: {"schema": BATCH_SCHEMA} for kind in ACCEPTED_TYPES}}})
 async def post_analytics(request: Request, rules: Campaign, state: State) -> AnalyticsOut:
     """`{"events": [...]}` as JSON, sent as `application/json` or `text/plain` (`navigator.sendBeacon`).
     Idempotent by event `id`: `duplicates` counts the events stored before."""
