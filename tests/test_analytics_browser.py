@@ -341,3 +341,23 @@ def test_with_consent_required_nothing_leaves_before_consent(browser, site):
     rows = s.wait_rows("type IN ('view', 'dwell')", 3)
     assert [r["type"] for r in rows] == ["view", "dwell", "dwell"]
     me.context.close()
+
+
+def test_a_new_session_begins_after_30_minutes_without_activity(browser, site):
+    s = site()
+    me = Visitor(browser)
+    page = me.open(s.url("c/index.html"))
+    visitor = me.storage(page, "visitor")
+    me.spend(page, 10_000)
+    set_visibility(page, "hidden")  # the visitor leaves the tab for 31 minutes
+    me.spend(page, 31 * 60_000)
+    set_visibility(page, "visible")
+    me.spend(page, 15_000)
+    page.close()
+    rows = s.wait_rows("visitor = :v AND type = 'dwell'", 3, v=visitor)
+    assert [r["payload"]["ms"] for r in rows] == [10_000, 5_000, 10_000]  # the 15-second ticks run on through hiding
+    assert rows[0]["session"] != rows[1]["session"] == rows[2]["session"]
+    assert len({r["payload"]["view"] for r in rows}) == 1  # still the same page view
+    with_views = s.rows("visitor = :v AND type = 'view'", v=visitor)
+    assert with_views[0]["session"] == rows[0]["session"]
+    me.context.close()
