@@ -311,8 +311,15 @@ def test_each_variant_is_sticky_shown_alone_and_on_every_event(browser, site, va
     s = site()
     visitor = visitor_with(variant)
     me = Visitor(browser, visitor=visitor)
+    me.context.add_init_script("""new MutationObserver((changes, observer) => {  // no flash: chosen before the variants exist
+        if (document.querySelector('.h5-variant')) {
+            window.chosenFirst = document.documentElement.dataset.vHero || 'none';
+            observer.disconnect();
+        }
+    }).observe(document, {childList: true, subtree: true})""")
     page = me.open(s.url("c/index.html"))
     assert page.evaluate("() => [document.documentElement.dataset.vHero, h5press.variant('hero')]") == [variant, variant]
+    assert page.evaluate("() => window.chosenFirst") == variant
     other = "b" if variant == "a" else "a"
     assert page.get_by_text(f"开场文案 {variant.upper()}").is_visible()
     assert not page.get_by_text(f"开场文案 {other.upper()}").is_visible()
