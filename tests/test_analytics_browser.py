@@ -99,6 +99,10 @@ def visitor_with(variant: str) -> str:
     raise AssertionError("no such visitor")
 
 
+def moment(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -175,14 +179,13 @@ class Visitor:
             self.context.add_init_script(f"localStorage.getItem('h5press:c:visitor') || "
                                          f"localStorage.setItem('h5press:c:visitor', '\"{visitor}\"')")
         self.errors: list[str] = []
-        self.now = T0
+        self.context.clock.install(time=moment(T0))  # one clock for the device, still until a test moves it
+        self.context.clock.pause_at(moment(T0 + 1000))
+        self.now = T0 + 1000
 
     def open(self, url: str):  # type: ignore[no-untyped-def]
         page = self.context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        moment = dt.datetime.fromtimestamp(self.now / 1000, dt.UTC)
-        page.clock.install(time=moment)
-        page.clock.pause_at(moment)
         page.goto(url)
         until(page, "window.h5press && h5press.server")
         return page
