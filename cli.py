@@ -283,6 +283,9 @@ def deploy(project: Path, to: str | None, endpoint_url: str | None, dry_run: boo
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS|CIDR",
               help="a load balancer or proxy whose X-Forwarded-For names the client (repeatable) [default: none, "
                    "the peer address counts]")
+@click.option("--analytics-rate", type=click.FloatRange(0), envvar="H5PRESS_API_ANALYTICS_RATE",
+              default=ApiSettings.analytics_rate, show_default=True,
+              help="analytics events per second per IP address (bursts of 20×); 0: no limit [env H5PRESS_API_ANALYTICS_RATE]")
 def api(**options: Any) -> None:
     """Run the collaboration server for the campaigns of PROJECT."""
     try:

@@ -2,7 +2,8 @@
 
 It reads the same campaign.yaml models as the build and enforces on the server what the browser
 only previews: points and caps, the campaign window, badges, levels, votes, teams, leaderboards,
-rewards and lottery draws.
+rewards and lottery draws. It also stores visitor analytics from pages (`analytics`), which
+`h5press report` reads.
 
 Its modules are in layers, and each imports only its own layer and the ones below: `errors`
 (imports nothing of h5press); foundations without database or web (`settings`, `rules`,

@@ -226,6 +226,8 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
         ip_bucket=SharedLimiter(engine, "ip", settings.ip_rate, max(1, int(settings.ip_rate * 5))),
         identity_bucket=SharedLimiter(engine, "identity", settings.identity_rate, max(1, int(settings.identity_rate * 5))),
         session_bucket=SharedLimiter(engine, "session", settings.session_rate, max(1, int(settings.session_rate * 30))),
+        analytics_bucket=SharedLimiter(engine, "analytics", settings.analytics_rate,
+                                       max(int(settings.analytics_rate * 20), settings.max_events)),
         hub=Hub(engine, project.campaigns, poll_s=settings.stream_poll, ping_s=settings.stream_ping),
         origins=origins,
         wechat=WeChat(settings.wechat_app_id, settings.wechat_secret, settings.wechat_api) if settings.wechat_app_id else None,
@@ -252,9 +254,9 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
             headers["Allow"] = ", ".join(allowed_methods(routes, request.scope))
         return JSONResponse({"error": code, "message": str(exc.detail)}, exc.status_code, headers=headers)
 
-    from .routes import admin, campaigns, extras, live, session, wechat
+    from .routes import admin, analytics, campaigns, extras, live, session, wechat
 
-    routers = [module.router for module in (session, campaigns, extras, live, admin, wechat)]
+    routers = [module.router for module in (session, campaigns, analytics, extras, live, admin, wechat)]
     routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
     document_errors(routes)
     for router in routers:

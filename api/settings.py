@@ -51,6 +51,7 @@ class ApiSettings:
     identity_rate: float = 10.0  # requests per second per identity (burst: 5×); 0: no limit
     session_rate: float = 1.0  # new identities per second per IP (burst: 30×); 0: no limit
     trusted_proxies: tuple[str, ...] = ()  # addresses or CIDR ranges whose X-Forwarded-For is believed
+    analytics_rate: float = 50.0  # analytics events per second per IP (burst: 20×, at least one batch); 0: no limit
     admin_token: str = ""  # empty: admin endpoints answer 404
     wechat_app_id: str = ""
     wechat_secret: str = ""

@@ -26,6 +26,7 @@ class ApiState:
     ip_bucket: Limiter  # per client address, on every /api/ request (the Guard middleware)
     identity_bucket: Limiter  # per identity, on every request with a token
     session_bucket: Limiter  # per client address, on new anonymous identities
+    analytics_bucket: Limiter  # analytics events per client address: a batch costs one token per event
     hub: Hub
     origins: list[str]  # allowed CORS origins; also the pages WeChat signatures are made for
     admin_digest: bytes | None = None  # sha256 of the admin token; None: admin endpoints are off

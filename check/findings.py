@@ -28,7 +28,7 @@ class Finding:
 class Visit:
     """One page on one profile."""
 
-    page: str
+    page: str  # its path; `?h5press-variant=<experiment>:<variant>` on a visit of one variant
     device: str
     findings: list[Finding] = field(default_factory=list)
     screenshot: Path | None = None
@@ -62,7 +62,8 @@ def apply_waivers(visits: list[Visit], waivers: list[Waiver]) -> None:
     for visit in visits:
         for finding in visit.findings:
             for waiver in waivers:
-                if (fnmatchcase(finding.rule, waiver.rule) and fnmatchcase(visit.page, waiver.page)
+                page_matches = fnmatchcase(visit.page, waiver.page) or fnmatchcase(visit.page.split("?")[0], waiver.page)
+                if (fnmatchcase(finding.rule, waiver.rule) and page_matches
                         and fnmatchcase(visit.device, waiver.device) and fnmatchcase(finding.selector, waiver.selector)):
                     finding.waived = waiver.reason
                     break

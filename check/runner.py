@@ -59,6 +59,19 @@ class CheckOptions:
 
 
 API_URL = re.compile(r"^https?://[^?#]*/api/v1/")  # the collaboration API's contract path, on any origin
+VARIANT_BLOCK = re.compile(r'data-variant="?([a-z0-9][a-z0-9-]*):([a-z0-9][a-z0-9-]*)')
+VARIANT_PARAM = "h5press-variant"
+# Before any script of a page: forget the variants earlier visits of this profile were given, and on a
+# variant visit (`?h5press-variant=hero:b`) make the head script read that one as the visitor's stored variant.
+PRESET_VARIANT = """(() => {
+    Object.keys(localStorage).filter(k => k.endsWith(':variants')).forEach(k => localStorage.removeItem(k));
+    const m = /[?&]VARIANT_PARAM=([a-z0-9-]+):([a-z0-9-]+)/.exec(location.search);
+    if (!m) return;
+    const getItem = Storage.prototype.getItem;
+    Storage.prototype.getItem = function (key) {
+        return key.endsWith(':variants') ? JSON.stringify({[m[1]]: m[2]}) : getItem.call(this, key);
+    };
+})()""".replace("VARIANT_PARAM", VARIANT_PARAM)
 
 
 def slug(text: str) -> str:
@@ -69,10 +82,19 @@ def local_pages(root: Path, limit: int) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))[:limit]
 
 
+def variant_visits(path: str, html: str) -> list[str]:
+    """A page with `::: variant` blocks is visited once per variant it shows (the visit names it);
+    any other page once."""
+    found = dict.fromkeys(f"{experiment}:{variant}" for experiment, variant in VARIANT_BLOCK.findall(html))
+    return [f"{path}?{VARIANT_PARAM}={v}" for v in found] or [path]
+
+
 async def crawl(browser: Browser, start: str, limit: int) -> list[str]:
-    """Same-origin pages under the start URL's folder, breadth first, as paths relative to it."""
+    """Same-origin pages under the start URL's folder, breadth first, as paths relative to it (one per
+    variant for pages with variant blocks)."""
     base = start.rsplit("/", 1)[0] + "/"
     seen, queue = [start], [start]
+    html: dict[str, str] = {}
     context = await browser.new_context(service_workers="block")
     page = await context.new_page()
     while queue and len(seen) < limit:
@@ -81,13 +103,14 @@ async def crawl(browser: Browser, start: str, limit: int) -> list[str]:
             await page.goto(url, timeout=NAV_TIMEOUT_MS)
         except Exception:  # an unreachable page is reported by the visit itself
             continue
+        html[url] = await page.content()
         for href in await page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)"):
             link = urljoin(url, href).split("#")[0]
             if link.startswith(base) and link not in seen and (link.endswith((".html", "/"))):
                 seen.append(link)
                 queue.append(link)
     await context.close()
-    return [u[len(base):] or "index.html" for u in seen[:limit]]
+    return [v for u in seen[:limit] for v in variant_visits(u[len(base):] or "index.html", html.get(u, ""))]
 
 
 @dataclass
@@ -117,7 +140,9 @@ class Runner:
             webkit = await self._launch(p, "webkit") if self.o.engine == "webkit" else None
             try:
                 if local:
-                    pages = local_pages(Path(self.o.target), self.o.max_pages)
+                    root = Path(self.o.target)
+                    pages = [v for path in local_pages(root, self.o.max_pages)
+                             for v in variant_visits(path, (root / path).read_text("utf-8", errors="replace"))]
                 else:
                     self.base = self.o.target.rsplit("/", 1)[0] + "/"
                     pages = await crawl(browser, self.o.target, self.o.max_pages)
@@ -160,6 +185,7 @@ class Runner:
         """A profile's context. Unless --live-api, requests to the collaboration API are refused:
         QA visits never write to a real server, and pages are checked in their no-server fallback."""
         context = await browser.new_context(**options)
+        await context.add_init_script(PRESET_VARIANT)
         if not self.o.live_api:
             await context.route(API_URL, lambda route: route.abort("blockedbyclient"))
         return context

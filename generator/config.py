@@ -259,6 +259,27 @@ class Analytics(Strict):
         '(e.g. "completion:quiz")'))
 
 
+class Experiment(Strict):
+    """An A/B test: each visitor sees one variant, picked from its visitor id and the experiment id
+    (sticky across visits, no server needed); pages vary copy and blocks with `::: variant` blocks."""
+
+    id: Ident = Field(description="unique among the experiments; `::: variant <id> <variant>` and events name it")
+    variants: dict[Ident, Annotated[int, Field(ge=0)]] = Field(min_length=2, description=(
+        "variant name → weight (share of visitors), e.g. {a: 50, b: 50}; the first is the control, shown before "
+        "start, after end and without JavaScript"))
+    start: dt.datetime | dt.date | None = Field(None, description="visitors are assigned from then on (a date: local "
+                                                                  "midnight); default: the campaign's start")
+    end: dt.datetime | dt.date | None = Field(None, description="the last moment of the test (a date: inclusive); "
+                                                                "afterwards everyone sees the control")
+
+    @field_validator("variants")
+    @classmethod
+    def _weighted(cls, variants: dict[str, int]) -> dict[str, int]:
+        if sum(variants.values()) <= 0:
+            raise ValueError("at least one variant needs a weight above 0")
+        return variants
+
+
 class CampaignConfig(Strict):
     """One campaign: its window, theme and rules. The build validates all of it, including the rules
     only the collaboration server enforces, which reads this file through the same models."""
@@ -295,6 +316,8 @@ class CampaignConfig(Strict):
     rewards: list[Reward] = Field(default_factory=list, description="rewards unlocked at a points threshold")
     team: Team | None = Field(None, description="teams (needs h5press api)")
     lottery: list[Lottery] = Field(default_factory=list, description="draws decided by the server (needs h5press api)")
+    experiments: list[Experiment] = Field(default_factory=list, description=(
+        "A/B tests of copy and components (`::: variant` blocks in pages); every event carries the visitor's variants"))
 
     @field_validator("levels")
     @classmethod
@@ -322,6 +345,18 @@ def window(cfg: CampaignConfig, site_zone: str) -> tuple[str | None, str | None]
     return instant(cfg.start, False), instant(cfg.end, True)
 
 
+def experiment_window(experiment: Experiment, cfg: CampaignConfig, site_zone: str) -> tuple[str | None, str | None]:
+    """When visitors are assigned to the experiment's variants; its own start and end, else the campaign's."""
+    return window(cfg.model_copy(update={"start": experiment.start or cfg.start, "end": experiment.end or cfg.end}),
+                  site_zone)
+
+
+def client_experiments(cfg: CampaignConfig, site_zone: str) -> list[dict[str, object]]:
+    """The experiments as the page's head script assigns them: id, [[variant, weight]…], start and end instants."""
+    return [{"id": e.id, "variants": list(map(list, e.variants.items())),
+             **dict(zip(("start", "end"), experiment_window(e, cfg, site_zone), strict=True))} for e in cfg.experiments]
+
+
 def client_rules(cfg: CampaignConfig, site: SiteConfig) -> dict[str, object]:
     """The rules the browser runtime applies offline, from the same models the server reads."""
     return {
@@ -332,6 +367,8 @@ def client_rules(cfg: CampaignConfig, site: SiteConfig) -> dict[str, object]:
         "rewards": [{"id": r.id, "threshold": r.threshold, "scope": r.scope} for r in cfg.rewards],
         "consent": {"required": cfg.consent.required},
         "analytics": cfg.analytics.enabled,
+        "dwell": cfg.analytics.enabled and cfg.analytics.dwell,
+        "experiments": [e.id for e in cfg.experiments],
         "api": site.api_url,
     }
 
@@ -342,12 +379,16 @@ def references(cfg: CampaignConfig, site_zone: str) -> list[tuple[tuple[str | in
     start, end = window(cfg, site_zone)
     if start and end and dt.datetime.fromisoformat(end) <= dt.datetime.fromisoformat(start):
         problems.append((("end",), f"end ({cfg.end}) is before start ({cfg.start})"))
-    for section in ("badges", "rewards", "lottery"):
+    for section in ("badges", "rewards", "lottery", "experiments"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(cfg, section)):
             if item.id in seen:
                 problems.append(((section, i, "id"), f'duplicate id "{item.id}"'))
             seen.add(item.id)
+    for i, experiment in enumerate(cfg.experiments):
+        begins, ends = experiment_window(experiment, cfg, site_zone)
+        if begins and ends and dt.datetime.fromisoformat(ends) <= dt.datetime.fromisoformat(begins):
+            problems.append((("experiments", i, "end"), f"the experiment ends ({ends}) before it starts ({begins})"))
     actions = list(cfg.points.actions)
     for i, badge in enumerate(cfg.badges):
         if badge.when.action and badge.when.action not in actions:

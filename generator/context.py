@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from .. import __version__
 from .assets import ImageAsset
 from .bundle import Bundle, front_image, key_line
-from .config import CampaignConfig, client_rules, window
+from .config import CampaignConfig, client_experiments, client_rules, window
 from .inputs import BuildInputs
 from .load import Campaign, Page
 from .parse import Parsed
@@ -73,6 +73,7 @@ class PageContexts:
             "sw": self.sw_enabled,
             "components": [],
             "rules": self.rules_json,
+            "experiments": self.experiments,
             "csp": CSP_PLACEHOLDER,
             "generator": f"h5press {__version__}",
         }
@@ -125,6 +126,11 @@ class PageContexts:
         """Every page of the campaign as layouts see it in lists (`link(p.url)` makes the href)."""
         return [{"title": p.meta.title, "description": p.meta.description, "date": p.meta.date, "slug": p.slug,
                  "url": p.url, "meta": p.meta.model_dump()} for p in self.campaign.pages]
+
+    @functools.cached_property
+    def experiments(self) -> list[dict[str, object]]:
+        """The campaign's experiments for the page's head script (docs/authoring.md#experiments)."""
+        return client_experiments(self.cfg, self.inputs.config.timezone)
 
     @functools.cached_property
     def rules_json(self) -> Markup:

@@ -24,6 +24,8 @@ from markdown_it.utils import EnvType, OptionsDict
 from .schema import did_you_mean
 
 COMPONENT = "h5_component"  # token type of a component block; its meta holds what the line said
+VARIANT = "h5_variant"  # `::: variant <experiment> <variant>` … `:::` wraps Markdown shown in one variant
+VARIANT_OPEN = re.compile(r":::[ \t]+variant[ \t]+(\S+)[ \t]+(\S+)[ \t]*")
 BLOCK_OPEN = re.compile(r":::[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t]*")
 BLOCK_CLOSE = re.compile(r":::[ \t]*")
 
@@ -90,6 +92,7 @@ def _parser(plugins_json: str) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": False}).enable(["table", "strikethrough"])
     md.block.ruler.before("fence", COMPONENT, _component_rule,
                           {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    md.block.ruler.before(COMPONENT, VARIANT, _variant_rule, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     for name, options in json.loads(plugins_json):
         md.use(load_plugin(name), **options)
     md.add_render_rule(COMPONENT, _render_component)
@@ -131,6 +134,49 @@ def _component_rule(state: StateBlock, start: int, end: int, silent: bool) -> bo
     token.meta = {"name": opened.group(1), "id": opened.group(2), "body": body, "opener": opened.group(0).strip(),
                   "unclosed": not closed, "nested": close < end and not closed}
     state.line = token.map[1]
+    return True
+
+
+def _variant_end(state: StateBlock, start: int, end: int) -> int:
+    """The line of the `:::` closing a variant block opened at `start` (the closers of the component
+    blocks inside it skipped), or `end` when there is none."""
+    inside = False
+    for line in range(start + 1, end):
+        if not _at_margin(state, line):
+            continue
+        text = _line(state, line)
+        if VARIANT_OPEN.fullmatch(text):
+            return end
+        if BLOCK_CLOSE.fullmatch(text):
+            if not inside:
+                return line
+            inside = False
+        elif BLOCK_OPEN.fullmatch(text):
+            inside = True
+    return end
+
+
+def _variant_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """`::: variant hero b`, any Markdown and component blocks, `:::` → a <div> shown to that variant only."""
+    if not _at_margin(state, start) or not state.src.startswith(":::", state.bMarks[start]):
+        return False
+    opened = VARIANT_OPEN.fullmatch(_line(state, start))
+    if not opened:
+        return False
+    if silent:
+        return True
+    close = _variant_end(state, start, end)
+    token = state.push(VARIANT + "_open", "div", 1)
+    token.map = [start, close]
+    token.attrs = {"class": "h5-variant", "data-variant": f"{opened.group(1)}:{opened.group(2)}"}
+    token.meta = {"experiment": opened.group(1), "variant": opened.group(2), "opener": opened.group(0).strip(),
+                  "unclosed": close >= end}
+    outer_max, outer_parent = state.lineMax, state.parentType
+    state.lineMax, state.parentType = close, VARIANT  # type: ignore[assignment]
+    state.md.block.tokenize(state, start + 1, close)
+    state.lineMax, state.parentType = outer_max, outer_parent
+    state.push(VARIANT + "_close", "div", -1)
+    state.line = min(close + 1, end)
     return True
 
 

@@ -26,7 +26,7 @@ from .config import ID_RE, CampaignConfig
 from .errors import Diagnostic, Diagnostics
 from .incremental.cache import BuildCache, digest
 from .load import Campaign, Page
-from .markdown import COMPONENT, parser
+from .markdown import COMPONENT, VARIANT, parser
 from .schema import did_you_mean, format_path, validate
 from .workers import fork_map
 from .yamldoc import YamlSyntaxError, load_yaml
@@ -62,6 +62,7 @@ class Parsed:
     links: list[Link] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # campaign-relative paths of linked files
     blocks: list[Block] = field(default_factory=list)
+    variants: list[tuple[str, str, int | None]] = field(default_factory=list)  # (experiment, variant, line)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     key: str = ""  # hash of everything the parse depended on (set by the build)
 
@@ -242,6 +243,8 @@ class _Walk:
                 line = self.ctx.line(token.map[0] + 1)
             if token.type == COMPONENT:
                 _component(self.ctx, token, line)
+            elif token.type == VARIANT + "_open":
+                self.variant(token.meta, line)
             elif token.type == "html_block":
                 _check_raw_html(self.ctx, token.content, line)
             elif token.type == "inline" and token.children is not None:
@@ -255,6 +258,12 @@ class _Walk:
                 del token.attrs["style"]  # a table column's alignment becomes a class the CSP allows
                 token.attrs["class"] = f"h5-align-{align.group(1)}"
             self.refuse(token, line)
+
+    def variant(self, meta: dict[str, Any], line: int) -> None:
+        """A `::: variant` block, checked against the campaign's experiments with the other blocks."""
+        if meta["unclosed"]:
+            self.ctx.report(line, f'"{meta["opener"]}" is not closed by a ":::" line (variant blocks do not nest)')
+        self.ctx.parsed.variants.append((meta["experiment"], meta["variant"], line))
 
     def apply(self, token: Token, extra: dict[str, str], line: int) -> None:
         """An attribute list laid over the element's own attributes; what the CSP blocks is refused."""
@@ -475,10 +484,14 @@ def parse_all(work: list[tuple[Page, Path, frozenset[str]]], md: MarkdownIt, com
 
 
 def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict[str, Component]) -> list[Diagnostic]:
-    """Rules across a campaign's blocks: unique ids, and each component's own campaign checks."""
+    """Rules across a campaign's blocks: unique ids, each component's own campaign checks, variant
+    blocks naming an experiment and variant of campaign.yaml."""
     out: list[Diagnostic] = []
     seen: dict[str, str] = {}
     for page in campaign.pages:
+        if campaign.config is not None and page.slug in parsed:
+            out += [Diagnostic(page.source, line, message)
+                    for line, message in _variant_problems(parsed[page.slug], campaign.config)]
         for block in parsed[page.slug].blocks if page.slug in parsed else []:
             where = f"{page.source}:{block.line}"
             if block.id is not None:
@@ -496,6 +509,21 @@ def check_blocks(campaign: Campaign, parsed: dict[str, Parsed], components: dict
             out += [Diagnostic(page.source, block.line, f"{label}: {format_path(path) + ': ' if path else ''}{message}")
                     for path, message in problems]
     return out
+
+
+def _variant_problems(parsed: Parsed, campaign: CampaignConfig) -> list[tuple[int | None, str]]:
+    experiments = {e.id: list(e.variants) for e in campaign.experiments}
+    problems = []
+    for experiment, variant, line in parsed.variants:
+        if experiment not in experiments:
+            problems.append((line, f'variant block: no experiment "{experiment}" in campaign.yaml'
+                                   + did_you_mean(experiment, list(experiments))
+                                   + f"; experiments: {', '.join(experiments) or 'none'}"))
+        elif variant not in experiments[experiment]:
+            problems.append((line, f'variant block: experiment "{experiment}" has no variant "{variant}"'
+                                   + did_you_mean(variant, experiments[experiment])
+                                   + f"; variants: {', '.join(experiments[experiment])}"))
+    return problems
 
 
 def _points_rule(config: dict[str, Any], campaign: CampaignConfig) -> list[tuple[tuple, str]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from h5fixtures import png, write_tree
+from h5fixtures import one_page_site, png, write_tree
 from h5press.cli import cli
 from h5press.generator.headers import headers_for, parse_headers
 
@@ -202,3 +202,19 @@ def test_the_collaboration_api_is_left_alone_unless_asked(make_project, site_wit
     result = check(site.url("demo/index.html"), "-p", str(root), "--devices", "Pixel 7", "--report", str(report), "--live-api")
     assert result.exit_code == 0, result.output
     assert site.rows("SELECT count(*) FROM events")[0][0] > 0  # the pages' events reached it
+
+
+def test_every_variant_of_an_experiment_is_visited_and_named(tmp_path):
+    campaign = "title: t\nstart: 2020-01-01\nend: 2099-12-31\nexperiments:\n  - {id: hero, variants: {a: 99, b: 1}}\n"
+    body = "::: variant hero a\n文案 A\n:::\n\n::: variant hero b\n文案 B <button type=\"button\">点</button>\n:::\n"
+    root = one_page_site(tmp_path / "site", body, campaign)
+    assert CliRunner().invoke(cli, ["build", "-p", str(root), "--workers", "1"]).exit_code == 0
+    report = tmp_path / "report"
+    result = check(str(root / "dist"), "-p", str(root), "--devices", "Pixel 7", "--report", str(report))
+    data = {v["page"]: v for v in json.loads((report / "check.json").read_text())}
+    assert set(data) == {"c/index.html?h5press-variant=hero:a", "c/index.html?h5press-variant=hero:b",
+                         "c/offline.html"}
+    rules = {page: {f["rule"] for f in v["findings"]} for page, v in data.items()}
+    assert "tap-target" in rules["c/index.html?h5press-variant=hero:b"]  # the button shows in variant b only
+    assert rules["c/index.html?h5press-variant=hero:a"] == set()
+    assert result.exit_code == 1 and "c/index.html?h5press-variant=hero:b [Pixel 7] tap-target" in result.stderr

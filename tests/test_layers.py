@@ -22,7 +22,7 @@ LAYERS = {
     "foundations (no database, no web)": ["settings", "identity", "ratelimit", "rules", "shares", "project", "text"],
     "storage": ["db", "migrations", "changes", "limits"],
     "domain": ["members", "scores", "friends", "stock", "teams", "ledger", "boards", "rewards", "lottery", "export", "stream",
-               "wechat"],
+               "wechat", "analytics"],
     "web": ["schemas", "state", "app"],
 }
 

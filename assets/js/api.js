@@ -113,18 +113,19 @@
   var timer = 0;
   var sending = false;
   function send() {
+    deliver();
     var box = h.get('outbox', []);
     if (sending || timer || !box.length || !h.consented() || navigator.onLine === false) return;
     sending = true;
     var batch = box.slice(0, size);
     api('POST', '/events', { events: batch }).then(function (b) {
-      drop(batch);
+      drop('outbox', batch);
       delay = 0;
       if (b.me) reconcile(b.me);
       return true;
     }, function (e) {
       if (e.status === 413 && size > 1) { size = Math.ceil(size / 2); return true; }
-      if (e.status === 400 || e.status === 422) { drop(batch); return true; } /* malformed: retrying cannot help */
+      if (e.status === 400 || e.status === 422) { drop('outbox', batch); return true; } /* malformed: retrying cannot help */
       delay = Math.min(delay ? delay * 2 : 1000, 300000);
       timer = setTimeout(function () { timer = 0; send(); }, Math.max(delay * (0.5 + Math.random() / 2), e.retry * 1000 || 0));
       return false;
@@ -133,10 +134,38 @@
       if (again) send();
     });
   }
-  function drop(batch) {
+  function drop(name, batch) {
     var sent = {};
     batch.forEach(function (e) { sent[e.id] = 1; });
-    h.set('outbox', h.get('outbox', []).filter(function (e) { return !sent[e.id]; }));
+    h.set(name, h.get(name, []).filter(function (e) { return !sent[e.id]; }));
+  }
+
+  /* Analytics (no identity needed): while the page is shown, batches by fetch, dropped once the server
+     has them; when it is hidden or left, one beacon (text/plain, it survives the page) of what this page
+     has not beaconed yet, kept until a later fetch: the server keeps each event id once. */
+  var ANALYTICS = root + '/analytics';
+  var beaconed = {};
+  var delivering = false;
+  function deliver() {
+    var box = h.get('analytics', []);
+    if (!box.length || !h.consented() || navigator.onLine === false) return;
+    if (d.visibilityState === 'hidden' || h.leaving) { /* a fetch still under way may not outlive the page */
+      var fresh = box.filter(function (e) { return !beaconed[e.id]; }).slice(-size);
+      if (fresh.length && navigator.sendBeacon && navigator.sendBeacon(ANALYTICS, JSON.stringify({ events: fresh }))) {
+        fresh.forEach(function (e) { beaconed[e.id] = 1; });
+      }
+      return;
+    }
+    if (delivering) return;
+    delivering = true;
+    var batch = box.slice(0, size);
+    request('POST', ANALYTICS, { events: batch }).then(function () { drop('analytics', batch); return true; }, function (e) {
+      if (e.status === 400 || e.status === 422) { drop('analytics', batch); return true; }
+      return false; /* offline or refused: the next event, `online` or showing the page tries again */
+    }).then(function (again) {
+      delivering = false;
+      if (again) deliver();
+    });
   }
   w.addEventListener('online', function () {
     clearTimeout(timer);
@@ -210,6 +239,7 @@
   d.addEventListener('visibilitychange', function () {
     if (d.visibilityState === 'visible') send();
   });
+  deliver();
   if (h.get('outbox', []).length) send();
   else if (token() && h.consented()) refresh().catch(function () { /* offline: the stored state stands */ });
 })(window, document);

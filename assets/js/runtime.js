@@ -45,20 +45,46 @@
     return out;
   }
 
-  /* Outbox: every user action and analytics event, bounded (analytics dropped first), kept
-     across reloads, sent by api.js (sites with api_url) in batches when online and consented. */
-  var ANALYTICS = { view: 1, dwell: 1, share: 1, completion: 1 };
+  /* Who and where (docs/runtime.md#analytics): the visitor id the head script made, a session that
+     ends after 30 minutes without an event, the page inside the campaign, the experiment variants. */
+  var visitor = get('visitor', null) || ulid();
+  set('visitor', visitor);
+  var page = location.pathname.replace(/\/$/, '/index.html').split('/').slice(-(data.root || '').split('../').length).join('/');
+  var variants = {};
+  (rules.experiments || []).forEach(function (id) {
+    var v = html.getAttribute('data-v-' + id);
+    if (v) variants[id] = v;
+  });
+  function session(t) {
+    var s = get('session', {});
+    if (!s.id || t - s.last > 18e5) s.id = ulid();
+    s.last = t;
+    set('session', s);
+    return s.id;
+  }
+
+  /* Two queues, kept across reloads and bounded: the outbox of user actions for the server's
+     rules (view, share and completion dropped first) and, when analytics is on, every event for
+     the analytics endpoint (oldest dropped first). api.js delivers both when online and consented. */
+  var DROPPABLE = { view: 1, share: 1, completion: 1 };
+  var ANALYTICS_ONLY = { dwell: 1, start: 1, claim: 1 };
   var LIMIT = rules.outbox || 500;
-  function emit(type, component, payload) {
-    var event = { id: ulid(), v: 1, campaign: campaign, type: type, component: component || null, payload: payload || {}, at: new Date().toISOString() };
-    var box = get('outbox', []);
+  function queue(name, event, droppable) {
+    var box = get(name, []);
     box.push(event);
     while (box.length > LIMIT) {
       var i = 0;
-      while (i < box.length - 1 && !ANALYTICS[box[i].type]) i++;
-      box.splice(ANALYTICS[box[i].type] ? i : 0, 1);
+      while (i < box.length - 1 && !droppable[box[i].type]) i++;
+      box.splice(droppable[box[i].type] ? i : 0, 1);
     }
-    set('outbox', box);
+    set(name, box);
+  }
+  function emit(type, component, payload) {
+    var t = Date.now();
+    var event = { id: ulid(), v: 1, campaign: campaign, type: type, component: component || null, payload: payload || {},
+      at: new Date(t).toISOString(), visitor: visitor, session: session(t), page: page, variants: variants };
+    if (!ANALYTICS_ONLY[type]) queue('outbox', event, DROPPABLE);
+    if (rules.analytics) queue('analytics', event, {});
     flush();
     return event;
   }
@@ -136,15 +162,50 @@
     server: false, api: noApi, refresh: noApi, me: function () { return null; }, live: function () { return function () {}; },
     register: function (name, test) { tests[name] = test; },
     selftest: selftest,
-    track: function (type, payload) { return emit(type, null, payload); }
+    track: function (type, payload) { return emit(type, null, payload); },
+    visitor: visitor, variant: function (id) { return variants[id] || null; },
+    /* A share names a new share id and puts it on the shared link (ref=<id>); a view from that link records it. */
+    shareLink: function (href) {
+      var url = new URL(href || location.href), id = ulid();
+      url.hash = '';
+      url.searchParams.set('ref', id);
+      return { id: id, url: url.href };
+    }
   };
 
   if (rules.analytics) {
-    emit('view', null, { page: location.pathname.split('/').pop() || 'index.html', ref: new URLSearchParams(location.search).get('ref') });
-    var shown = Date.now();
-    d.addEventListener('visibilitychange', function () {
-      if (d.visibilityState === 'hidden') { emit('dwell', null, { ms: Date.now() - shown }); } else { shown = Date.now(); }
-    });
+    var ref = new URLSearchParams(location.search).get('ref');
+    var view = emit('view', null, ref ? { ref: ref } : {}).id;
+    var started = {};
+    var start = function (e) {
+      var block = e.target.closest && e.target.closest('[data-h5c][data-id]');
+      var id = block && block.getAttribute('data-id');
+      if (id && !started[id]) { started[id] = 1; emit('start', id, { kind: block.getAttribute('data-h5c') }); }
+    };
+    d.addEventListener('click', start, true);
+    d.addEventListener('input', start, true);
+    /* Dwell: visible time only, every 15 s and when the page is hidden or left; api.js sends with a beacon then. */
+    var shown = d.visibilityState === 'visible' ? Date.now() : 0;
+    var dwell = function () {
+      var t = Date.now();
+      if (shown && t > shown) emit('dwell', null, { view: view, ms: t - shown });
+      shown = shown && t;
+    };
+    var leave = function () {
+      w.h5press.leaving = true;
+      dwell();
+      shown = 0;
+      flush();
+    };
+    if (rules.dwell) {
+      setInterval(function () { if (d.visibilityState === 'visible') dwell(); }, 15000);
+      d.addEventListener('visibilitychange', function () {
+        if (d.visibilityState === 'hidden') leave();
+        else { w.h5press.leaving = false; shown = Date.now(); }
+      });
+      w.addEventListener('pagehide', leave);
+      w.addEventListener('pageshow', function (e) { if (e.persisted) { w.h5press.leaving = false; shown = Date.now(); } });
+    }
   }
 
   var sw = navigator.serviceWorker;

@@ -139,7 +139,7 @@
       if (!st.awarded) {
         st.awarded = true;
         st.points = h.award(cfg.action, id, cfg.points);
-        h.emit('completion', id, { component: 'arena' });
+        h.emit('completion', id, { kind: 'arena' });
       }
     }
     root.addEventListener('click', function (e) {

@@ -189,7 +189,7 @@
             st.points = h.award(cfg.action, id, cfg.points);
           }
           h.emit('budget.complete', id, { score: m.score, savings: m.save, debt: m.debt, repaid: m.paid, band: band(m.score).title, seed: st.seed });
-          h.emit('completion', id, { component: 'budget' });
+          h.emit('completion', id, { kind: 'budget' });
         }
       } else if (b.classList.contains('h5c-budget__again')) {
         var alloc = st.alloc;

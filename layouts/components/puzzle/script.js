@@ -108,7 +108,7 @@
           st.got = h.award(cfg.action, id, cfg.points);
         }
         h.emit('puzzle.complete', id, { moves: st.moves, ms: st.ms, grid: n, mode: cfg.mode });
-        h.emit('completion', id, { component: 'puzzle' });
+        h.emit('completion', id, { kind: 'puzzle' });
         if (wrap.contains(d.activeElement)) go.focus();
         say(doneText());
       } else if (!slide) say('已交换第 ' + (a + 1) + ' 格和第 ' + (b + 1) + ' 格');

@@ -53,7 +53,7 @@
         var score = total(), b2 = band(score);
         st.points = h.award(cfg.action, id, cfg.points);
         h.emit('quiz.complete', id, { score: score, of: items.length, band: b2 ? b2.title : null });
-        h.emit('completion', id, { component: 'quiz' });
+        h.emit('completion', id, { kind: 'quiz' });
       }
       h.set(key, st);
       paint();

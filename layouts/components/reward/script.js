@@ -40,6 +40,10 @@
         : c === 'rate_limited' ? '操作太频繁，请稍等几秒再试。'
         : '领取没有成功（' + (e.message || e.status) + '），请稍后重试。';
     }
+    function claimed(payload) { /* the server's record of the claim, and the analytics event */
+      h.emit('reward.claim', 'rewards', payload);
+      h.emit('claim', 'rewards', { kind: 'reward', reward: payload.reward });
+    }
     root.addEventListener('click', function (e) {
       var b = e.target.closest('button');
       if (!b || b.disabled) return;
@@ -48,7 +52,7 @@
       var points = h.wallet().total;
       if (!h.server) {
         done(id, '', true);
-        h.emit('reward.claim', 'rewards', { reward: id, points: points });
+        claimed({ reward: id, points: points });
         return paint();
       }
       busy[id] = true;
@@ -57,7 +61,7 @@
       h.api('POST', '/rewards/' + id + '/claim').then(function (r) {
         var left = r.remaining == null ? '' : '，剩余 ' + r.remaining + ' 份';
         done(id, '已领取' + (r.per_user > 1 ? ' ' + r.claimed + '/' + r.per_user + ' 次' : '') + left, r.claimed >= r.per_user);
-        h.emit('reward.claim', 'rewards', { reward: id, points: points, claimed: r.claimed });
+        claimed({ reward: id, points: points, claimed: r.claimed });
       }, function (err) {
         if (err.code === 'limit_reached') done(id, '已领取过：每人限领 ' + li.getAttribute('data-per-user') + ' 次。', true);
         else if (err.code === 'out_of_stock') said[id] = gone[id] = '已领完：这份奖励已全部发放。';

@@ -1,6 +1,7 @@
 """share: share the page — the Web Share API where there is one, otherwise copy the link; a QR
 code of the page made at build time; and a share poster drawn in the browser with that QR code.
-Shared links carry `ref=<visitor>` so the server can count shares and link friends.
+Each share has its own id, on the shared link as `ref=<share id>`, so the server can count the visits a
+share brings and link friends.
 
     ::: share
     text: 一起来参加绿色低碳月，每天打卡赢出行券！

@@ -1,19 +1,9 @@
 /* share: Web Share API, else copy the link; a poster drawn on a canvas with the build-time QR code.
-   Links carry ref=<visitor> so shares can be counted; each share is an event and may earn points. */
+   Each share action has its own id, on the link it shares as ref=<id>, so the visitors a share brings
+   can be counted; each share is an event and may earn points. */
 (function (d, w) {
   'use strict';
   var h = w.h5press;
-  var visitor = h.get('visitor', null) || h.ulid();
-  h.set('visitor', visitor);
-  function link() {
-    var url = new URL(location.href);
-    url.hash = '';
-    url.searchParams.set('ref', visitor);
-    return url.href;
-  }
-  function shared(id, channel) {
-    h.emit('share', id, { channel: channel, url: link() });
-  }
   function poster(cfg, root) {
     var canvas = d.createElement('canvas');
     var css = getComputedStyle(root);
@@ -49,17 +39,17 @@
     var id = root.getAttribute('data-id');
     var state = root.querySelector('.h5c-share__state');
     var wechat = /MicroMessenger/i.test(navigator.userAgent);
-    function done(channel, message) {
+    function done(channel, message, link) {
       state.textContent = message;
-      shared(id, channel);
+      h.emit('share', id, { share: link.id, channel: channel, url: link.url });
       if (cfg.action) h.award(cfg.action, id);
     }
     function copy() {
-      var url = link();
+      var link = h.shareLink(), url = link.url;
       var fallback = function () { state.textContent = '请复制链接：' + url; };
       if (navigator.clipboard && navigator.clipboard.writeText) {
         navigator.clipboard.writeText(url).then(function () {
-          done('copy', wechat ? '链接已复制，也可点右上角「…」发送给朋友' : '链接已复制，发给好友吧');
+          done('copy', wechat ? '链接已复制，也可点右上角「…」发送给朋友' : '链接已复制，发给好友吧', link);
         }, fallback);
       } else fallback();
     }
@@ -69,15 +59,16 @@
       var kind = b.getAttribute('data-share');
       if (kind === 'native') {
         if (navigator.share) {
-          navigator.share({ title: cfg.title, text: cfg.text || '', url: link() })
-            .then(function () { done('web-share', '已分享，谢谢！'); }, function () { /* cancelled */ });
+          var link = h.shareLink();
+          navigator.share({ title: cfg.title, text: cfg.text || '', url: link.url })
+            .then(function () { done('system', '已分享，谢谢！', link); }, function () { /* cancelled */ });
         } else copy();
       } else if (kind === 'copy') copy();
       else {
         var figure = root.querySelector('.h5c-share__poster');
         figure.querySelector('img').src = poster(cfg, root);
         figure.hidden = false;
-        done('poster', '海报已生成');
+        done('poster', '海报已生成', { id: h.ulid() }); /* its QR code, made at build time, says ref=qr */
       }
     });
     [].forEach.call(root.querySelectorAll('[data-share]'), function (b) { b.disabled = false; });

@@ -36,13 +36,14 @@ def test_copy_link_and_poster(tmp_path, serve, browser, width):
     box.get_by_role("button", name="复制链接").click()
     page.wait_for_function("() => document.querySelector('.h5c-share__state').textContent.includes('已复制')")
     copied = page.evaluate("() => navigator.clipboard.readText()")
-    visitor = page.evaluate("() => JSON.parse(localStorage.getItem('h5press:c:visitor'))")
-    assert copied == server.url(f"c/index.html?ref={visitor}")
+    shares = page.evaluate("() => JSON.parse(localStorage.getItem('h5press:c:analytics')).filter(e => e.type == 'share')")
+    assert copied == server.url(f"c/index.html?ref={shares[0]['payload']['share']}") == shares[0]["payload"]["url"]
     box.get_by_role("button", name="生成海报").click()
     poster = box.locator(".h5c-share__poster img")
     assert poster.is_visible() and poster.get_attribute("src").startswith("data:image/png;base64,")
     assert poster.evaluate("img => img.naturalWidth") == 600
     outbox = page.evaluate("() => JSON.parse(localStorage.getItem('h5press:c:outbox'))")
-    assert [e["payload"]["channel"] for e in outbox if e["type"] == "share"] == ["copy", "poster"]
+    shares = [e["payload"] for e in outbox if e["type"] == "share"]
+    assert [s["channel"] for s in shares] == ["copy", "poster"] and shares[0]["share"] != shares[1]["share"]
     assert page.evaluate("() => h5press.wallet().total") == 5  # per_day: 1
     context.close()

@@ -80,7 +80,7 @@
           if (!st.done) {
             st.done = true;
             st.points = h.award(cfg.action, id, cfg.points);
-            h.emit('completion', id, { component: 'story' });
+            h.emit('completion', id, { kind: 'story' });
             if (st.points) said += '（获得 ' + st.points + ' 积分）';
           }
         }

@@ -171,26 +171,26 @@
 
     /* Invites: Web Share where there is one, else the clipboard, else the link selected to copy by
        hand; each is a `share` event like the share block's, so the server links inviter and friend. */
-    function shared(channel, text) {
+    function shared(channel, text, share) {
       say(text);
-      h.emit('share', id, { channel: channel, url: link(), team: team.code });
+      h.emit('share', id, { share: share.id, channel: channel, url: share.url, team: team.code });
       if (cfg.action) h.award(cfg.action, id);
     }
     $('[data-view="team"]').addEventListener('click', function (e) {
       var b = e.target.closest('[data-invite]');
       if (!b || !team) return;
-      var url = link();
+      var share = h.shareLink(link()), url = share.url; /* this invite's own id as ref */
       var copy = function () {
         var by = function () { var i = $('[data-link]'); i.focus(); i.select(); say('请长按上面的链接，复制后发给好友。'); };
         if (navigator.clipboard && navigator.clipboard.writeText) {
           navigator.clipboard.writeText(url).then(function () {
-            shared('copy', wechat ? '邀请链接已复制，也可以点右上角「…」发给朋友。' : '邀请链接已复制，发给好友吧。');
+            shared('copy', wechat ? '邀请链接已复制，也可以点右上角「…」发给朋友。' : '邀请链接已复制，发给好友吧。', share);
           }, by);
         } else by();
       };
       if (b.getAttribute('data-invite') === 'native' && navigator.share) {
         navigator.share({ title: cfg.title, text: '来和我组队：「' + team.name + '」，邀请码 ' + team.code, url: url })
-          .then(function () { shared('web-share', '邀请已发出。'); }, noop);
+          .then(function () { shared('system', '邀请已发出。', share); }, noop);
       } else copy();
     });
 

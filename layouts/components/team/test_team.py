@@ -109,13 +109,20 @@ def test_create_invite_join_live_and_the_errors(tmp_path, site_with_api, browser
     # the invite link: by Web Share (a phone's share sheet, stood in for here) or copied; each counts as a share
     link = team.get_by_label("邀请链接（好友打开即可加入）").input_value()
     assert link.startswith(url + "?team=" + code + "&ref=")
+    shares = "() => window.shares"  # the share events' payloads, as the component emits them
+    pa.evaluate("""() => { const emit = h5press.emit; window.shares = [];
+        h5press.emit = (t, c, p) => { if (t === 'share') shares.push(p); return emit(t, c, p); }; }""")
     pa.evaluate("() => { navigator.share = data => { window.shared = data; return Promise.resolve(); }; }")
     team.get_by_role("button", name="邀请好友").tap()
     pa.wait_for_function("() => document.querySelector('[data-status]').textContent === '邀请已发出。'")
-    assert pa.evaluate("() => window.shared") == {"title": "组队测试", "text": f"来和我组队：「小周一家」，邀请码 {code}", "url": link}
+    first = pa.evaluate(shares)[0]  # each invite has its own share id, as ref on the link it sends
+    assert pa.evaluate("() => window.shared") == {"title": "组队测试", "text": f"来和我组队：「小周一家」，邀请码 {code}",
+                                                  "url": url + "?team=" + code + "&ref=" + first["share"]}
     team.get_by_role("button", name="复制链接").tap()
     pa.wait_for_function("() => document.querySelector('[data-status]').textContent.includes('已复制')")
-    assert pa.evaluate("() => navigator.clipboard.readText()") == link
+    second = pa.evaluate(shares)[-1]
+    link = pa.evaluate("() => navigator.clipboard.readText()")
+    assert link == second["url"] == url + "?team=" + code + "&ref=" + second["share"] and second["share"] != first["share"]
     assert pa.evaluate("() => h5press.wallet().total") == 10
     pa.wait_for_function("() => document.querySelector('[data-points]').textContent === '10'")  # once the server counted both
     assert team.locator("[data-unlock]").inner_text() == "还差 10 分，每位队员都能领取「家庭礼包」。"
