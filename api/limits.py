@@ -10,6 +10,7 @@ writers of the process (`db.transaction`); it holds the write lock for one row.
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection, Engine, case, delete, select
 
@@ -35,7 +36,7 @@ class SharedLimiter:
         row_key = f"{self.scope}:{key}"[:250]
         limits = db.limits.c
         start = case((limits.tat_ms > now_ms, limits.tat_ms), else_=now_ms)
-        with db.transaction(self.engine) as conn:
+        with self._connection() as conn:
             stmt = db.insert(conn, db.limits).values(key=row_key, tat_ms=now_ms + step_ms)
             stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"tat_ms": start + step_ms},
                                               where=start + step_ms - now_ms <= tolerance_ms)
@@ -44,6 +45,13 @@ class SharedLimiter:
                 return 0.0
             tat = conn.execute(select(limits.tat_ms).where(limits.key == row_key)).scalar_one()
         return max(0.001, (tat + step_ms - tolerance_ms - now_ms) / 1000)
+
+    def _connection(self) -> AbstractContextManager[Connection]:
+        """PostgreSQL: autocommit (one statement, no BEGIN/COMMIT round trips); SQLite: a write transaction
+        that queues with the process's other writers."""
+        if db.is_postgres(self.engine):
+            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return db.transaction(self.engine)
 
     def _prune(self, conn: Connection, now_ms: int) -> None:
         """Forget keys whose bucket is full again (their `tat` has passed), at most once a minute per process."""
