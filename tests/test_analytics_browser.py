@@ -36,7 +36,6 @@ start: 2020-01-01
 end: 2099-12-31
 points:
   actions:
-    share: {points: 5}
     quiz: {points: 10}
 experiments:
   - {id: hero, variants: {a: 50, b: 50}}
