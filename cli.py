@@ -90,9 +90,10 @@ def new(directory: Path) -> None:
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
 @click.option("-j", "--workers", type=click.IntRange(1), help="processes to use [default: all cores]")
 @click.option("--no-cache", is_flag=True, help="ignore and do not update .h5press-cache/")
+@click.option("--timings", is_flag=True, help="print the time each stage took (stderr)")
 @click.option("--debug", is_flag=True, help="show tracebacks of unexpected errors")
 def build(project: Path, out: Path | None, base_url: str | None, api_url: str | None, only: tuple[str, ...], strict: bool,
-          workers: int | None, no_cache: bool, debug: bool) -> None:
+          workers: int | None, no_cache: bool, timings: bool, debug: bool) -> None:
     """Build every campaign in content/ into DIST/<campaign>/."""
     started = time.perf_counter()
     root, target = project.resolve(), (out or project / "dist").resolve()
@@ -122,6 +123,8 @@ def build(project: Path, out: Path | None, base_url: str | None, api_url: str | 
         return
     for warning in result.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if timings:
+        click.echo("timings: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in result.timings_ms.items()), err=True)
     campaigns = result.report["campaigns"]
     pages = sum(len(c["pages"]) for c in campaigns.values())
     if remember:
