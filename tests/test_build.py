@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from h5fixtures import build, files_of, png, write_tree
+from h5press.generator.headers import headers_for, parse_headers
 
 
 def test_bundle_layout_and_relative_pages(make_project):
@@ -101,6 +102,9 @@ def test_headers_cache_only_hashed_files_forever(make_project):
     for path in ("/demo/", "/demo/index.html", "/demo/guide/intro.html", "/demo/sw.js", "/demo/manifest.webmanifest",
                  "/demo/asset-manifest.json", "/demo/offline.html"):
         assert f"\n{path}\n  Cache-Control: no-cache\n" in headers, path
+    rules = parse_headers(headers)
+    for path in [p for p in files_of(root / "dist") if p.endswith(".gz")]:  # each file with a precompressed variant
+        assert ("Vary", "Accept-Encoding") in headers_for(rules, "/" + path.removesuffix(".gz")), path
     nginx = (root / "dist/nginx.conf").read_text()
     assert "location ^~ /demo/assets/" in nginx and "immutable" in nginx and "gzip_static on;" in nginx
 
