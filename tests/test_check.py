@@ -202,3 +202,18 @@ def test_the_collaboration_api_is_left_alone_unless_asked(make_project, site_wit
     result = check(site.url("demo/index.html"), "-p", str(root), "--devices", "Pixel 7", "--report", str(report), "--live-api")
     assert result.exit_code == 0, result.output
     assert site.rows("SELECT count(*) FROM events")[0][0] > 0  # the pages' events reached it
+
+
+def test_a_broken_unsized_image_below_the_fold_is_two_findings(tmp_path):
+    """Lazy images load only when scrolled to, which a check that never scrolls misses: the 404
+    went unseen. The check loads every image first, so the missing file and its lack of a size
+    are both found, on the visit of their page."""
+    broken = CLEAN.replace("<p>正文。</p>", '<p>正文。</p>' * 120 + '<p><img loading="lazy" src="gone.png" alt="不存在"></p>')
+    site = write_tree(tmp_path / "plain", {"index.html": broken, "ok.png": png(40, 20)})
+    found, requested = findings_behind_slow_server(site, 0)
+    assert "/gone.png" in requested
+    assert sorted((f["rule"], f["severity"], f["message"]) for f in found) == [
+        ("image-dimensions", "warning", "image without width and height attributes: the layout shifts when it loads (gone.png)"),
+        ("request", "error", "HTTP 404")]
+    selectors = {f["rule"]: f["selector"] for f in found}
+    assert selectors["image-dimensions"] == "body > p:nth-of-type(121) > img" and selectors["request"].endswith("/gone.png")
