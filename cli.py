@@ -278,8 +278,8 @@ def api(**options: Any) -> None:
         loaded = load_project(settings.project)
     except BuildError as exc:  # config errors are reported like the build's
         noun = "error" if len(exc.errors) == 1 else "errors"
-        exc.message = f"cannot serve the campaigns: {len(exc.errors)} {noun} in the project"
-        raise
+        summary = f"cannot serve the campaigns: {len(exc.errors)} {noun} in the project"
+        raise BuildError(exc.errors, exc.warnings, summary) from None
     try:
         engine = make_engine(settings.db)
         before, after = migrate(engine)

@@ -1,9 +1,11 @@
 """`h5press new` scaffolds a project that builds, also from a regular (non-editable) install."""
 from __future__ import annotations
 
+import shutil
 import site
 import subprocess
 import sysconfig
+import tomllib
 import venv
 from pathlib import Path
 
@@ -48,11 +50,26 @@ def venv_with_our_dependencies(env: Path) -> Path:
     return py
 
 
+def package_source(dest: Path) -> Path:
+    """A copy of what the wheel is built from (pyproject's packages and package data): pip builds
+    in place, which would leave build/ and h5press.egg-info in the checkout."""
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    tops = {name.split(".")[1] for name in setuptools["packages"] if "." in name}
+    tops |= {pattern.split("/")[0] for pattern in setuptools["package-data"]["h5press"]}
+    dest.mkdir()
+    for file in REPO.iterdir():
+        if file.is_file() and (file.suffix == ".py" or file.name in ("pyproject.toml", "README.md")):
+            shutil.copy2(file, dest)
+    for top in sorted(tops):
+        shutil.copytree(REPO / top, dest / top, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
 @pytest.mark.slow
 def test_installed_wheel_ships_the_theme(tmp_path):
     env = tmp_path / "venv"
     py = venv_with_our_dependencies(env)
-    install = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", str(REPO)],
+    install = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", str(package_source(tmp_path / "src"))],
                              capture_output=True, text=True)
     assert install.returncode == 0, install.stderr
     where = subprocess.run([py, "-c", "import h5press, os; print(os.path.dirname(h5press.__file__))"],
