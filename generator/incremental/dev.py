@@ -72,15 +72,18 @@ def listed_change(old: FrontMatter, new: FrontMatter) -> set[str] | None:
 def showing(state: DevState, built: CampaignOutput, edited: Page) -> list[Page] | None:
     """The other pages of the campaign whose templates show `edited`'s title or description: those
     that list every page, and its neighbours where they link to it; None when too many."""
-    env, order = state.inputs.env, [p.slug for p in built.campaign.pages]
-    near = order.index(edited.slug)
+    env, pages = state.inputs.env, built.campaign.pages
+    near = next(i for i, p in enumerate(pages) if p is edited)
+    flags: dict[tuple[str, ...], tuple[bool, bool]] = {}  # pages mostly share their few template sets
     found = []
-    for page in built.campaign.pages:
-        names = [layout_name(env, page.meta.layout, page.slug)[0],
-                 *{state.inputs.components[b.name].template for b in built.parsed[page.slug].blocks}]
-        lists, neighbours = (any(flags) for flags in zip(*(shows_other_pages(env, n, state.shows) for n in names),
-                                                          strict=True))
-        if page is not edited and (lists or neighbours and abs(order.index(page.slug) - near) == 1):
+    for at, page in enumerate(pages):
+        names = (layout_name(env, page.meta.layout, page.slug)[0],
+                 *sorted({state.inputs.components[b.name].template for b in built.parsed[page.slug].blocks}))
+        if names not in flags:
+            each = [shows_other_pages(env, name, state.shows) for name in names]
+            flags[names] = (any(f[0] for f in each), any(f[1] for f in each))
+        lists, neighbours = flags[names]
+        if at != near and (lists or neighbours and abs(at - near) == 1):
             found.append(page)
     return found if len(found) <= MAX_PAGES else None
 
