@@ -248,7 +248,8 @@ def run_uvicorn(app: object) -> tuple[str, Callable[[], None]]:
     """`app` in a real uvicorn server on a free port, in a thread: (its URL, stop)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000))  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000,
+                                          timeout_graceful_shutdown=1))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
