@@ -113,9 +113,10 @@ def approve(campaign: str, project: Path, by: str, note: str) -> None:
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
 @click.option("-j", "--workers", type=click.IntRange(1), help="processes to use [default: all cores]")
 @click.option("--no-cache", is_flag=True, help="ignore and do not update .h5press-cache/")
+@click.option("--timings", is_flag=True, help="print the time each stage took (stderr)")
 @click.option("--debug", is_flag=True, help="show tracebacks of unexpected errors")
 def build(project: Path, out: Path | None, base_url: str | None, api_url: str | None, only: tuple[str, ...], strict: bool,
-          workers: int | None, no_cache: bool, debug: bool) -> None:
+          workers: int | None, no_cache: bool, timings: bool, debug: bool) -> None:
     """Build every campaign in content/ into DIST/<campaign>/."""
     started = time.perf_counter()
     root, target = project.resolve(), (out or project / "dist").resolve()
@@ -145,6 +146,8 @@ def build(project: Path, out: Path | None, base_url: str | None, api_url: str | 
         return
     for warning in result.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if timings:
+        click.echo("timings: " + ", ".join(f"{stage} {ms:.0f} ms" for stage, ms in result.timings_ms.items()), err=True)
     campaigns = result.report["campaigns"]
     pages = sum(len(c["pages"]) for c in campaigns.values())
     if remember:
@@ -306,7 +309,9 @@ def api(**options: Any) -> None:
     try:
         loaded = load_project(settings.project)
     except BuildError as exc:  # config errors are reported like the build's
-        raise BuildError(exc.errors, exc.warnings, "cannot serve the campaigns: {n} {noun} in the project") from None
+        noun = "error" if len(exc.errors) == 1 else "errors"
+        summary = f"cannot serve the campaigns: {len(exc.errors)} {noun} in the project"
+        raise BuildError(exc.errors, exc.warnings, summary) from None
     try:
         engine = make_engine(settings.db)
         before, after = migrate(engine)
@@ -370,8 +375,7 @@ def report(campaigns: tuple[str, ...], project: Path, db: str, events_file: str 
     except (ReportError, EventsError) as exc:
         raise click.ClickException(str(exc)) from None
     except BuildError as exc:
-        exc.message = f"cannot report: {len(exc.errors)} error(s) in the project's campaign.yaml"
-        raise
+        raise BuildError(exc.errors, exc.warnings, f"cannot report: {len(exc.errors)} error(s) in the project's campaign.yaml") from None
     except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001

@@ -27,6 +27,12 @@ from .profiles import Device, resolve
 
 PROBES = (Path(__file__).resolve().parent / "probes.js").read_text("utf-8")
 NEXT_FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))"
+# Lazy images load only when scrolled to, and a check does not scroll: load them all (each until
+# it loads or fails, 5 s at most) so that a missing or broken image is a finding of its page.
+LOAD_IMAGES = """() => Promise.race([new Promise(r => setTimeout(r, 5000)), Promise.all([...document.images].map(img => {
+    img.loading = 'eager';
+    return img.complete ? null : new Promise(r => ['load', 'error'].forEach(e => img.addEventListener(e, r, {once: true})));
+}))])"""
 SW_TIMEOUT_MS = 8000
 NAV_TIMEOUT_MS = 20000
 # ≈150 ms round trip and 1.6 Mbps down (a slow 4G cell), with the CPU slowed 4× (DESIGN §8).
@@ -281,6 +287,7 @@ class Runner:
                 except Exception:
                     visit.add(Finding("offline", "error", "the service worker did not take control of the page"))
             visit.controlled = await page.evaluate("!!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+            await page.evaluate(LOAD_IMAGES)
             await page.evaluate("document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => r())))")
             visit.title = await page.title()
             await self._probe(page, visit, device, "main")

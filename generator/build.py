@@ -60,6 +60,7 @@ class BuildResult:
     written: list[str]  # output files (re)written; the rest were unchanged
     rendered: int = 0  # pages rendered by this build; the others came from the build cache
     state: DevState | None = None  # development builds: what `rebuild_page` needs for the next save
+    timings_ms: dict[str, float] = field(default_factory=dict)  # per stage; kept out of dist/, which is byte-identical
 
 
 class _Clock:
@@ -100,10 +101,9 @@ def build(options: BuildOptions) -> BuildResult:
         files, report = _finish(options, inputs, outputs, out, clock)
         written, hashes = _write(out, files, report, previous, staging, cache)
         clock.lap("write")
-        report["timings_ms"] = clock.marks
         keep = options.dev and not options.only
         state = DevState(inputs, {o.campaign.name: o for o in outputs}, hashes, cache_args) if keep else None
-        return BuildResult(out, report, diags.warnings, written, sum(o.rendered for o in outputs), state)
+        return BuildResult(out, report, diags.warnings, written, sum(o.rendered for o in outputs), state, clock.marks)
     except BaseException:
         if staging:
             staging.abort()
@@ -184,7 +184,7 @@ def _finish(options: BuildOptions, inputs: BuildInputs, outputs: list[CampaignOu
         raise BuildError(diags.errors, diags.warnings)
     files.update(compressed)
     report = {"generator": f"h5press {__version__}", "campaigns": {**kept_reports, **reports},
-              "warnings": [str(w) for w in diags.warnings], "timings_ms": clock.marks}
+              "warnings": [str(w) for w in diags.warnings]}
     return files, report
 
 
@@ -201,13 +201,12 @@ def _write(out: Path, files: dict[str, bytes], report: dict[str, Any], previous:
            staging: Staging | None, cache: BuildCache) -> tuple[list[str], dict[str, str]]:
     """The files into `out`: swapped in whole (production) or updated in place (`serve`); nothing
     at all when every file is as the last build left it."""
+    files[REPORT] = as_json(report)
     hashes = file_hashes(files)
-    if unchanged(out, hashes, previous, REPORT):
+    if unchanged(out, hashes, previous):
         if staging:
             staging.abort()
         return [], hashes
-    files[REPORT] = as_json(report)
-    hashes.update(file_hashes({REPORT: files[REPORT]}))
     if staging:
         for rel in sorted(files):
             staging.put(rel, files[rel], hashes[rel])

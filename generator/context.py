@@ -33,6 +33,12 @@ class PageContexts:
         self.cfg: CampaignConfig = campaign.config
         self.bundle = bundle
 
+    def use(self, campaign: Campaign) -> None:
+        """The campaign as `serve` changed it (an edited page): page lists are made again."""
+        self.campaign = campaign
+        for derived in ("order", "summaries"):
+            self.__dict__.pop(derived, None)
+
     def url(self, asset_path: str, from_page: str) -> str:
         cdn = self.inputs.config.cdn_prefix
         return f"{cdn}{self.campaign.name}/{asset_path}" if cdn else relative(asset_path, from_page)

@@ -67,12 +67,12 @@ class BuildError(click.ClickException):
 
     exit_code = 1
 
-    def __init__(self, errors: list[Diagnostic], warnings: list[Diagnostic] | None = None,
-                 summary: str = "build failed with {n} {noun}") -> None:
+    def __init__(self, errors: list[Diagnostic], warnings: list[Diagnostic] | None = None, summary: str | None = None) -> None:
+        """`summary`: the last line, when not a build's (click's `message` is final once set)."""
         self.errors = errors
         self.warnings = warnings or []
         noun = "error" if len(errors) == 1 else "errors"
-        super().__init__(summary.format(n=len(errors), noun=noun))
+        super().__init__(summary or f"build failed with {len(errors)} {noun}")
 
     def format_message(self) -> str:
         return "\n".join([*(f"warning: {w}" for w in self.warnings), *(f"error: {e}" for e in self.errors), self.message])

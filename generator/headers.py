@@ -26,6 +26,8 @@ MEDIA_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript
                ".jpeg": "image/jpeg", ".gif": "image/gif", ".ico": "image/x-icon", ".woff2": "font/woff2",
                ".woff": "font/woff"}
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Text files have .br/.gz siblings a server may send instead: a shared cache must key them by encoding.
+VARY = "Accept-Encoding"
 NO_CACHE = "no-cache"
 
 
@@ -71,11 +73,12 @@ def netlify_headers(bundles: dict[str, tuple[str, list[str]]]) -> str:
     """`_headers` for Netlify / Cloudflare Pages. `bundles`: name → (CSP, uncached files).
 
     Both hosts merge every rule that matches a path, so Cache-Control is set by rules that
-    never overlap: one for the hashed `assets/` folder, and one per uncached file.
+    never overlap: one for the hashed `assets/` folder, and one per uncached file. `Vary` covers
+    the whole bundle: a host that serves the `.br`/`.gz` siblings may do so for any text file.
     """
     out = ["/*"] + [f"  {k}: {v}" for k, v in SECURITY_HEADERS.items()] + [""]
     for name, (csp, uncached) in sorted(bundles.items()):
-        out += [f"/{name}/*", f"  Content-Security-Policy: {csp}", ""]
+        out += [f"/{name}/*", f"  Content-Security-Policy: {csp}", f"  Vary: {VARY}", ""]
         out += [f"/{name}/assets/*", f"  Cache-Control: {IMMUTABLE}", "  Access-Control-Allow-Origin: *", ""]
         for path in [f"/{name}/", *(f"/{name}/{p}" for p in sorted(uncached))]:
             out += [path, f"  Cache-Control: {NO_CACHE}", ""]
@@ -87,23 +90,27 @@ def nginx_conf(bundles: dict[str, tuple[str, list[str]]]) -> str:
     common = "".join(f'        add_header {k} "{v}" always;\n' for k, v in SECURITY_HEADERS.items())
     out = [
         "# h5press: include this inside the server {} block whose root is dist/.",
-        "# Serves the precompressed .gz files; with the ngx_brotli module also add `brotli_static on;`.",
+        "# Serves the precompressed .gz files (with Vary: Accept-Encoding wherever one exists);",
+        "# with the ngx_brotli module also add `brotli_static on;`.",
         "",
     ]
     for name, (csp, _) in sorted(bundles.items()):
         out.append(f"""location ^~ /{name}/ {{
     gzip_static on;
+    gzip_vary on;
     index index.html;
     add_header Cache-Control "{NO_CACHE}" always;
     add_header Content-Security-Policy "{csp}" always;
 {common.replace('        ', '    ')}    location ^~ /{name}/assets/ {{
         gzip_static on;
+        gzip_vary on;
         add_header Cache-Control "{IMMUTABLE}" always;
         add_header Access-Control-Allow-Origin "*" always;
 {common}    }}
     location ~ \\.webmanifest$ {{
         default_type application/manifest+json;
         gzip_static on;
+        gzip_vary on;
         add_header Cache-Control "{NO_CACHE}" always;
 {common}    }}
 }}

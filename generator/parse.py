@@ -235,6 +235,7 @@ class _Walk:
     def __init__(self, ctx: _Context) -> None:
         self.ctx = ctx
         self.used: set[str] = set()
+        self.blocks = OpenElements()  # what HTML blocks opened: Markdown may sit between opener and closer
 
     def run(self, tokens: list[Token]) -> None:
         line = self.ctx.line(1)
@@ -246,7 +247,7 @@ class _Walk:
             elif token.type == VARIANT + "_open":
                 self.variant(token.meta, line)
             elif token.type == "html_block":
-                _check_raw_html(self.ctx, token.content, line)
+                _check_raw_html(self.ctx, token.content, line, self.blocks, "before it in the page")
             elif token.type == "inline" and token.children is not None:
                 opener = tokens[i - 1]
                 if opener.type == "heading_open":
@@ -258,6 +259,12 @@ class _Walk:
                 del token.attrs["style"]  # a table column's alignment becomes a class the CSP allows
                 token.attrs["class"] = f"h5-align-{align.group(1)}"
             self.refuse(token, line)
+        self.report(self.blocks, "in the page", "left open, it would swallow the page's footer and its risk disclosure")
+
+    def report(self, elements: OpenElements, scope: str, harm: str) -> None:
+        for line, message in [*elements.problems, *elements.unclosed(scope, harm)]:
+            self.ctx.report(line, message)
+        elements.problems.clear()
 
     def variant(self, meta: dict[str, Any], line: int) -> None:
         """A `::: variant` block, checked against the campaign's experiments with the other blocks."""
@@ -310,8 +317,10 @@ class _Walk:
             self.apply(opener, extra, last_line)
 
     def inline(self, children: list[Token], line: int) -> None:
-        """Links, images and raw HTML inside a paragraph, heading or cell, each at its own line."""
+        """Links, images and raw HTML inside a paragraph, heading or cell, each at its own line. An
+        element raw HTML opens there must close there: the paragraph's end would cut it off."""
         opened: list[Token] = []
+        elements = OpenElements()
         for j, child in enumerate(children):
             if child.type == "link_open":
                 opened.append(child)
@@ -322,9 +331,10 @@ class _Walk:
                     self.image_source(child, line)
                 self.trailing_attrs(element, children, j + 1, line)
             elif child.type == "html_inline":
-                _check_raw_html(self.ctx, child.content, line)
+                _check_raw_html(self.ctx, child.content, line, elements, "in the same paragraph")
             self.refuse(child, line)
             line += 1 if child.type in ("softbreak", "hardbreak") else child.content.count("\n")
+        self.report(elements, "in its paragraph", "the paragraph's end would cut it off")
 
     def trailing_attrs(self, element: Token, children: list[Token], after: int, line: int) -> None:
         """`[text](url){: .h5-btn }`, `![alt](src){: .wide }`: braces right after the element."""
@@ -373,15 +383,70 @@ class _Walk:
 
 # -- raw HTML ---------------------------------------------------------------------------------
 
+# Elements without content: the only ones raw HTML may leave without an end tag. HTML lets authors
+# leave out others (`</p>`, `</li>`, `</td>`), but the minifier then mis-nests the page: a table
+# without `</td>` loses its `</table>` and the `</main>` after it, and the footer moves inside.
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"})
+FOREIGN = frozenset({"svg", "math"})  # inside them `<x/>` closes itself, as in XML
+
+
+@dataclass
+class OpenElements:
+    """Elements raw HTML opened and has not closed yet, with their file lines. An element left
+    open would swallow what follows it, the page's footer and its risk disclosure included."""
+
+    stack: list[tuple[str, int]] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (file line, message)
+
+    def open(self, tag: str, line: int) -> None:
+        if tag not in VOID:
+            self.stack.append((tag, line))
+
+    def close(self, tag: str, line: int, scope: str) -> None:
+        if tag in VOID:
+            return
+        at = next((i for i in range(len(self.stack) - 1, -1, -1) if self.stack[i][0] == tag), None)
+        if at is None:
+            self.problems.append((line, f"</{tag}> in raw HTML closes no <{tag}> opened {scope}: it would close an "
+                                        "element of the page itself"))
+            return
+        for inner, opened in self.stack[at + 1:]:
+            self.problems.append((opened, f"<{inner}> in raw HTML is not closed before </{tag}> on line {line}"))
+        del self.stack[at:]
+
+    def unclosed(self, scope: str, harm: str) -> list[tuple[int, str]]:
+        """Elements still open at the end of `scope`, as problems; the stack is emptied."""
+        left = [(line, f"<{tag}> in raw HTML is never closed {scope}: close it with </{tag}>; {harm}")
+                for tag, line in self.stack]
+        self.stack.clear()
+        return left
+
+
 class _RawHtmlCheck(HTMLParser):
     """Finds what would break in raw HTML: what the CSP blocks (scripts, handlers, style
-    attributes, frames, javascript: URLs) and local files the build would not copy."""
+    attributes, frames, javascript: URLs), local files the build would not copy, and elements
+    opened or closed out of turn (kept in `elements` across the pieces of one scope)."""
 
-    def __init__(self) -> None:
+    def __init__(self, elements: OpenElements, first: int, scope: str) -> None:
         super().__init__(convert_charrefs=True)
         self.problems: list[tuple[str, str]] = []  # (needle to locate, message)
+        self.elements, self.first, self.scope = elements, first, scope
+
+    def _line(self) -> int:
+        return self.first + self.getpos()[0] - 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """`<x/>` is a start tag in HTML (the slash is ignored), except inside SVG and MathML."""
+        foreign = any(t in FOREIGN for t, _ in self.elements.stack)
+        self.handle_starttag(tag, attrs)
+        if foreign and tag not in VOID:
+            self.elements.stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        self.elements.close(tag, self._line(), self.scope)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.open(tag, self._line())
         values = dict(attrs)
         if tag == "script":
             kind = "inline <script>" if values.get("src") is None else f'<script src="{values["src"]}">'
@@ -406,9 +471,10 @@ class _RawHtmlCheck(HTMLParser):
                                              "Markdown link"))
 
 
-def _check_raw_html(ctx: _Context, content: str, first: int) -> None:
-    """One piece of raw HTML (code spans and blocks are never HTML: the tokens tell), checked alone."""
-    checker = _RawHtmlCheck()
+def _check_raw_html(ctx: _Context, content: str, first: int, elements: OpenElements, scope: str) -> None:
+    """One piece of raw HTML (code spans and blocks are never HTML: the tokens tell); the elements
+    it opens and closes are followed in `elements` across the pieces of `scope`."""
+    checker = _RawHtmlCheck(elements, first, scope)
     checker.feed(content)
     checker.close()
     for needle, message in checker.problems:

@@ -195,9 +195,9 @@ def _link(source: Path, target: str | Path) -> bool:
         return False
 
 
-def unchanged(out: Path, hashes: dict[str, str], previous: dict[str, str] | None, ignore: str) -> bool:
-    """True when the last build wrote these very files (`ignore` aside) and `out` still has them."""
-    if previous is None or {k: v for k, v in previous.items() if k != ignore} != hashes or not out.is_dir():
+def unchanged(out: Path, hashes: dict[str, str], previous: dict[str, str] | None) -> bool:
+    """True when the last build wrote these very files and `out` still has them."""
+    if previous is None or previous != hashes or not out.is_dir():
         return False
     return _matches(out, previous)
 

@@ -254,8 +254,11 @@ def run_uvicorn(app: object) -> tuple[str, Callable[[], None]]:
     """`app` in a real uvicorn server on a free port, in a thread: (its URL, stop)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", limit_concurrency=1000,  # type: ignore[arg-type]
-                                           proxy_headers=False))  # as `h5press api` runs it: the app decides whom to trust
+    # Stopped within a second even with live streams open (graceful shutdown would wait for them).
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",  # type: ignore[arg-type]
+                            limit_concurrency=1000, timeout_graceful_shutdown=1,
+                            proxy_headers=False)  # as `h5press api` runs it: the app decides whom to trust
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -218,3 +218,18 @@ def test_every_variant_of_an_experiment_is_visited_and_named(tmp_path):
     assert "tap-target" in rules["c/index.html?h5press-variant=hero:b"]  # the button shows in variant b only
     assert rules["c/index.html?h5press-variant=hero:a"] == set()
     assert result.exit_code == 1 and "c/index.html?h5press-variant=hero:b [Pixel 7] tap-target" in result.stderr
+
+
+def test_a_broken_unsized_image_below_the_fold_is_two_findings(tmp_path):
+    """Lazy images load only when scrolled to, which a check that never scrolls misses: the 404
+    went unseen. The check loads every image first, so the missing file and its lack of a size
+    are both found, on the visit of their page."""
+    broken = CLEAN.replace("<p>正文。</p>", '<p>正文。</p>' * 120 + '<p><img loading="lazy" src="gone.png" alt="不存在"></p>')
+    site = write_tree(tmp_path / "plain", {"index.html": broken, "ok.png": png(40, 20)})
+    found, requested = findings_behind_slow_server(site, 0)
+    assert "/gone.png" in requested
+    assert sorted((f["rule"], f["severity"], f["message"]) for f in found) == [
+        ("image-dimensions", "warning", "image without width and height attributes: the layout shifts when it loads (gone.png)"),
+        ("request", "error", "HTTP 404")]
+    selectors = {f["rule"]: f["selector"] for f in found}
+    assert selectors["image-dimensions"] == "body > p:nth-of-type(121) > img" and selectors["request"].endswith("/gone.png")

@@ -33,8 +33,12 @@ def test_relative_links_point_to_files(page: Path) -> None:
 
 
 def test_readme_starts_with_the_two_setup_commands() -> None:
-    """CI (.ci/run) runs the README's first code block: install and build, then the tests."""
+    """CI (.ci/run) runs the README's first code block: a virtual environment, install and build,
+    then the tests from that environment."""
     first_block = CODE.search((ROOT / "README.md").read_text("utf-8"))
     assert first_block is not None
     commands = [line.split("#")[0].strip() for line in first_block.group(0).splitlines()[1:-1]]
-    assert commands == ["pip install -e '.[test]' && h5press build", "python -m pytest"]
+    assert commands == ["python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && h5press build",
+                        "python -m pytest"]
+    ci = (ROOT / ".ci" / "run").read_text("utf-8").splitlines()
+    assert all(command in ci for command in commands), "CI runs the README's commands, each as a line of .ci/run"

@@ -1,7 +1,11 @@
 """`h5press new` scaffolds a project that builds, also from a regular (non-editable) install."""
 from __future__ import annotations
 
+import shutil
+import site
 import subprocess
+import sysconfig
+import tomllib
 import venv
 from pathlib import Path
 
@@ -30,12 +34,42 @@ def test_new_refuses_a_folder_with_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+def venv_with_our_dependencies(env: Path) -> Path:
+    """A new virtual environment that sees the libraries of the interpreter running the tests,
+    wherever they are installed (a user's venv, the system's site-packages), but not its h5press:
+    their folders are listed in a `.pth` file, whose own `.pth` files (an editable install's
+    import hook) Python does not run. Returns its python."""
+    venv.EnvBuilder(with_pip=True).create(env)
+    py = env / "bin" / "python"
+    own = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    user = [site.getusersitepackages()] if site.ENABLE_USER_SITE else []
+    ours = [p for p in dict.fromkeys([*site.getsitepackages(), *user, sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+            if Path(p).is_dir()]
+    (Path(own) / "test-dependencies.pth").write_text("".join(f"{p}\n" for p in ours))
+    return py
+
+
+def package_source(dest: Path) -> Path:
+    """A copy of what the wheel is built from (pyproject's packages and package data): pip builds
+    in place, which would leave build/ and h5press.egg-info in the checkout."""
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    tops = {name.split(".")[1] for name in setuptools["packages"] if "." in name}
+    tops |= {pattern.split("/")[0] for pattern in setuptools["package-data"]["h5press"]}
+    dest.mkdir()
+    for file in REPO.iterdir():
+        if file.is_file() and (file.suffix == ".py" or file.name in ("pyproject.toml", "README.md")):
+            shutil.copy2(file, dest)
+    for top in sorted(tops):
+        shutil.copytree(REPO / top, dest / top, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
 @pytest.mark.slow
 def test_installed_wheel_ships_the_theme(tmp_path):
     env = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env)
-    py = env / "bin" / "python"
-    install = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", str(REPO)],
+    py = venv_with_our_dependencies(env)
+    install = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", str(package_source(tmp_path / "src"))],
                              capture_output=True, text=True)
     assert install.returncode == 0, install.stderr
     where = subprocess.run([py, "-c", "import h5press, os; print(os.path.dirname(h5press.__file__))"],

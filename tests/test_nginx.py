@@ -29,6 +29,17 @@ def fetch(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
         return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
 
 
+def assert_varies_by_encoding(base: str, bundle: Path, paths: list[str]) -> None:
+    """Each file is sent gzipped to a client that accepts it and plain to one that does not, and
+    both answers say `Vary: Accept-Encoding`, so a shared cache never hands one to the other."""
+    for path in paths:
+        _, plain_headers, plain = fetch(base + path)
+        _, gzip_headers, gzipped = fetch(base + path, **{"Accept-Encoding": "gzip, deflate, br"})
+        assert "content-encoding" not in plain_headers and plain == (bundle / path).read_bytes(), path
+        assert gzip_headers.get("content-encoding") == "gzip" and gzipped == (bundle / f"{path}.gz").read_bytes(), path
+        assert plain_headers.get("vary") == gzip_headers.get("vary") == "Accept-Encoding", path
+
+
 def test_nginx_snippet_serves_the_contract(make_project, tmp_path):
     root = make_project()
     assert build(root).exit_code == 0
@@ -83,6 +94,11 @@ http {{
         assert headers["cache-control"] == "no-cache"
         _, headers, body = fetch(base)
         assert b"<h1" in body and headers["cache-control"] == "no-cache"
+        assert_varies_by_encoding(base, dist / "demo", ["index.html", "guide/intro.html", "sw.js", "manifest.webmanifest",
+                                                        "assets/" + css])
+        image = next((dist / "demo/assets").glob("*.webp")).name  # no compressed variant: one answer for every client
+        assert "vary" not in fetch(base + "assets/" + image)[1] and "vary" not in fetch(base + "assets/" + image,
+                                                                                        **{"Accept-Encoding": "gzip"})[1]
     finally:
         server.terminate()
         server.wait(timeout=10)
