@@ -128,7 +128,7 @@ def test_asset_manifest_lists_hashed_urls_sizes_and_integrity(make_project):
         assert entry["size"] == len(data)
         assert entry["integrity"] == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
     web = json.loads((dist / "manifest.webmanifest").read_text())
-    assert web["start_url"] == "./index.html" and web["theme_color"] == "#1a9e5f"
+    assert web["start_url"] == "./index.html" and web["theme_color"] == "#15824d"
     assert [i["sizes"] for i in web["icons"]] == ["192x192", "512x512"]
 
 
@@ -137,7 +137,7 @@ def test_theme_colours_footer_and_window(make_project):
     build(root)
     dist = root / "dist/demo"
     css = next((dist / "assets").glob("main.*.css")).read_text()
-    assert css.startswith(":root{--h5-primary:#1a9e5f;")
+    assert css.startswith(":root{--h5-primary:#15824d;")
     html = (dist / "article.html").read_text()
     assert "京ICP备12345678号" in html and "理财非存款，产品有风险，投资须谨慎。" in html
     assert "data-start=2020-01-01T00:00:00+08:00" in html and "data-end=2100-01-01T00:00:00+08:00" in html
