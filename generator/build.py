@@ -114,7 +114,7 @@ def build(options: BuildOptions) -> BuildResult:
 def _check_contrast(root: Path, site: Site, used: list[Component], diags: Diagnostics) -> None:
     """Each campaign's theme against the colour pairings of the page chrome and the components used."""
     paths = [theme_file(root, "assets/scss/contrast.yaml"), *(p for c in used if (p := c.file("contrast.yaml")))]
-    pairings = theme_pairings(paths, tuple(Theme.model_fields), diags)
+    pairings = theme_pairings(root, paths, tuple(Theme.model_fields), diags)
     for campaign in site.campaigns:
         if campaign.config:
             report_campaign(campaign.source, campaign.line_of, campaign.config.theme.model_dump(),

@@ -163,14 +163,15 @@ def read_pairings(path: Path, keys: tuple[str, ...]) -> list[Pairing]:
     return pairings
 
 
-def theme_pairings(paths: list[Path], keys: tuple[str, ...], report: Diagnostics) -> list[Pairing]:
+def theme_pairings(root: Path, paths: list[Path], keys: tuple[str, ...], report: Diagnostics) -> list[Pairing]:
     """The pairings of the theme and the build's components; a malformed file is an error at its path."""
     pairings: list[Pairing] = []
     for path in paths:
         try:
             pairings += read_pairings(path, keys)
         except (ValueError, yaml.YAMLError) as exc:
-            report.error(str(path), None, f"contrast pairings: {str(exc).removeprefix(f'{path}: ')}")
+            shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else f"(theme) {path}"
+            report.error(shown, None, f"contrast pairings: {str(exc).removeprefix(f'{path}: ')}")
     return pairings
 
 
