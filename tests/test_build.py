@@ -330,3 +330,30 @@ def test_markdown_plugins_of_the_site_config_shape_every_page(make_project):
     bad = build(make_project({"h5press.yaml": "markdown:\n  plugins:\n    - tasklist\n"}, name="bad"))
     assert bad.exit_code == 1 and not (root.parent / "bad" / "dist").exists()
     assert 'error: h5press.yaml:3: markdown.plugins[0]: unknown Markdown plugin "tasklist" (did you mean "tasklists"?)' in bad.stderr
+
+
+def test_each_page_makes_one_stylesheet_request_shared_by_pages_with_the_same_components(make_project):
+    quiz = "::: quiz {}\npoints: 5\nquestions:\n  - q: 存款保险的上限是多少？\n    options: [50万元, 100万元]\n    answer: 1\n:::\n\n::: disclosure\n:::\n"
+    root = make_project({"content/demo/a.md": "---\ntitle: 甲\n---\n\n" + quiz.format("qa"),
+                         "content/demo/b.md": "---\ntitle: 乙\n---\n\n正文。\n\n" + quiz.format("qb")})
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    dist = root / "dist/demo"
+    sheets = {}
+    for page in ("index.html", "article.html", "guide/intro.html", "a.html", "b.html", "offline.html"):
+        links = re.findall(r"<link[^>]*rel=\"?stylesheet[^>]*>", (dist / page).read_text())
+        assert len(links) == 1, (page, links)
+        sheets[page] = re.search(r"assets/([^\s\">]+\.css)", links[0]).group(1)
+    assert sheets["a.html"] == sheets["b.html"] and sheets["a.html"].startswith("main-disclosure-quiz.")
+    assert {sheets[p] for p in ("index.html", "article.html", "guide/intro.html", "offline.html")} == {
+        next((dist / "assets").glob("main.*.css")).name}
+    combined = (dist / "assets" / sheets["a.html"]).read_text()
+    assert combined.startswith((dist / "assets" / sheets["index.html"]).read_text()) and ".h5c-quiz" in combined
+    assert not list((dist / "assets").glob("c-*.css"))
+    precache = (dist / "sw.js").read_text()
+    assert all(name in precache for name in set(sheets.values()))
+    report = json.loads((root / "dist/build-report.json").read_text())["campaigns"]["demo"]
+    page = next(p for p in report["pages"] if p["path"] == "demo/a.html")
+    assert page["first_render_br"] == page["br"] + page["stylesheet_br"] == page["br"] + len(
+        (dist / "assets" / (sheets["a.html"] + ".br")).read_bytes())
+    assert 0 < report["components"]["quiz"]["css_br"] < page["stylesheet_br"]
