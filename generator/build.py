@@ -20,8 +20,8 @@ from .. import __version__
 from .assets import THEME_DIR, theme_file
 from .campaign import CampaignOutput, as_json, build_campaign, campaign_report
 from .components import Component, in_order, registry
-from .contrast import report_campaign, theme_pairings
 from .config import SiteConfig, Theme, _absolute_url
+from .contrast import report_campaign, theme_pairings
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .incremental.cache import CACHE_DIR, BuildCache, digest

@@ -76,7 +76,7 @@ def collect_bundle(inputs: BuildInputs, campaign: Campaign, parsed: dict[str, Pa
     component_css = {name: theme.component_css[name].encode() for name in order if theme.component_css.get(name)}
     component_js = {name: add(hashed(f"c-{name}.js", theme.component_js[name].encode()))
                     for name in order if theme.component_js.get(name)}
-    styles = {(): css}
+    styles: dict[tuple[str, ...], Asset] = {(): css}
     for names in sorted({tuple(n for n in component_css if n in {b.name for b in p.blocks}) for p in parsed.values()}):
         if names:
             styles[names] = add(hashed("+".join(("main", *names)) + ".css", css.data + b"".join(component_css[n] for n in names)))
