@@ -121,21 +121,24 @@ def check(theme: dict[str, str], elder: bool, pairings: list[Pairing]) -> list[P
     problems = []
     for key, fails in failures(theme, elder, pairings).items():
         worst, pairing = min(fails, key=lambda f: f[0])
-        own = [p for p in pairings if blamed(p, theme, elder) == key]
         problems.append(Problem(key, round(worst, 2), required(pairing, elder),
-                                nearest(key, theme, elder, own), pairing.where))
+                                nearest(key, theme, elder, pairings), pairing.where))
     return problems
 
 
 def nearest(key: str, theme: dict[str, str], elder: bool, pairings: list[Pairing]) -> str | None:
-    """The shade of `theme[key]` closest in lightness that passes every pairing in `pairings`."""
+    """The shade of `theme[key]` closest in lightness that passes every pairing the key is blamed
+    for, and breaks none of its other pairings (a darker background must keep the links readable)."""
+    involved = [p for p in pairings if key in (p.fg, p.bg)]
+    others = {p for fails in failures(theme, elder, involved).values() for _, p in fails if blamed(p, theme, elder) != key}
     h, lightness, s = colorsys.rgb_to_hls(*rgb(theme[key]))
     for step in range(1, 501):
         for candidate_l in (lightness - step / 500, lightness + step / 500):
             if not 0 <= candidate_l <= 1:
                 continue
             candidate = "#" + "".join(f"{round(c * 255):02x}" for c in colorsys.hls_to_rgb(h, candidate_l, s))
-            if not failures({**theme, key: candidate}, elder, pairings):
+            after = failures({**theme, key: candidate}, elder, involved)
+            if {p for fails in after.values() for _, p in fails} <= others:
                 return candidate
     return None
 

@@ -99,3 +99,21 @@ def test_build_reports_a_malformed_pairing_file(make_project):
     result = build(root)
     assert result.exit_code == 1
     assert 'assets/scss/contrast.yaml: contrast pairings: item 1: "primry" is neither a theme key, on-<key> nor a #hex colour' in result.output
+
+
+def test_a_suggested_background_keeps_the_pairings_that_passed():
+    pairings = every_pairing()
+    for background in ("#c8c8c8", "#b0b8c0", "#d0a8a0", "#9aa0a8"):
+        theme = {**Theme().model_dump(), "background": background, "primary": "#1f4fa0", "muted": "#404040"}
+        problems = {p.key: p for p in check(theme, False, pairings)}
+        assert "background" in problems, background  # the fixed reds of budget and survey fail on it
+        fixed = {**theme, "background": problems["background"].suggestion}
+        assert not failures(fixed, False, pairings), (background, fixed["background"])
+
+
+def test_no_suggestion_that_would_break_another_pairing():
+    pairings = [Pairing("#ffffff", "surface", "text", "a white label on a card"), Pairing("text", "surface", "text", "card text")]
+    theme = {**Theme().model_dump(), "surface": "#999999", "text": "#222222"}  # card text passes at 5.6:1
+    (problem,) = check(theme, False, pairings)
+    # white needs a surface darker than #767676, where the card text would fall under 4.5:1
+    assert problem.key == "surface" and problem.suggestion is None
