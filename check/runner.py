@@ -1,7 +1,7 @@
 """Drive one browser over every page × profile, in parallel contexts, and collect findings.
 
-Phases: (1) every page on every profile — probes, component self-tests, screenshot, a 200 %
-text pass and a dark-mode pass; (2) LCP and CLS of every page on the low-end profiles, cold and
+Phases: (1) every page on every profile — probes, an axe-core audit, component self-tests,
+screenshot, a 200 % text pass and a dark-mode pass; (2) LCP and CLS of every page on the low-end profiles, cold and
 throttled; (3) with the local server stopped, every page again on each profile that allows
 service workers (offline reload).
 """
@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from ..serve.static import StaticServer
+from . import axe
 from .baseline import compare, mark
 from .browser import LAUNCH_ARGS, BrowserNotFound, find_chromium
 from .config import CheckConfig
@@ -291,6 +292,8 @@ class Runner:
             await page.evaluate("document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => r())))")
             visit.title = await page.title()
             await self._probe(page, visit, device, "main")
+            for finding in await axe.audit(page):
+                visit.add(finding)
             for problem in await page.evaluate("window.h5press && h5press.selftest ? h5press.selftest() : []"):
                 visit.add(Finding("selftest", "error", problem))
             shot = self.o.out / "shots" / slug(device.name) / f"{slug(visit.page)}.jpg"

@@ -19,6 +19,7 @@ import PIL
 from PIL import Image, ImageDraw, ImageOps
 
 from .config import ImageOptions, Theme
+from .contrast import FILLS, on_colour
 
 THEME_DIR = Path(__file__).resolve().parent.parent  # the installed package: layouts/ and assets/
 
@@ -91,8 +92,11 @@ def compile_scss(entry: Path, include_paths: list[Path]) -> str:
 
 
 def theme_variables(theme: Theme, elder: bool) -> str:
-    """Campaign colours as CSS custom properties, so branding needs no SCSS."""
-    props = ";".join(f"--h5-{name}:{value}" for name, value in theme.model_dump().items())
+    """Campaign colours as CSS custom properties, so branding needs no SCSS, with the readable text
+    shade on each colour used as a fill (`--h5-on-primary` …, see contrast.on_colour)."""
+    colours = theme.model_dump()
+    on = {f"on-{key}": on_colour(colours[key], colours["text"]) for key in FILLS}
+    props = ";".join(f"--h5-{name}:{value}" for name, value in {**colours, **on}.items())
     return f":root{{{props}}}" + (":root{--h5-font:18px;--h5-tap:60px;--h5-min-text:18px}" if elder else "")
 
 

@@ -1,6 +1,11 @@
 """Stage: one campaign's hashed files, collected before its pages render (pages name them by
-hashed URL): files linked from pages, images in every width, icons, the stylesheet with the
-campaign's colours, the runtime and the stylesheet and script of each component it uses."""
+hashed URL): files linked from pages, images in every width, icons, the runtime, the script of each
+component it uses and its stylesheets.
+
+A page makes one stylesheet request, render-blocking on a slow phone: the campaign's colours and
+the theme's styles joined with those of the components on the page. Pages with the same set of
+components share that file (and the browser's cache of it); `main.css` alone serves the pages
+without styled components and the offline page."""
 from __future__ import annotations
 
 import posixpath
@@ -26,11 +31,13 @@ class Bundle:
     assets: dict[str, Asset]  # logical name → hashed asset
     images: dict[str, ImageAsset]  # campaign-relative source → its widths
     linked: dict[str, Asset]  # campaign-relative path of a linked file → its hashed copy
-    css: Asset
+    css: Asset  # main.css: colours and theme styles, no component's
+    styles: dict[tuple[str, ...], Asset]  # styled components of a page (page order) → its one stylesheet
     js: Asset
     api_js: Asset | None
     icons: list[tuple[Asset, int]]  # (icon, size in px)
-    component_assets: dict[str, tuple[Asset | None, Asset | None]]  # component → (CSS, JS), in page order
+    component_css: dict[str, bytes]  # styled component → its CSS, in page order (for the size report)
+    component_js: dict[str, Asset]  # component with a script → that script, in page order
     hashes: tuple[list[str], list[str]] = field(default_factory=lambda: ([], []))  # inline scripts, styles (CSP)
     compressed: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # path → Brotli and gzip, made early
 
@@ -39,6 +46,10 @@ class Bundle:
         self.files[path] = data
         self.hashes[0].extend(scripts)
         self.hashes[1].extend(styles)
+
+    def stylesheet(self, components: set[str]) -> Asset:
+        """The one stylesheet of a page using `components`."""
+        return self.styles[tuple(name for name in self.component_css if name in components)]
 
 
 def collect_bundle(inputs: BuildInputs, campaign: Campaign, parsed: dict[str, Parsed]) -> Bundle:
@@ -61,12 +72,15 @@ def collect_bundle(inputs: BuildInputs, campaign: Campaign, parsed: dict[str, Pa
     api_js = add(hashed("api.js", theme.api_js.encode())) if theme.api_js else None
     icons = _icons(inputs, campaign, add)
     used = {b.name for p in parsed.values() for b in p.blocks}
-    component_assets: dict[str, tuple[Asset | None, Asset | None]] = {}
-    for name in [c.name for c in in_order(inputs.components[n] for n in used)]:
-        style, script = theme.component_css.get(name), theme.component_js.get(name)
-        component_assets[name] = (add(hashed(f"c-{name}.css", style.encode())) if style else None,
-                                  add(hashed(f"c-{name}.js", script.encode())) if script else None)
-    return Bundle(campaign.name, files, assets, images, linked, css, js, api_js, icons, component_assets)
+    order = [c.name for c in in_order(inputs.components[n] for n in used)]
+    component_css = {name: theme.component_css[name].encode() for name in order if theme.component_css.get(name)}
+    component_js = {name: add(hashed(f"c-{name}.js", theme.component_js[name].encode()))
+                    for name in order if theme.component_js.get(name)}
+    styles: dict[tuple[str, ...], Asset] = {(): css}
+    for names in sorted({tuple(n for n in component_css if n in {b.name for b in p.blocks}) for p in parsed.values()}):
+        if names:
+            styles[names] = add(hashed("+".join(("main", *names)) + ".css", css.data + b"".join(component_css[n] for n in names)))
+    return Bundle(campaign.name, files, assets, images, linked, css, styles, js, api_js, icons, component_css, component_js)
 
 
 def _icons(inputs: BuildInputs, campaign: Campaign, add: Callable[[Asset], Asset]) -> list[tuple[Asset, int]]:

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import brotli
+
 from .assets import Asset
 from .bundle import Bundle, collect_bundle
 from .context import PageContexts
@@ -68,8 +70,8 @@ def _precache(inputs: BuildInputs, campaign: Campaign, bundle: Bundle) -> list[E
         return Entry(path, len(files[path]), files[path])
 
     entries = [page(p) for p in ("offline.html", "index.html") if p in files]
-    entries += [shell(a) for a in (bundle.css, bundle.js, bundle.api_js, bundle.icons[0][0]) if a]
-    entries += [shell(a) for pair in bundle.component_assets.values() for a in pair if a]
+    entries += [shell(a) for a in (*bundle.styles.values(), bundle.js, bundle.api_js, bundle.icons[0][0]) if a]
+    entries += [shell(a) for a in bundle.component_js.values()]
     entries += [page("manifest.webmanifest")]
     entries += [page(p.url) for p in campaign.pages if p.slug != "index" and p.url in files]
     entries += [shell(v.asset) for img in bundle.images.values() for v in img.variants]
@@ -88,24 +90,27 @@ def campaign_report(output: CampaignOutput, compressed: dict[str, bytes]) -> dic
     def br(asset: Asset | None) -> int:
         return len(compressed.get(prefix + asset.path + ".br", b"")) if asset else 0
 
-    css_br = br(bundle.css)
     pages = []
     for page in output.campaign.pages:
         if page.url not in bundle.files:
             continue
         html_br = len(compressed.get(prefix + page.url + ".br", b""))
         used = sorted({b.name for b in output.parsed[page.slug].blocks})
-        blocking = css_br + sum(br(bundle.component_assets[n][0]) for n in used)
+        blocking = br(bundle.stylesheet(set(used)))
         pages.append({"path": prefix + page.url, "source": page.source, "title": page.meta.title,
                       "bytes": len(bundle.files[page.url]), "br": html_br, "first_render_br": html_br + blocking,
-                      "js_br": br(bundle.js) + br(bundle.api_js) + sum(br(bundle.component_assets[n][1]) for n in used),
+                      "stylesheet_br": blocking,
+                      "js_br": br(bundle.js) + br(bundle.api_js) + sum(br(bundle.component_js.get(n)) for n in used),
                       "images": len(output.parsed[page.slug].images), "components": used})
+    names = [*bundle.component_css, *(n for n in bundle.component_js if n not in bundle.component_css)]
     return {
         "pages": pages,
         "runtime_br": br(bundle.js),
         "api_br": br(bundle.api_js),
-        "components": {name: {"css_br": br(css), "js_br": br(js)} for name, (css, js) in bundle.component_assets.items()},
-        "css_br": css_br,
+        # a component's CSS ships inside its pages' stylesheets: its own share, compressed alone
+        "components": {name: {"css_br": len(brotli.compress(bundle.component_css[name])) if name in bundle.component_css else 0,
+                              "js_br": br(bundle.component_js.get(name))} for name in names},
+        "css_br": br(bundle.css),
         "precache": {"files": len(output.precache), "bytes": sum(e.size for e in output.precache)},
         "bytes": sum(len(d) for d in bundle.files.values()),
     }

@@ -23,7 +23,7 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 def _color(value: str) -> str:
     if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", value):
-        raise ValueError(f'expected a hex colour like "#1a9e5f", got "{value}"')
+        raise ValueError(f'expected a hex colour like "#15824d", got "{value}"')
     return value.lower()
 
 
@@ -149,7 +149,7 @@ class SiteConfig(Strict):
 class Theme(Strict):
     """Colours, emitted as CSS custom properties --h5-primary …: branding needs no SCSS."""
 
-    primary: Color = Field("#07c160", description="buttons, links, progress bars")
+    primary: Color = Field("#058341", description="buttons, links, progress bars")
     accent: Color = Field("#fa9d3b", description="highlights and warnings")
     background: Color = Field("#f7f7f7", description="page background")
     surface: Color = Field("#ffffff", description="cards and component boxes")

@@ -85,11 +85,15 @@ class PageContexts:
         }
 
     def components(self, page: Page, parsed: Parsed) -> list[dict[str, Any]]:
-        """The stylesheet and script of each component on the page, in page order."""
+        """The script of each component on the page, in page order (their styles are in `stylesheet`)."""
         used = {b.name for b in parsed.blocks}
-        return [{"name": name, **{kind: self.asset(a.path, a.integrity, page.url)
-                                  for kind, a in zip(("css", "js"), pair, strict=True) if a}}
-                for name, pair in self.bundle.component_assets.items() if name in used]
+        return [{"name": name, "js": self.asset(a.path, a.integrity, page.url)}
+                for name, a in self.bundle.component_js.items() if name in used]
+
+    def stylesheet(self, page: Page, parsed: Parsed) -> dict[str, str]:
+        """The page's one stylesheet: the theme's styles joined with those of its components."""
+        sheet = self.bundle.stylesheet({b.name for b in parsed.blocks})
+        return self.asset(sheet.path, sheet.integrity, page.url)
 
     def img_tag(self, path: str, attrs: str, page_url: str, eager: bool) -> str:
         """A processed image as a responsive <img>; the first on a page loads eagerly."""

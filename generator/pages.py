@@ -118,6 +118,7 @@ class PageRenderer:
         content = replace_files(content, lambda path: self.contexts.url(self.bundle.linked[path].path, page.url))
         context["page"]["content"] = Markup(replace_images(content, image))
         context["components"] = self.contexts.components(page, parsed)
+        context["css"] = self.contexts.stylesheet(page, parsed)
         return self.render_html(name, context, page.source, report), report.items
 
     def render_blocks(self, page: Page, parsed: Parsed, context: dict[str, Any], report: Diagnostics) -> str:

@@ -236,6 +236,7 @@ class _Walk:
         self.ctx = ctx
         self.used: set[str] = set()
         self.blocks = OpenElements()  # what HTML blocks opened: Markdown may sit between opener and closer
+        self.level = 1  # the layout's <h1>, the page title, comes first
 
     def run(self, tokens: list[Token]) -> None:
         line = self.ctx.line(1)
@@ -305,6 +306,11 @@ class _Walk:
         else:
             opener.attrs = {"id": _unique(slugify(_plain(children)), self.used), **opener.attrs}
         self.ctx.parsed.ids.append(str(opener.attrs["id"]))
+        level = int(opener.tag[1])
+        if level > self.level + 1:
+            self.ctx.report(line, f"heading level skips from h{self.level} to h{level}: screen readers navigate by level; "
+                                  f"use {'#' * (self.level + 1)} here", "warning")
+        self.level = level
 
     def paragraph(self, opener: Token, children: list[Token], last_line: int) -> None:
         """`{: .note }` alone on a paragraph's last line: the attributes go to its <p>."""

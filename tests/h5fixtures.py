@@ -26,7 +26,7 @@ description: 一个测试用的活动
 start: 2020-01-01
 end: 2099-12-31
 theme:
-  primary: "#1a9e5f"
+  primary: "#15824d"
 disclosure: 理财非存款，产品有风险，投资须谨慎。
 points:
   actions:

@@ -134,7 +134,7 @@ def test_asset_manifest_lists_hashed_urls_sizes_and_integrity(make_project):
         assert entry["size"] == len(data)
         assert entry["integrity"] == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
     web = json.loads((dist / "manifest.webmanifest").read_text())
-    assert web["start_url"] == "./index.html" and web["theme_color"] == "#1a9e5f"
+    assert web["start_url"] == "./index.html" and web["theme_color"] == "#15824d"
     assert [i["sizes"] for i in web["icons"]] == ["192x192", "512x512"]
 
 
@@ -143,7 +143,7 @@ def test_theme_colours_footer_and_window(make_project):
     build(root)
     dist = root / "dist/demo"
     css = next((dist / "assets").glob("main.*.css")).read_text()
-    assert css.startswith(":root{--h5-primary:#1a9e5f;")
+    assert css.startswith(":root{--h5-primary:#15824d;")
     html = (dist / "article.html").read_text()
     assert "京ICP备12345678号" in html and "理财非存款，产品有风险，投资须谨慎。" in html
     assert "data-start=2020-01-01T00:00:00+08:00" in html and "data-end=2100-01-01T00:00:00+08:00" in html
@@ -359,3 +359,30 @@ def test_markdown_plugins_of_the_site_config_shape_every_page(make_project):
     bad = build(make_project({"h5press.yaml": "markdown:\n  plugins:\n    - tasklist\n"}, name="bad"))
     assert bad.exit_code == 1 and not (root.parent / "bad" / "dist").exists()
     assert 'error: h5press.yaml:3: markdown.plugins[0]: unknown Markdown plugin "tasklist" (did you mean "tasklists"?)' in bad.stderr
+
+
+def test_each_page_makes_one_stylesheet_request_shared_by_pages_with_the_same_components(make_project):
+    quiz = "::: quiz {}\npoints: 5\nquestions:\n  - q: 存款保险的上限是多少？\n    options: [50万元, 100万元]\n    answer: 1\n:::\n\n::: disclosure\n:::\n"
+    root = make_project({"content/demo/a.md": "---\ntitle: 甲\n---\n\n" + quiz.format("qa"),
+                         "content/demo/b.md": "---\ntitle: 乙\n---\n\n正文。\n\n" + quiz.format("qb")})
+    result = build(root)
+    assert result.exit_code == 0, result.output
+    dist = root / "dist/demo"
+    sheets = {}
+    for page in ("index.html", "article.html", "guide/intro.html", "a.html", "b.html", "offline.html"):
+        links = re.findall(r"<link[^>]*rel=\"?stylesheet[^>]*>", (dist / page).read_text())
+        assert len(links) == 1, (page, links)
+        sheets[page] = re.search(r"assets/([^\s\">]+\.css)", links[0]).group(1)
+    assert sheets["a.html"] == sheets["b.html"] and sheets["a.html"].startswith("main-disclosure-quiz.")
+    assert {sheets[p] for p in ("index.html", "article.html", "guide/intro.html", "offline.html")} == {
+        next((dist / "assets").glob("main.*.css")).name}
+    combined = (dist / "assets" / sheets["a.html"]).read_text()
+    assert combined.startswith((dist / "assets" / sheets["index.html"]).read_text()) and ".h5c-quiz" in combined
+    assert not list((dist / "assets").glob("c-*.css"))
+    precache = (dist / "sw.js").read_text()
+    assert all(name in precache for name in set(sheets.values()))
+    report = json.loads((root / "dist/build-report.json").read_text())["campaigns"]["demo"]
+    page = next(p for p in report["pages"] if p["path"] == "demo/a.html")
+    assert page["first_render_br"] == page["br"] + page["stylesheet_br"] == page["br"] + len(
+        (dist / "assets" / (sheets["a.html"] + ".br")).read_bytes())
+    assert 0 < report["components"]["quiz"]["css_br"] < page["stylesheet_br"]

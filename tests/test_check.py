@@ -26,6 +26,7 @@ DEFECTS = HEAD.format(title="缺陷") + """
 <button style="height:20px;width:120px">小按钮</button>
 <p style="font-size:10px">十像素的文字</p>
 <img src="ok.png" alt="没有尺寸">
+<img src="ok.png" width="40" height="20">
 <script>undefinedFunction();</script>
 </body></html>"""
 
@@ -48,7 +49,7 @@ def test_known_defects_give_exactly_the_expected_findings(tmp_path):
                    "--junit", str(tmp_path / "junit.xml"))
     assert result.exit_code == 1, result.output
     expected = {("defects.html", device, rule) for device in ("iPhone SE", "Pixel 7")
-                for rule in ("request", "tap-target", "text-size", "image-dimensions", "exception")}
+                for rule in ("request", "tap-target", "text-size", "image-dimensions", "exception", "axe-image-alt")}
     expected.add(("defects.html", "iPhone SE", "overflow"))
     assert findings(report) == expected
     data = {(v["page"], v["device"]): v for v in json.loads((report / "check.json").read_text())}
@@ -58,6 +59,8 @@ def test_known_defects_give_exactly_the_expected_findings(tmp_path):
     assert "under 48×48" in tap["message"]  # Android profile
     request = next(f for f in data[("defects.html", "Pixel 7")]["findings"] if f["rule"] == "request")
     assert request["selector"].endswith("/missing.png") and request["message"] == "HTTP 404"
+    alt = next(f for f in data[("defects.html", "Pixel 7")]["findings"] if f["rule"] == "axe-image-alt")
+    assert alt["selector"] == 'img[src$="ok.png"][width="40"][height="20"]' and "(critical)" in alt["message"] and alt["box"][2:] == [40, 20]
     assert data[("defects.html", "Pixel 7")]["marked"]  # screenshot with the findings drawn on it
     assert Path(data[("clean.html", "Pixel 7")]["screenshot"]).is_file()
     html = (report / "index.html").read_text()

@@ -63,12 +63,13 @@ def test_blocks_render_with_their_assets_only_where_used(make_project):
     assert '<section class=poll data-id=green-poll><h2>你最常用的出行方式？</h2><button type=button>地铁</button>' in html
     assert "::: poll not-a-block" in html  # inside a code fence a block is text
     assert "理财非存款，产品有风险，投资须谨慎。" in re.search(r"<aside.*?</aside>", html).group(0)
-    links = re.findall(r"assets/c-(\w+)\.[0-9a-f]{10}\.(css|js)", html)
-    assert links == [("disclosure", "css"), ("poll", "css"), ("poll", "js")]  # registry order: ORDER 10, then 60
+    assert re.findall(r"assets/c-(\w+)\.[0-9a-f]{10}\.js", html) == ["poll"]
+    # one stylesheet: the theme's, then the components' in registry order (ORDER 10, then 60)
+    assert re.findall(r"assets/(main[\w-]*)\.[0-9a-f]{10}\.css", html) == ["main-disclosure-poll"]
     article = (dist / "article.html").read_text()
-    assert "c-poll" not in article and "c-disclosure" not in article
-    css = next((dist / "assets").glob("c-poll.*.css")).read_text()
-    assert "border-radius:8px" in css
+    assert "c-poll" not in article and re.findall(r"assets/(main[\w-]*)\.[0-9a-f]{10}\.css", article) == ["main"]
+    css = next((dist / "assets").glob("main-disclosure-poll.*.css")).read_text()
+    assert ".poll{border-radius:8px}" in css and css.index(".h5c-disclosure") < css.index(".poll{")
     import json
 
     report = json.loads((root / "dist/build-report.json").read_text())

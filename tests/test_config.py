@@ -63,7 +63,7 @@ def test_duplicate_keys_are_errors():
 
 def test_missing_title_and_bad_colour_reported_together():
     _, errors = check(CampaignConfig, "theme:\n  primary: green\n")
-    assert 'x.yaml:2: theme.primary: expected a hex colour like "#1a9e5f", got "green"' in errors
+    assert 'x.yaml:2: theme.primary: expected a hex colour like "#15824d", got "green"' in errors
     assert "x.yaml:1: title: is required" in errors
 
 

@@ -52,6 +52,13 @@ def test_broken_link_is_a_warning_with_its_line(tmp_path):
     assert 'broken link "missing.md"' in warning.message
 
 
+def test_a_heading_that_skips_a_level_is_a_warning_with_its_line(tmp_path):
+    parsed = parse("### 问题一\n\n## 小节\n\n### 问题\n\n##### 细节\n\n## 下一节\n", tmp_path)
+    assert [(d.level, d.line, d.message) for d in parsed.diagnostics] == [
+        ("warning", 5, "heading level skips from h1 to h3: screen readers navigate by level; use ## here"),
+        ("warning", 11, "heading level skips from h3 to h5: screen readers navigate by level; use #### here")]
+
+
 def test_anchor_check_across_pages(tmp_path):
     one = parse("[b](sub/b.md#没有)\n", tmp_path)
     two = parse("## 有\n", tmp_path, slug="sub/b")

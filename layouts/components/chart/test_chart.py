@@ -113,6 +113,16 @@ def test_charts_are_drawn_in_the_html_with_a_data_table(tmp_path):
     assert "<td>50</td><td>50.0%</td>" in (root / "dist/c/index.html").read_text()
 
 
+def test_every_table_header_has_text(tmp_path):
+    """Screen readers announce a cell by its headers: an empty <th> leaves the label column unnamed."""
+    root = one_page_site(tmp_path, BAR + PIE + CALC, CAMPAIGN)
+    assert build(root).exit_code == 0
+    html = (root / "dist/c/index.html").read_text()
+    headers = re.findall(r"<th\b[^>]*>(.*?)</th>", html)
+    assert len(headers) > 10 and all(h.strip() for h in headers), headers
+    assert html.count('<th scope=col>类别</th>') == 2
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 320])
 def test_static_charts_need_no_script(tmp_path, serve, browser, width):

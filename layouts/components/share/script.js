@@ -66,7 +66,12 @@
       } else if (kind === 'copy') copy();
       else {
         var figure = root.querySelector('.h5c-share__poster');
-        figure.querySelector('img').src = poster(cfg, root);
+        // The <img> exists only once it has a picture: an image without a source is invalid HTML.
+        var img = figure.querySelector('img') || figure.insertBefore(document.createElement('img'), figure.firstChild);
+        img.alt = '分享海报：长按保存或发送给好友';
+        img.width = 600;
+        img.height = 900;
+        img.src = poster(cfg, root);
         figure.hidden = false;
         done('poster', '海报已生成', { id: h.ulid() }); /* its QR code, made at build time, says ref=qr */
       }
