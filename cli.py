@@ -375,7 +375,8 @@ def report(campaigns: tuple[str, ...], project: Path, db: str, events_file: str 
     except (ReportError, EventsError) as exc:
         raise click.ClickException(str(exc)) from None
     except BuildError as exc:
-        raise BuildError(exc.errors, exc.warnings, f"cannot report: {len(exc.errors)} error(s) in the project's campaign.yaml") from None
+        summary = f"cannot report: {len(exc.errors)} error(s) in the project's campaign.yaml"
+        raise BuildError(exc.errors, exc.warnings, summary) from None
     except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001
