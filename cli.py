@@ -340,8 +340,8 @@ def report(campaigns: tuple[str, ...], project: Path, db: str, events_file: str 
     except (ReportError, EventsError) as exc:
         raise click.ClickException(str(exc)) from None
     except BuildError as exc:
-        exc.message = f"cannot report: {len(exc.errors)} error(s) in the project's campaign.yaml"
-        raise
+        problems = "\n".join(f"error: {e}" for e in exc.errors)
+        raise click.ClickException(f"cannot report: {len(exc.errors)} error(s) in the project\n{problems}") from None
     except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001

@@ -57,17 +57,15 @@ class Setup:
 def campaign_setup(project: Path, name: str, site_zone: str, override: tuple[str, ...]) -> Setup:
     """The campaign's timezone and funnel from its campaign.yaml when the project has one (errors at the line)."""
     path = project / CONTENT_DIR / name / CAMPAIGN_FILE
-    config = CampaignConfig.model_construct(timezone=None, analytics=None)
-    if path.is_file():
-        report = Diagnostics()
-        source = f"{CONTENT_DIR}/{name}/{CAMPAIGN_FILE}"
-        doc = read_yaml(path, source, report)
-        checked = validate(CampaignConfig, doc, source, report) if doc else None
-        if checked is None:
-            raise BuildError(report.errors)
-        config = checked
-    steps = override or (tuple(config.analytics.funnel) if config.analytics else funnel.DEFAULT)
-    return Setup(config.timezone or site_zone, funnel.parse(steps))
+    if not path.is_file():
+        return Setup(site_zone, funnel.parse(override or funnel.DEFAULT))
+    report = Diagnostics()
+    source = f"{CONTENT_DIR}/{name}/{CAMPAIGN_FILE}"
+    doc = read_yaml(path, source, report)
+    config = validate(CampaignConfig, doc, source, report) if doc else None
+    if config is None:
+        raise BuildError(report.errors)
+    return Setup(config.timezone or site_zone, funnel.parse(override or config.analytics.funnel))
 
 
 def _selection(options: ReportOptions) -> events.Selection:

@@ -91,7 +91,8 @@ def _stdin_copy(scratch: Path) -> Path:
 
 
 def _window_sql(selection: Selection, at: str) -> tuple[str, list[Any]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if selection.campaigns:
         clauses.append(f"campaign IN ({', '.join('?' for _ in selection.campaigns)})")
         params.extend(selection.campaigns)
@@ -149,20 +150,20 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection,
 
 def _db_batches(url: str, selection: Selection, progress: ProgressFn | None) -> Iterator[list[Any]]:
     """Rows of `analytics`, BATCH at a time, in the export's column order (at as ms)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import ColumnElement, func, select
 
     from ..api.db import analytics, make_engine
 
     t = analytics.c
     engine = make_engine(url)
     try:
-        where, params = [], selection
-        if params.campaigns:
-            where.append(t.campaign.in_(params.campaigns))
-        if params.start_ms is not None:
-            where.append(t.at_ms >= params.start_ms)
-        if params.end_ms is not None:
-            where.append(t.at_ms < params.end_ms)
+        where: list[ColumnElement[bool]] = []
+        if selection.campaigns:
+            where.append(t.campaign.in_(selection.campaigns))
+        if selection.start_ms is not None:
+            where.append(t.at_ms >= selection.start_ms)
+        if selection.end_ms is not None:
+            where.append(t.at_ms < selection.end_ms)
         with engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(analytics).where(*where)).scalar_one()
             query = select(t.event_id, t.campaign, t.type, t.component, t.payload, t.at_ms, t.visitor, t.session, t.page,

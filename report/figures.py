@@ -80,10 +80,9 @@ def funnel(con: duckdb.DuckDBPyConnection, steps: list[Step]) -> list[dict[str, 
     for step in steps:
         conditions.append("bool_or(type = ?" + (" AND (component = ? OR p.kind = ?))" if step.name else ")"))
         params.extend([step.type, step.name, step.name] if step.name else [step.type])
-    reached = " ".join(f"c{i} AS (SELECT * FROM reach WHERE {' AND '.join(f's{j}' for j in range(i + 1))})," for i in range(len(steps)))
-    counts = ", ".join(f"(SELECT count(*) FROM c{i})" for i in range(len(steps)))
-    sql = (f"WITH reach AS (SELECT visitor, {', '.join(f'{c} AS s{i}' for i, c in enumerate(conditions))} FROM cev GROUP BY visitor), "
-           f"{reached.rstrip(',')} SELECT {counts}")
+    flags = ", ".join(f"{c} AS s{i}" for i, c in enumerate(conditions))
+    counts = ", ".join(f"count_if({' AND '.join(f's{j}' for j in range(i + 1))})" for i in range(len(steps)))
+    sql = f"WITH reach AS (SELECT visitor, {flags} FROM cev GROUP BY visitor) SELECT {counts} FROM reach"
     row = con.execute(sql, params).fetchone() or ()
     return [{"step": step.label, "visitors": n} for step, n in zip(steps, row, strict=True)]
 
@@ -106,8 +105,8 @@ def components(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def daily(con: duckdb.DuckDBPyConnection, zone: str) -> list[dict[str, Any]]:
     """Per local day of `zone`."""
-    rows = _rows(con, f"""WITH days AS (SELECT quarter, CAST(timezone(?, epoch_ms(quarter * {QUARTER_MS})::TIMESTAMPTZ) AS DATE) AS day
-                                   FROM (SELECT DISTINCT quarter FROM quarters))
+    local = f"timezone(?, epoch_ms(quarter * {QUARTER_MS})::TIMESTAMPTZ)"
+    rows = _rows(con, f"""WITH days AS (SELECT quarter, CAST({local} AS DATE) AS day FROM (SELECT DISTINCT quarter FROM quarters))
                           SELECT day, count(DISTINCT visitor) AS visitors, count(DISTINCT session) AS sessions,
                           sum(views)::BIGINT AS views, sum(shares)::BIGINT AS shares
                           FROM quarters JOIN days USING (quarter) GROUP BY day ORDER BY day""", [zone])
