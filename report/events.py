@@ -152,8 +152,11 @@ def _db_batches(url: str, selection: Selection, progress: ProgressFn | None) -> 
     """Rows of `analytics`, BATCH at a time, in the export's column order (at as ms)."""
     from sqlalchemy import ColumnElement, func, select
 
-    from ..api.db import analytics, make_engine
+    from ..api.db import analytics, make_engine, normalise_url, sqlite_path
 
+    path = sqlite_path(normalise_url(url))
+    if path is not None and not path.is_file():  # reading must not leave an empty database behind
+        raise FileNotFoundError(f"no such file {path}")
     t = analytics.c
     engine = make_engine(url)
     try:

@@ -182,10 +182,12 @@ def test_error_paths_write_nothing(tmp_path: Path) -> None:
         (["--events", events, "--from", "2026-12-07", "--to", "2026-12-06"], 1, "--from 2026-12-07 is after --to 2026-12-06"),
         (["--events", str(tmp_path / "missing.ndjson")], 1, "missing.ndjson: no such file"),
         (["--db", str(write_events(tmp_path / "not-a-db.sqlite3", EVENTS))], 1, "not-a-db.sqlite3: DatabaseError"),
+        (["--db", str(tmp_path / "none.sqlite3")], 1, "none.sqlite3: FileNotFoundError: no such file"),
     ]:
         code_, output, out = report(tmp_path, *args)
         assert (code_, says in output) == (code, True), output
         assert not out.exists()
+    assert not (tmp_path / "none.sqlite3").exists()
 
 
 def test_a_failed_report_leaves_the_previous_one(tmp_path: Path) -> None:
