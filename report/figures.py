@@ -33,7 +33,7 @@ SETUP = [
     """CREATE OR REPLACE TEMP TABLE shares AS SELECT DISTINCT p.share AS share, visitor, coalesce(p.channel, '') AS channel
        FROM cev WHERE type = 'share'""",
     """CREATE OR REPLACE TEMP TABLE visitors AS
-       WITH firsts AS (SELECT visitor, arg_min(ref, at_ms) AS ref FROM views GROUP BY visitor),
+       WITH firsts AS (SELECT visitor, arg_min_null(ref, at_ms) AS ref FROM views GROUP BY visitor),  -- the first view's
             referred AS (SELECT DISTINCT f.visitor FROM firsts f JOIN shares x ON x.share = f.ref AND x.visitor <> f.visitor)
        SELECT s.visitor, s.sessions, s.dwell_s, s.visitor IN (SELECT visitor FROM shares) AS shared,
               s.visitor IN (SELECT visitor FROM referred) AS referred
