@@ -171,15 +171,30 @@ def _db_batches(url: str, selection: Selection, progress: ProgressFn | None) -> 
             total = conn.execute(select(func.count()).select_from(analytics).where(*where)).scalar_one()
             query = select(t.event_id, t.campaign, t.type, t.component, t.payload, t.at_ms, t.visitor, t.session, t.page,
                            t.variants).where(*where)
-            done = 0
-            result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
-            for rows in result.partitions():
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-                yield list(rows)
+            yield from _fetch(conn, query, total, progress)
     finally:
         engine.dispose()
+
+
+def _fetch(conn: Any, query: Any, total: int, progress: ProgressFn | None) -> Iterator[list[Any]]:
+    """The query's rows through the driver's own cursor: SQLAlchemy's row objects cost twice the
+    reading itself. PostgreSQL streams through a named (server-side) cursor."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    driver = conn.connection.driver_connection
+    cursor = driver.cursor(name="h5press_report") if conn.dialect.name == "postgresql" else driver.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        done = 0
+        while rows := cursor.fetchmany(BATCH):
+            done += len(rows)
+            if progress:
+                progress(done, total)
+            yield rows
+    finally:
+        cursor.close()
 
 
 def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, progress: ProgressFn | None = None) -> None:

@@ -214,8 +214,8 @@ def store(url: str, events: list[dict[str, Any]]) -> None:
 
 def test_report_from_the_database_and_the_export_round_trip(tmp_path: Path, db_url: str) -> None:
     store(db_url, EVENTS)
-    code, output, out = report(tmp_path, "--db", db_url, "--export-events", str(tmp_path / "x.ndjson"), "-o",
-                               str(tmp_path / "db"))
+    code, output, out = report(tmp_path, "fund", "green", "--db", db_url, "--from", "2026-12-01", "--export-events",
+                               str(tmp_path / "x.ndjson"), "-o", str(tmp_path / "db"))
     assert code == 0, output
     from_db = json.loads((tmp_path / "db" / "report.json").read_text())["campaigns"]
     assert from_db["green"] == green(tmp_path)
