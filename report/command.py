@@ -42,7 +42,7 @@ class ReportOptions:
     funnel: tuple[str, ...] = ()  # overrides every campaign's analytics.funnel
     replicates: int = stats.REPLICATES
     seed: int = stats.SEED
-    progress: ProgressFn | None = None
+    progress: Callable[[str], ProgressFn] | None = None  # a progress display for a verb ("read", "analysed")
     log: Callable[[str], None] = field(default=lambda _: None)
 
 
@@ -89,7 +89,7 @@ def load(options: ReportOptions, scratch: Path) -> duckdb.DuckDBPyConnection:
     else:
         assert options.db is not None
         options.log(f"reading {options.db}")
-        events.load_db(con, options.db, _selection(options), options.progress)
+        events.load_db(con, options.db, _selection(options), options.progress("read") if options.progress else None)
     return con
 
 
@@ -123,11 +123,12 @@ def prepare(con: duckdb.DuckDBPyConnection, options: ReportOptions) -> dict[str,
 def compute(con: duckdb.DuckDBPyConnection, setups: dict[str, Setup], options: ReportOptions) -> dict[str, Any]:
     """report.json's content."""
     found: dict[str, Any] = {}
+    progress = options.progress("analysed") if options.progress else None
     for done, (name, setup) in enumerate(setups.items(), 1):
         found[name] = figures.campaign(con, name, setup.zone, setup.steps, options.replicates, options.seed)
         found[name]["funnel_titles"] = [s.title for s in setup.steps]
-        if options.progress:
-            options.progress(done, len(setups))
+        if progress:
+            progress(done, len(setups))
     return {"generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "source": options.events_file if options.events_file is not None else "database",
             "from": options.start.isoformat() if options.start else None,
