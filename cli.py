@@ -369,7 +369,7 @@ def report(campaigns: tuple[str, ...], project: Path, db: str, events_file: str 
             raise click.BadParameter(problem, param_hint="--funnel")
     options = ReportOptions(project, campaigns, db, events_file, out or (None if export_to else Path("campaign-report")),
                             export_to, start.date() if start else None, end.date() if end else None, steps,
-                            progress=Progress("analysed"), log=lambda m: click.echo(m, err=True))
+                            progress=Progress, log=lambda m: click.echo(m, err=True))
     try:
         result = run(options)
     except (ReportError, EventsError) as exc:

@@ -42,32 +42,33 @@ class ReportOptions:
     funnel: tuple[str, ...] = ()  # overrides every campaign's analytics.funnel
     replicates: int = stats.REPLICATES
     seed: int = stats.SEED
-    progress: ProgressFn | None = None
+    progress: Callable[[str], ProgressFn] | None = None  # a progress display for a verb ("read", "analysed")
     log: Callable[[str], None] = field(default=lambda _: None)
 
 
 @dataclass(frozen=True)
 class Setup:
-    """What the project says about one campaign: its timezone and funnel."""
+    """What the project says about one campaign: its timezone, funnel and experiments' variants
+    (in campaign.yaml order: the first is the control, the baseline of the uplifts)."""
 
     zone: str
     steps: list[funnel.Step]
+    variants: dict[str, list[str]] = field(default_factory=dict)
 
 
 def campaign_setup(project: Path, name: str, site_zone: str, override: tuple[str, ...]) -> Setup:
     """The campaign's timezone and funnel from its campaign.yaml when the project has one (errors at the line)."""
     path = project / CONTENT_DIR / name / CAMPAIGN_FILE
-    config = CampaignConfig.model_construct(timezone=None, analytics=None)
-    if path.is_file():
-        report = Diagnostics()
-        source = f"{CONTENT_DIR}/{name}/{CAMPAIGN_FILE}"
-        doc = read_yaml(path, source, report)
-        checked = validate(CampaignConfig, doc, source, report) if doc else None
-        if checked is None:
-            raise BuildError(report.errors)
-        config = checked
-    steps = override or (tuple(config.analytics.funnel) if config.analytics else funnel.DEFAULT)
-    return Setup(config.timezone or site_zone, funnel.parse(steps))
+    if not path.is_file():
+        return Setup(site_zone, funnel.parse(override or funnel.DEFAULT))
+    report = Diagnostics()
+    source = f"{CONTENT_DIR}/{name}/{CAMPAIGN_FILE}"
+    doc = read_yaml(path, source, report)
+    config = validate(CampaignConfig, doc, source, report) if doc else None
+    if config is None:
+        raise BuildError(report.errors)
+    return Setup(config.timezone or site_zone, funnel.parse(override or config.analytics.funnel),
+                 {e.id: list(e.variants) for e in config.experiments})
 
 
 def _selection(options: ReportOptions) -> events.Selection:
@@ -91,7 +92,7 @@ def load(options: ReportOptions, scratch: Path) -> duckdb.DuckDBPyConnection:
     else:
         assert options.db is not None
         options.log(f"reading {options.db}")
-        events.load_db(con, options.db, _selection(options), options.progress)
+        events.load_db(con, options.db, _selection(options), options.progress("read") if options.progress else None)
     return con
 
 
@@ -125,17 +126,19 @@ def prepare(con: duckdb.DuckDBPyConnection, options: ReportOptions) -> dict[str,
 def compute(con: duckdb.DuckDBPyConnection, setups: dict[str, Setup], options: ReportOptions) -> dict[str, Any]:
     """report.json's content."""
     found: dict[str, Any] = {}
+    progress = options.progress("analysed") if options.progress else None
     for done, (name, setup) in enumerate(setups.items(), 1):
-        found[name] = figures.campaign(con, name, setup.zone, setup.steps, options.replicates, options.seed)
+        found[name] = figures.campaign(con, name, setup.zone, setup.steps, setup.variants, options.replicates, options.seed)
         found[name]["funnel_titles"] = [s.title for s in setup.steps]
-        if options.progress:
-            options.progress(done, len(setups))
+        if progress:
+            progress(done, len(setups))
     return {"generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "source": options.events_file if options.events_file is not None else "database",
             "from": options.start.isoformat() if options.start else None,
             "to": options.end.isoformat() if options.end else None,
             "uplift_method": {"name": "percentile bootstrap over visitors", "replicates": options.replicates,
-                              "seed": options.seed, "baseline": "the first variant in alphabetical order"},
+                              "seed": options.seed, "baseline": "the experiment's first variant in campaign.yaml (the control); "
+                                                                     "else the first in alphabetical order"},
             "campaigns": found}
 
 

@@ -91,7 +91,8 @@ def _stdin_copy(scratch: Path) -> Path:
 
 
 def _window_sql(selection: Selection, at: str) -> tuple[str, list[Any]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if selection.campaigns:
         clauses.append(f"campaign IN ({', '.join('?' for _ in selection.campaigns)})")
         params.extend(selection.campaigns)
@@ -149,33 +150,51 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection,
 
 def _db_batches(url: str, selection: Selection, progress: ProgressFn | None) -> Iterator[list[Any]]:
     """Rows of `analytics`, BATCH at a time, in the export's column order (at as ms)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import ColumnElement, func, select
 
-    from ..api.db import analytics, make_engine
+    from ..api.db import analytics, make_engine, normalise_url, sqlite_path
 
+    path = sqlite_path(normalise_url(url))
+    if path is not None and not path.is_file():  # reading must not leave an empty database behind
+        raise FileNotFoundError(f"no such file {path}")
     t = analytics.c
     engine = make_engine(url)
     try:
-        where, params = [], selection
-        if params.campaigns:
-            where.append(t.campaign.in_(params.campaigns))
-        if params.start_ms is not None:
-            where.append(t.at_ms >= params.start_ms)
-        if params.end_ms is not None:
-            where.append(t.at_ms < params.end_ms)
+        where: list[ColumnElement[bool]] = []
+        if selection.campaigns:
+            where.append(t.campaign.in_(selection.campaigns))
+        if selection.start_ms is not None:
+            where.append(t.at_ms >= selection.start_ms)
+        if selection.end_ms is not None:
+            where.append(t.at_ms < selection.end_ms)
         with engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(analytics).where(*where)).scalar_one()
             query = select(t.event_id, t.campaign, t.type, t.component, t.payload, t.at_ms, t.visitor, t.session, t.page,
                            t.variants).where(*where)
-            done = 0
-            result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
-            for rows in result.partitions():
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-                yield list(rows)
+            yield from _fetch(conn, query, total, progress)
     finally:
         engine.dispose()
+
+
+def _fetch(conn: Any, query: Any, total: int, progress: ProgressFn | None) -> Iterator[list[Any]]:
+    """The query's rows through the driver's own cursor: SQLAlchemy's row objects cost twice the
+    reading itself. PostgreSQL streams through a named (server-side) cursor."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    driver = conn.connection.driver_connection
+    cursor = driver.cursor(name="h5press_report") if conn.dialect.name == "postgresql" else driver.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        done = 0
+        while rows := cursor.fetchmany(BATCH):
+            done += len(rows)
+            if progress:
+                progress(done, total)
+            yield rows
+    finally:
+        cursor.close()
 
 
 def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, progress: ProgressFn | None = None) -> None:

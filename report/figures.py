@@ -33,7 +33,7 @@ SETUP = [
     """CREATE OR REPLACE TEMP TABLE shares AS SELECT DISTINCT p.share AS share, visitor, coalesce(p.channel, '') AS channel
        FROM cev WHERE type = 'share'""",
     """CREATE OR REPLACE TEMP TABLE visitors AS
-       WITH firsts AS (SELECT visitor, arg_min(ref, at_ms) AS ref FROM views GROUP BY visitor),
+       WITH firsts AS (SELECT visitor, arg_min_null(ref, at_ms) AS ref FROM views GROUP BY visitor),  -- the first view's
             referred AS (SELECT DISTINCT f.visitor FROM firsts f JOIN shares x ON x.share = f.ref AND x.visitor <> f.visitor)
        SELECT s.visitor, s.sessions, s.dwell_s, s.visitor IN (SELECT visitor FROM shares) AS shared,
               s.visitor IN (SELECT visitor FROM referred) AS referred
@@ -80,10 +80,9 @@ def funnel(con: duckdb.DuckDBPyConnection, steps: list[Step]) -> list[dict[str, 
     for step in steps:
         conditions.append("bool_or(type = ?" + (" AND (component = ? OR p.kind = ?))" if step.name else ")"))
         params.extend([step.type, step.name, step.name] if step.name else [step.type])
-    reached = " ".join(f"c{i} AS (SELECT * FROM reach WHERE {' AND '.join(f's{j}' for j in range(i + 1))})," for i in range(len(steps)))
-    counts = ", ".join(f"(SELECT count(*) FROM c{i})" for i in range(len(steps)))
-    sql = (f"WITH reach AS (SELECT visitor, {', '.join(f'{c} AS s{i}' for i, c in enumerate(conditions))} FROM cev GROUP BY visitor), "
-           f"{reached.rstrip(',')} SELECT {counts}")
+    flags = ", ".join(f"{c} AS s{i}" for i, c in enumerate(conditions))
+    counts = ", ".join(f"count_if({' AND '.join(f's{j}' for j in range(i + 1))})" for i in range(len(steps)))
+    sql = f"WITH reach AS (SELECT visitor, {flags} FROM cev GROUP BY visitor) SELECT {counts} FROM reach"
     row = con.execute(sql, params).fetchone() or ()
     return [{"step": step.label, "visitors": n} for step, n in zip(steps, row, strict=True)]
 
@@ -106,8 +105,8 @@ def components(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def daily(con: duckdb.DuckDBPyConnection, zone: str) -> list[dict[str, Any]]:
     """Per local day of `zone`."""
-    rows = _rows(con, f"""WITH days AS (SELECT quarter, CAST(timezone(?, epoch_ms(quarter * {QUARTER_MS})::TIMESTAMPTZ) AS DATE) AS day
-                                   FROM (SELECT DISTINCT quarter FROM quarters))
+    local = f"timezone(?, epoch_ms(quarter * {QUARTER_MS})::TIMESTAMPTZ)"
+    rows = _rows(con, f"""WITH days AS (SELECT quarter, CAST({local} AS DATE) AS day FROM (SELECT DISTINCT quarter FROM quarters))
                           SELECT day, count(DISTINCT visitor) AS visitors, count(DISTINCT session) AS sessions,
                           sum(views)::BIGINT AS views, sum(shares)::BIGINT AS shares
                           FROM quarters JOIN days USING (quarter) GROUP BY day ORDER BY day""", [zone])
@@ -129,8 +128,10 @@ def dwell_histogram(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             for i, low in enumerate(edges)]
 
 
-def experiments(con: duckdb.DuckDBPyConnection, replicates: int, seed: int) -> dict[str, Any]:
-    """Per experiment: each variant's visitors, dwell and share rate; uplift of each against the first."""
+def experiments(con: duckdb.DuckDBPyConnection, order: dict[str, list[str]], replicates: int,
+                seed: int) -> dict[str, Any]:
+    """Per experiment: each variant's visitors, dwell and share rate; uplift of each against the first
+    (the control: first in campaign.yaml's `order`, else alphabetically)."""
     per_visitor = con.execute("""SELECT a.experiment, a.variant, v.sessions, v.dwell_s, v.shared::DOUBLE AS shared
                                  FROM assigned a JOIN visitors v USING (visitor) ORDER BY a.experiment, a.variant""").fetchnumpy()
     dwell = {(r["experiment"], r["variant"]): r for r in _rows(con, """
@@ -141,7 +142,9 @@ def experiments(con: duckdb.DuckDBPyConnection, replicates: int, seed: int) -> d
     for name in dict.fromkeys(e for e, _ in keys):
         arms: dict[str, stats.Arm] = {}
         variants: dict[str, Any] = {}
-        for variant in dict.fromkeys(v for e, v in keys if e == name):
+        seen = dict.fromkeys(v for e, v in keys if e == name)
+        declared = order.get(name, [])
+        for variant in [v for v in declared if v in seen] + [v for v in seen if v not in declared]:
             rows = (per_visitor["experiment"] == name) & (per_visitor["variant"] == variant)
             shared = per_visitor["shared"][rows]
             arms[variant] = stats.arm(per_visitor["sessions"][rows], per_visitor["dwell_s"][rows], shared)
@@ -156,7 +159,8 @@ def experiments(con: duckdb.DuckDBPyConnection, replicates: int, seed: int) -> d
     return found
 
 
-def campaign(con: duckdb.DuckDBPyConnection, name: str, zone: str, steps: list[Step], replicates: int = stats.REPLICATES,
+def campaign(con: duckdb.DuckDBPyConnection, name: str, zone: str, steps: list[Step],
+             variants: dict[str, list[str]] | None = None, replicates: int = stats.REPLICATES,
              seed: int = stats.SEED) -> dict[str, Any]:
     """Every figure of campaign `name`, days counted in `zone`."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW cev AS SELECT * FROM ev WHERE campaign = {_literal(name)}")
@@ -164,4 +168,4 @@ def campaign(con: duckdb.DuckDBPyConnection, name: str, zone: str, steps: list[S
         con.execute(sql)
     return {**headline(con), "timezone": zone, "funnel": funnel(con, steps), "pages": pages(con), "components": components(con),
             "daily": daily(con, zone), "share_channels": share_channels(con), "dwell_histogram": dwell_histogram(con),
-            "experiments": experiments(con, replicates, seed)}
+            "experiments": experiments(con, variants or {}, replicates, seed)}

@@ -46,6 +46,7 @@ EVENTS = [
     ev("vC1", "view", "2026-12-06T03:00:00.000Z", "C", "sC1", {"ref": "S2"}, variants=C),
     ev("dC1", "dwell", "2026-12-06T03:00:40.000Z", "C", "sC1", {"view": "vC1", "ms": 40000}, variants=C),
     ev("vD1", "view", "2026-12-06T05:00:00.000Z", "D", "sD1", {"ref": "nobody-shared-this"}, variants=D),
+    ev("vD2", "view", "2026-12-06T05:10:00.000Z", "D", "sD1", {"ref": "S1"}, variants=D),  # not D's first view
     ev("vE1", "view", "2026-12-06T05:00:00.000Z", "E", "sE1", campaign="fund"),
 ]
 
@@ -69,23 +70,23 @@ def green(tmp_path: Path, *args: str) -> dict[str, Any]:
 
 def test_every_figure_of_a_hand_written_campaign(tmp_path: Path) -> None:
     c = green(tmp_path)
-    assert (c["visitors"], c["sessions"], c["views"]) == (4, 5, 5)
+    assert (c["visitors"], c["sessions"], c["views"]) == (4, 5, 6)
     # sessions' dwell sorted: 0, 10, 20, 40, 60 → mean 26, median 20, p75 at position 3 of 0..4 → 40
     assert c["dwell_s"] == {"mean": 26.0, "median": 20.0, "p75": 40.0}
     assert c["share_rate"] == 0.5  # A and B shared
-    assert c["k_factor"] == 0.5  # B came by A's share, C by B's; D's ref names no share
+    assert c["k_factor"] == 0.5  # B came by A's share, C by B's; D's first view's ref names no share
     assert c["funnel"] == [{"step": "view", "visitors": 4}, {"step": "start", "visitors": 2},
                            {"step": "completion", "visitors": 1}, {"step": "share", "visitors": 1},
                            {"step": "claim", "visitors": 1}]
-    assert c["pages"] == [{"page": "index.html", "views": 4, "visitors": 4, "dwell_s": 30.0},  # (20+60+40+0)/4
+    assert c["pages"] == [{"page": "index.html", "views": 5, "visitors": 4, "dwell_s": 24.0},  # (20+60+40+0+0)/5
                           {"page": "quiz.html", "views": 1, "visitors": 1, "dwell_s": 10.0}]
     assert c["components"] == [{"component": "q1", "kind": "quiz", "visitors": 2, "events": {"completion": 1, "start": 2}},
                                {"component": "r1", "kind": "reward", "visitors": 1, "events": {"claim": 1}}]
     assert c["daily"] == [{"day": "2026-12-05", "visitors": 1, "sessions": 1, "views": 1, "shares": 1},
-                          {"day": "2026-12-06", "visitors": 4, "sessions": 4, "views": 4, "shares": 1}]
+                          {"day": "2026-12-06", "visitors": 4, "sessions": 4, "views": 5, "shares": 1}]
     assert c["share_channels"] == [{"channel": "poster", "shares": 1, "visitors": 1},
                                    {"channel": "wechat", "shares": 1, "visitors": 1}]
-    assert c["events"] == {"claim": 1, "completion": 1, "dwell": 6, "share": 2, "start": 2, "view": 5}
+    assert c["events"] == {"claim": 1, "completion": 1, "dwell": 6, "share": 2, "start": 2, "view": 6}
     assert [b["sessions"] for b in c["dwell_histogram"]] == [1, 2, 1, 1, 0, 0]  # 0 | 10, 20 | 40 | 60 | – | –
     hero = c["experiments"]["hero"]
     assert hero["baseline"] == "a"
@@ -125,10 +126,10 @@ def test_same_figures_from_stdin_and_a_reproducible_interval(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(("window", "expected"), [
     # 6 December (local) only: A's second session, B (00:30 local), C, D; A's share is outside, so only C came by a share
-    (["--from", "2026-12-06", "--to", "2026-12-06"], {"visitors": 4, "sessions": 4, "views": 4, "k_factor": 0.25}),
+    (["--from", "2026-12-06", "--to", "2026-12-06"], {"visitors": 4, "sessions": 4, "views": 5, "k_factor": 0.25}),
     # up to 5 December (local): A's first session only; B's events are on the 6th in Shanghai
     (["--to", "2026-12-05"], {"visitors": 1, "sessions": 1, "views": 1, "k_factor": 0.0}),
-    (["--from", "2026-12-06"], {"visitors": 4, "sessions": 4, "views": 4, "k_factor": 0.25}),
+    (["--from", "2026-12-06"], {"visitors": 4, "sessions": 4, "views": 5, "k_factor": 0.25}),
 ])
 def test_date_filters_are_days_of_the_campaign_timezone(tmp_path: Path, window: list[str], expected: dict) -> None:
     c = green(tmp_path, "green", *window)
@@ -182,10 +183,12 @@ def test_error_paths_write_nothing(tmp_path: Path) -> None:
         (["--events", events, "--from", "2026-12-07", "--to", "2026-12-06"], 1, "--from 2026-12-07 is after --to 2026-12-06"),
         (["--events", str(tmp_path / "missing.ndjson")], 1, "missing.ndjson: no such file"),
         (["--db", str(write_events(tmp_path / "not-a-db.sqlite3", EVENTS))], 1, "not-a-db.sqlite3: DatabaseError"),
+        (["--db", str(tmp_path / "none.sqlite3")], 1, "none.sqlite3: FileNotFoundError: no such file"),
     ]:
         code_, output, out = report(tmp_path, *args)
         assert (code_, says in output) == (code, True), output
         assert not out.exists()
+    assert not (tmp_path / "none.sqlite3").exists()
 
 
 def test_a_failed_report_leaves_the_previous_one(tmp_path: Path) -> None:
@@ -211,8 +214,8 @@ def store(url: str, events: list[dict[str, Any]]) -> None:
 
 def test_report_from_the_database_and_the_export_round_trip(tmp_path: Path, db_url: str) -> None:
     store(db_url, EVENTS)
-    code, output, out = report(tmp_path, "--db", db_url, "--export-events", str(tmp_path / "x.ndjson"), "-o",
-                               str(tmp_path / "db"))
+    code, output, out = report(tmp_path, "fund", "green", "--db", db_url, "--from", "2026-12-01", "--export-events",
+                               str(tmp_path / "x.ndjson"), "-o", str(tmp_path / "db"))
     assert code == 0, output
     from_db = json.loads((tmp_path / "db" / "report.json").read_text())["campaigns"]
     assert from_db["green"] == green(tmp_path)
@@ -241,3 +244,12 @@ def test_an_unreadable_database_table(tmp_path: Path) -> None:
     create_engine(url).connect().close()  # a database without the analytics table
     code, output, out = report(tmp_path, "--db", url)
     assert code == 1 and "OperationalError" in output and "analytics" in output and not out.exists()
+
+
+def test_the_control_declared_first_in_campaign_yaml_is_the_baseline(tmp_path: Path) -> None:
+    (tmp_path / "content" / "green").mkdir(parents=True)
+    (tmp_path / "content" / "green" / "campaign.yaml").write_text(
+        "title: 绿色\ntimezone: Asia/Shanghai\nexperiments:\n  - {id: hero, variants: {b: 50, a: 50}}\n")
+    hero = green(tmp_path, "green")["experiments"]["hero"]
+    assert hero["baseline"] == "b" and list(hero["variants"]) == ["b", "a"]
+    assert hero["uplift"]["a"]["dwell_s"]["estimate"] == pytest.approx(-0.8)  # 10 / 50 - 1

@@ -7,7 +7,9 @@ import math
 
 import pytest
 
-np = pytest.importorskip("numpy", reason="the report extra is not installed: pip install 'h5press[report]'")
+pytest.importorskip("numpy", reason="the report extra is not installed: pip install 'h5press[report]'")
+
+import numpy as np  # noqa: E402
 
 from h5press.report import stats  # noqa: E402
 
