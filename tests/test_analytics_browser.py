@@ -370,3 +370,55 @@ def test_a_new_session_begins_after_30_minutes_without_activity(browser, site):
     with_views = s.rows("visitor = :v AND type = 'view'", v=visitor)
     assert with_views[0]["session"] == rows[0]["session"]
     me.context.close()
+
+
+def visitors_with(variant: str, count: int) -> list[str]:
+    """`count` distinct visitor ids (valid ULIDs) whose hero variant is `variant`."""
+    found = [c for n in range(2000) if variant_of(c := f"01JG{n:022d}", "hero", [("a", 50), ("b", 50)]) == variant]
+    return found[:count]
+
+
+def test_the_report_reads_what_visitors_of_known_behaviour_did(browser, site, tmp_path):
+    """Three visitors through a real server, then `h5press report` over its database: A (variant a)
+    reads 30 s and shares a link; B (variant b) arrives by it and reads 45 s; C (variant b) reads
+    the quiz 15 s, then leaves the page hidden for a minute, which never counts."""
+    s = site()
+    [a], (b, c) = visitors_with("a", 1), visitors_with("b", 2)
+    sharer = Visitor(browser, visitor=a, permissions=["clipboard-read", "clipboard-write"])
+    page = sharer.open(s.url("c/index.html"))
+    sharer.spend(page, 30_000)
+    page.get_by_role("button", name="复制链接").click()
+    until(page, "document.querySelector('.h5c-share__state').textContent.includes('已复制')")
+    link = page.evaluate("() => navigator.clipboard.readText()")
+    page.close(run_before_unload=True)
+    friend = Visitor(browser, visitor=b)
+    arrived = friend.open(link)
+    friend.spend(arrived, 45_000)
+    arrived.close(run_before_unload=True)
+    reader = Visitor(browser, visitor=c)
+    quiz = reader.open(s.url("c/quiz.html"))
+    reader.spend(quiz, 15_000)
+    set_visibility(quiz, "hidden")
+    reader.spend(quiz, 60_000)
+    quiz.close(run_before_unload=True)
+    for who, ms in ((a, 30_000), (b, 45_000), (c, 15_000)):
+        deadline = time.monotonic() + 10
+        while sum(r["payload"]["ms"] for r in s.rows("visitor = :v AND type = 'dwell'", v=who)) < ms - 1000:
+            assert time.monotonic() < deadline, f"dwell of {who} did not arrive"
+            time.sleep(0.1)
+    out = tmp_path / "report"
+    result = subprocess.run([sys.executable, "-m", "h5press", "report", "c", "--db", str(s.db), "-p", str(tmp_path / "site"),
+                             "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads((out / "report.json").read_text())["campaigns"]["c"]
+    assert (figures["visitors"], figures["sessions"], figures["views"]) == (3, 3, 3)
+    assert figures["dwell_s"]["mean"] == pytest.approx(30, abs=1)  # (30 + 45 + 15) / 3 sessions
+    assert figures["dwell_s"]["median"] == pytest.approx(30, abs=1)
+    assert figures["share_rate"] == pytest.approx(1 / 3) and figures["k_factor"] == pytest.approx(1 / 3)
+    hero = figures["experiments"]["hero"]
+    assert hero["baseline"] == "a" and {v: x["visitors"] for v, x in hero["variants"].items()} == {"a": 1, "b": 2}
+    assert hero["variants"]["b"]["dwell_s"]["mean"] == pytest.approx(30, abs=1)  # (45 + 15) / 2
+    assert hero["uplift"]["b"]["share_rate"]["estimate"] == pytest.approx(-1)  # 0 of 2 shared against 1 of 1
+    assert "index.html" in (out / "index.html").read_text("utf-8")
+    for device in (sharer, friend, reader):
+        device.context.close()
