@@ -1,5 +1,5 @@
 """Visitor analytics end to end: real pages in real Chromium, visitors of known behaviour, a real
-`h5press api` process, then the rows it stored in `analytics`.
+`h5press api` process, then the rows it stored in `analytics` and the figures `h5press report` makes of them.
 
 Time is Playwright's fake clock (`page.clock`), so 15-second dwell ticks take no waiting. Headless
 Chromium never hides a page by itself (no window to minimise or cover), so `hide` and `show` set
