@@ -5,10 +5,13 @@ from pathlib import Path
 
 import click
 
+from ..generator.components import registry
 from ..generator.config import SiteConfig
 from ..generator.errors import BuildError, Diagnostics
 from ..generator.load import CAMPAIGN_FILE, CONTENT_DIR, Campaign, Site, load_site
+from ..generator.theme import check_contrast
 from .approval import APPROVALS, load_approvals, record
+from .extract import campaign_text
 from .gate import check_campaign, run_gate, site_rules
 from .report import Checked
 
@@ -29,6 +32,7 @@ def lint(project: Path, campaigns: tuple[str, ...], strict: bool) -> list[Checke
     """Print every finding as `file:line:col  rule-id  message`; raise when the gate fails."""
     site, config, diags = _site(project, campaigns)
     checked = run_gate(site, config, diags)
+    _contrast(site, config, diags)
     for d in diags.items:
         if d.rule:
             click.echo(f"{d.level}: {d}", err=d.level == "error" or strict)
@@ -41,6 +45,14 @@ def lint(project: Path, campaigns: tuple[str, ...], strict: bool) -> list[Checke
     click.echo(f"compliance: {len(checked)} campaign(s) checked, {len(diags.warnings)} warning(s), no errors; "
                f"reports in {config.compliance.report_dir}/")
     return checked
+
+
+def _contrast(site: Site, config: SiteConfig, diags: Diagnostics) -> None:
+    """The build's theme-colour check (WCAG 2.1 AA, 适老化), over the components the campaigns use."""
+    components = registry(site.root)
+    specs = config.markdown.specs()
+    used = sorted({b.name for c in site.campaigns if c.config for b in campaign_text(site.root, c, specs).blocks})
+    check_contrast(site.root, site.campaigns, [components[name] for name in used if name in components], diags)
 
 
 def approve(project: Path, name: str, by: str, note: str) -> None:

@@ -18,11 +18,10 @@ from typing import Any
 
 from .. import __version__
 from ..compliance.gate import run_gate
-from .assets import THEME_DIR, theme_file
+from .assets import THEME_DIR
 from .campaign import CampaignOutput, as_json, build_campaign, campaign_report
 from .components import Component, in_order, registry
-from .config import SiteConfig, Theme, _absolute_url
-from .contrast import report_campaign, theme_pairings
+from .config import SiteConfig, _absolute_url
 from .errors import BuildError, Diagnostic, Diagnostics
 from .headers import inline_hashes, netlify_headers, nginx_conf, policy
 from .incremental.cache import CACHE_DIR, BuildCache, digest
@@ -34,7 +33,7 @@ from .load import Site, load_site
 from .markdown import parser
 from .parse import Parsed, check_blocks, check_links, parse_all
 from .render import environment
-from .theme import compile_theme
+from .theme import check_contrast, compile_theme
 from .write import Staging, file_hashes, precompress, unchanged, update_in_place
 
 REPORT = "build-report.json"
@@ -94,7 +93,7 @@ def build(options: BuildOptions) -> BuildResult:
     try:
         used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
         theme = compile_theme(root, in_order(components[name] for name in used), config, diags)
-        _check_contrast(root, site, [components[name] for name in sorted(used)], diags)
+        check_contrast(root, site.campaigns, [components[name] for name in sorted(used)], diags)
         inputs = BuildInputs(site, config, environment(root), theme, diags, options.workers, root / CACHE_DIR / "images",
                              cache, _templates_digest(root), components, options.dev, staging)
         templates = TemplateDigests(inputs.env, inputs.templates)
@@ -112,16 +111,6 @@ def build(options: BuildOptions) -> BuildResult:
         raise
     finally:
         cache.close()
-
-
-def _check_contrast(root: Path, site: Site, used: list[Component], diags: Diagnostics) -> None:
-    """Each campaign's theme against the colour pairings of the page chrome and the components used."""
-    paths = [theme_file(root, "assets/scss/contrast.yaml"), *(p for c in used if (p := c.file("contrast.yaml")))]
-    pairings = theme_pairings(root, paths, tuple(Theme.model_fields), diags)
-    for campaign in site.campaigns:
-        if campaign.config:
-            report_campaign(campaign.source, campaign.line_of, campaign.config.theme.model_dump(),
-                            campaign.config.elder_mode, pairings, diags)
 
 
 def _load(options: BuildOptions, root: Path, diags: Diagnostics) -> tuple[Site, SiteConfig]:

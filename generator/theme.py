@@ -14,7 +14,10 @@ from pathlib import Path
 from .assets import THEME_DIR, ScssError, compile_scss, theme_file
 from .components import Component
 from .config import SiteConfig
+from .config import Theme as ThemeColours
+from .contrast import report_campaign, theme_pairings
 from .errors import Diagnostics
+from .load import Campaign
 from .precompiled import key, lookup, minify_js
 
 
@@ -117,3 +120,14 @@ def _compile_overlay(root: Path, sources: dict[str, Path], jobs: list[StyleJob],
                 css = ""
             compiled[job.name] = (job.digest, css)
     return compiled
+
+
+def check_contrast(root: Path, campaigns: list[Campaign], used: list[Component], report: Diagnostics) -> None:
+    """Each campaign's theme against the colour pairings of the page chrome and the components used
+    (the build's check, and `h5press lint`'s)."""
+    paths = [theme_file(root, "assets/scss/contrast.yaml"), *(p for c in used if (p := c.file("contrast.yaml")))]
+    pairings = theme_pairings(root, paths, tuple(ThemeColours.model_fields), report)
+    for campaign in campaigns:
+        if campaign.config:
+            report_campaign(campaign.source, campaign.line_of, campaign.config.theme.model_dump(),
+                            campaign.config.elder_mode, pairings, report)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from h5fixtures import CAMPAIGN_YAML, build
+from h5fixtures import CAMPAIGN_YAML, build, run
 from h5press.generator.assets import THEME_DIR
 from h5press.generator.config import Theme
 from h5press.generator.contrast import (
@@ -92,6 +92,15 @@ def test_build_rejects_an_unreadable_theme_at_its_line(make_project):
     assert 'content/demo/campaign.yaml:6: theme.primary: "#1a9e5f" is unreadable in elder mode' in result.output
     assert "contrast 3.2" in result.output and "at least 4.5:1 needed; the nearest shade that passes is" in result.output
     assert "theme.muted" not in result.output  # elder mode draws secondary text in #222, whatever the theme says
+
+
+def test_lint_reports_an_unreadable_theme_as_the_build_does(make_project):
+    campaign = CAMPAIGN_YAML.replace('primary: "#15824d"', 'primary: "#1a9e5f"')
+    root = make_project({"content/demo/campaign.yaml": campaign})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 1
+    assert 'content/demo/campaign.yaml:6: theme.primary: "#1a9e5f" is unreadable' in result.output
+    assert run("lint", "--project", str(make_project(name="fine"))).exit_code == 0
 
 
 def test_build_reports_a_malformed_pairing_file(make_project):
