@@ -192,9 +192,17 @@ def name_campaigns(app: FastAPI, names: list[str]) -> None:
             event = schema.get("components", {}).get("schemas", {}).get("EventIn")
             if event:
                 event["properties"]["campaign"]["enum"] = names
+            for body in _analytics_bodies(schema):
+                body["properties"]["events"]["items"]["properties"]["campaign"]["enum"] = names
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _analytics_bodies(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The analytics batch schemas, written inline for both body types the route reads."""
+    post = schema["paths"].get("/api/v1/campaigns/{campaign}/analytics", {}).get("post", {})
+    return [kind["schema"] for kind in post.get("requestBody", {}).get("content", {}).values()]
 
 
 @asynccontextmanager

@@ -104,7 +104,8 @@ class ErrorOut(BaseModel):
 ERROR_MEANINGS = {
     400: "bad request", 401: "no token, or a token that is malformed, forged or expired", 403: "not allowed now",
     404: "no such campaign or item", 405: "method not allowed (see `Allow`)", 409: "conflicts with the current state",
-    413: "body, batch or payload too large", 422: "invalid request: `message` names the location",
+    413: "body, batch or payload too large", 415: "a body type the route does not read",
+    422: "invalid request: `message` names the location",
     429: "rate limited (see `Retry-After`)", 502: "an upstream service failed",
 }
 

@@ -11,14 +11,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from .. import db
 from ..analytics import Visit, store
 from ..errors import ApiError
+from ..schemas import errors
 from ..state import ApiState, Campaign, State
-from .campaigns import ULID
+from .campaigns import ULID, IsoTime
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["analytics"])
 
@@ -36,11 +37,12 @@ class AnalyticsEvent(BaseModel):
     type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{0,39}$")]
     component: Annotated[str, Field(max_length=64)] | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
-    at: AwareDatetime = Field(description="device time of the event")
+    at: IsoTime = Field(description="device time of the event")
     visitor: Annotated[str, Field(pattern=ULID, description="the device's pseudonymous visitor id")]
     session: Annotated[str, Field(pattern=ULID, description="new after 30 minutes without activity")]
     page: Annotated[str, Field(min_length=1, max_length=300, description='path inside the campaign, e.g. "quiz.html"')]
-    variants: Annotated[dict[Key, Key], Field(max_length=32, description="experiment id → the visitor's variant")] = {}
+    variants: Annotated[dict[Key, Key], Field(max_length=32, description="experiment id → the visitor's variant",
+                                              json_schema_extra={"additionalProperties": False})] = {}
 
 
 class AnalyticsBatch(BaseModel):
@@ -97,7 +99,7 @@ def _save(state: ApiState, campaign: str, batch: AnalyticsBatch) -> int:
 
 
 @router.post("/analytics", response_model=AnalyticsOut, summary="Send visitor analytics (no identity needed)",
-             openapi_extra={"requestBody": {"required": True,
+             responses=errors(413, 415), openapi_extra={"requestBody": {"required": True,
                                              "content": {kind: {"schema": BATCH_SCHEMA} for kind in ACCEPTED_TYPES}}})
 async def post_analytics(request: Request, rules: Campaign, state: State) -> AnalyticsOut:
     """`{"events": [...]}` as JSON, sent as `application/json` or `text/plain` (`navigator.sendBeacon`).

@@ -5,7 +5,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from .. import db
 from ..errors import ApiError
@@ -20,6 +20,15 @@ router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
 ULID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
 
+def _iso_text(value: object) -> object:
+    if not isinstance(value, str):  # not a number of seconds: the contract is ISO 8601 text
+        raise ValueError("must be an ISO 8601 date-time with offset, as text")
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]  # a device's time, as the runtime writes it
+
+
 class EventIn(BaseModel):
     """One event as the browser runtime queues it."""
 
@@ -31,14 +40,7 @@ class EventIn(BaseModel):
     type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{0,39}$")]
     component: Annotated[str, Field(max_length=64)] | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
-    at: AwareDatetime | None = Field(None, description="device time; counts only within the skew rule")
-
-    @field_validator("at", mode="before")
-    @classmethod
-    def _iso_text(cls, value: object) -> object:
-        if value is not None and not isinstance(value, str):  # not a number of seconds: the contract is ISO 8601 text
-            raise ValueError("must be an ISO 8601 date-time with offset, as text")
-        return value
+    at: IsoTime | None = Field(None, description="device time; counts only within the skew rule")
 
 
 class Batch(BaseModel):
