@@ -114,11 +114,16 @@ def _at_margin(state: StateBlock, line: int) -> bool:
     return state.tShift[line] == 0 and (start == 0 or state.src[start - 1] == "\n")
 
 
+def _opener(state: StateBlock, line: int, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """The `:::` opener `pattern` matches on `line`, if the line stands at the left margin."""
+    if not _at_margin(state, line) or not state.src.startswith(":::", state.bMarks[line]):
+        return None
+    return pattern.fullmatch(_line(state, line))
+
+
 def _component_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """`::: name [id]`, YAML lines, `:::` → one token; its body is kept raw for the schema."""
-    if not _at_margin(state, start) or not state.src.startswith(":::", state.bMarks[start]):
-        return False
-    opened = BLOCK_OPEN.fullmatch(_line(state, start))
+    opened = _opener(state, start, BLOCK_OPEN)
     if not opened:
         return False
     if silent:
@@ -158,9 +163,7 @@ def _variant_end(state: StateBlock, start: int, end: int) -> int:
 
 def _variant_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """`::: variant hero b`, any Markdown and component blocks, `:::` → a <div> shown to that variant only."""
-    if not _at_margin(state, start) or not state.src.startswith(":::", state.bMarks[start]):
-        return False
-    opened = VARIANT_OPEN.fullmatch(_line(state, start))
+    opened = _opener(state, start, VARIANT_OPEN)
     if not opened:
         return False
     if silent:
