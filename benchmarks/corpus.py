@@ -1,10 +1,11 @@
-"""Generate an N-article h5press site with realistic Chinese text, for build benchmarks."""
+"""Generate an N-article h5press site with realistic Chinese text, for build benchmarks (words chosen so
+the text passes the compliance gate: a random 分享…积分 would read as a reward for sharing)."""
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
-WORDS = ("绿色 金融 低碳 出行 储蓄 理财 风险 收益 保障 家庭 信用卡 账单 积分 分享 活动 银行 基金 保险 "
+WORDS = ("绿色 金融 低碳 出行 储蓄 理财 风险 收益 保障 家庭 信用卡 账单 阅读 打卡 活动 银行 基金 保险 "
          "定投 复利 通胀 预算 消费 还款 额度 利率 存款 国债 资产 配置 长期 稳健 波动 回撤 目标").split()
 
 
