@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from ..generator.load import Campaign, Page, split_front_matter
-from ..generator.markdown import COMPONENT, parser
+from ..generator.markdown import parser
+from ..generator.parse import Region, regions
 from ..generator.yamldoc import YamlDoc, YamlSyntaxError, load_yaml
 
 Where = str  # "markdown", "front", "campaign" or "block:<component>"
@@ -113,21 +114,19 @@ def _walk(node: Any, text: str, source: str, where: Where, offset: int) -> Itera
         yield Span(source, where, node.value, raw, (node.start_mark.line + 1 + offset, node.start_mark.column + 1))
 
 
-def prose_spans(page: Page, plugins: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[list[Span], list[BlockDoc]]:
-    """The Markdown body: one span per top-level block of prose, and the component blocks."""
+def prose_spans(page: Page, plugins: tuple[tuple[str, dict[str, Any]], ...],
+                found: list[Region] | None = None) -> tuple[list[Span], list[BlockDoc]]:
+    """The Markdown body: one span per top-level block of prose, and the component blocks; from the
+    regions the build's parse stage `found`, or parsed here (`h5press lint`)."""
     spans: list[Span] = []
     blocks: list[BlockDoc] = []
     lines = page.body.split("\n")
-    for token in parser(plugins).parse(page.body):
-        if token.level != 0 or token.map is None or token.nesting == -1:
-            continue
-        first, end = token.map
-        if token.type == COMPONENT:
+    for first, end, meta in found if found is not None else regions(parser(plugins).parse(page.body)):
+        if meta is not None:
             body_line = page.body_line + first + 1
-            blocks += _block(page.source, token.meta, body_line - 1)
-            spans += yaml_spans(token.meta["body"], page.source, f"block:{token.meta['name']}", body_line - 1)
-        elif token.type not in ("fence", "code_block") and not (token.type == "html_block"
-                                                                   and token.content.lstrip().startswith("<!--")):
+            blocks += _block(page.source, meta, body_line - 1)
+            spans += yaml_spans(meta["body"], page.source, f"block:{meta['name']}", body_line - 1)
+        else:
             spans.append(_lines_span(page.source, lines[first:end], page.body_line + first))
     return spans, blocks
 
@@ -155,8 +154,10 @@ def _read(path: Path) -> str:
     return path.read_text("utf-8").removeprefix("\ufeff").replace("\r\n", "\n")
 
 
-def campaign_text(root: Path, campaign: Campaign, plugins: tuple[tuple[str, dict[str, Any]], ...]) -> CampaignText:
-    """Read the campaign's files (already validated by the load stage) into spans and blocks."""
+def campaign_text(root: Path, campaign: Campaign, plugins: tuple[tuple[str, dict[str, Any]], ...],
+                  found: dict[str, list[Region]] | None = None) -> CampaignText:
+    """Read the campaign's files (already validated by the load stage) into spans and blocks; `found`:
+    each page's regions (by source) as the build's parse stage saw them."""
     out = CampaignText(campaign)
     config_text = _read(root / campaign.source)
     out.lines[campaign.source] = config_text.split("\n")
@@ -164,7 +165,7 @@ def campaign_text(root: Path, campaign: Campaign, plugins: tuple[tuple[str, dict
     for page in campaign.pages:
         raw = _read(root / page.source)
         out.lines[page.source] = raw.split("\n")
-        prose, blocks = prose_spans(page, plugins)
+        prose, blocks = prose_spans(page, plugins, found.get(page.source) if found is not None else None)
         out.pages[page.source] = front_spans(page, raw) + prose
         out.spans += out.pages[page.source]
         out.blocks += blocks

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..generator.config import SiteConfig
 from ..generator.errors import Diagnostics
 from ..generator.load import Campaign, Site
+from ..generator.parse import Region
 from .approval import APPROVALS, Status, load_approvals, status
 from .engine import run_rules
 from .extract import campaign_text
@@ -21,11 +22,12 @@ def site_rules(site: Site, config: SiteConfig, diags: Diagnostics) -> list[Rule]
     return load_rules(settings.profile, [site.root / p for p in settings.rules], site.root, diags)
 
 
-def check_campaign(site: Site, config: SiteConfig, rules: list[Rule], campaign: Campaign, diags: Diagnostics) -> Checked:
+def check_campaign(site: Site, config: SiteConfig, rules: list[Rule], campaign: Campaign, diags: Diagnostics,
+                   found: dict[str, list[Region]] | None = None) -> Checked:
     """Run the rules over one valid campaign; record its findings and approval problems in `diags`."""
     cfg = campaign.config
     assert cfg is not None, "the gate runs on valid campaigns"
-    outcome = run_rules(rules, campaign_text(site.root, campaign, config.markdown.specs()), site.root)
+    outcome = run_rules(rules, campaign_text(site.root, campaign, config.markdown.specs(), found), site.root)
     diags.extend([f.diagnostic() for f in outcome.findings])
     required = cfg.compliance.require_approval if cfg.compliance.require_approval is not None \
         else config.compliance.require_approval
@@ -48,12 +50,13 @@ def _approval_problems(campaign: Campaign, state: Status, diags: Diagnostics) ->
                                            f"run `h5press approve {campaign.name} --by NAME` again")
 
 
-def run_gate(site: Site, config: SiteConfig, diags: Diagnostics) -> list[Checked]:
-    """The build stage: every valid campaign checked, and its report written outside the bundle."""
+def run_gate(site: Site, config: SiteConfig, diags: Diagnostics, found: dict[str, list[Region]] | None = None) -> list[Checked]:
+    """The build stage: every valid campaign checked, and its report written outside the bundle;
+    `found`: the regions of each page (by source) from the parse stage, so pages are not parsed twice."""
     rules = site_rules(site, config, diags)
     if diags.errors:
         return []
-    checked = [check_campaign(site, config, rules, c, diags) for c in site.campaigns if c.config is not None]
+    checked = [check_campaign(site, config, rules, c, diags, found) for c in site.campaigns if c.config is not None]
     for item in checked:
         write_report(site.root / config.compliance.report_dir, config.compliance.profile, item)
     return checked

@@ -84,7 +84,7 @@ def build(options: BuildOptions) -> BuildResult:
     clock.lap("load")
     parsed = _parse(site, config, components, cache, options.workers, diags)
     clock.lap("parse")
-    _comply(site, config, options.strict, diags)
+    _comply(site, config, options.strict, diags, parsed)
     clock.lap("compliance")
     out = (options.out or root / "dist").resolve()
     _check_output_folder(out, root)
@@ -148,9 +148,10 @@ def _parse(site: Site, config: SiteConfig, components: dict[str, Component], cac
     return parsed
 
 
-def _comply(site: Site, config: SiteConfig, strict: bool, diags: Diagnostics) -> None:
+def _comply(site: Site, config: SiteConfig, strict: bool, diags: Diagnostics,
+            parsed: dict[str, dict[str, Parsed]]) -> None:
     """The compliance gate, before anything is rendered: an error (a warning with --strict) stops the build."""
-    run_gate(site, config, diags)
+    run_gate(site, config, diags, {p.source: parsed[c.name][p.slug].regions for c in site.campaigns for p in c.pages})
     if diags.errors or (strict and any(d.rule for d in diags.warnings)):
         raise BuildError(diags.errors + [replace(d, message=d.message + " (--strict)", level="error")
                                          for d in diags.warnings if strict and d.rule], diags.warnings)

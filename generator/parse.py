@@ -63,8 +63,28 @@ class Parsed:
     files: list[str] = field(default_factory=list)  # campaign-relative paths of linked files
     blocks: list[Block] = field(default_factory=list)
     variants: list[tuple[str, str, int | None]] = field(default_factory=list)  # (experiment, variant, line)
+    regions: list[Region] = field(default_factory=list)  # what visitors read, for the compliance gate
     diagnostics: list[Diagnostic] = field(default_factory=list)
     key: str = ""  # hash of everything the parse depended on (set by the build)
+
+
+# A top-level stretch of a page body: (first row, end row) of the body, and a component block's
+# meta (name, id, raw YAML body) or None for prose. Code, and HTML comments, are not read by visitors.
+Region = tuple[int, int, dict[str, Any] | None]
+
+
+def regions(tokens: list[Token]) -> list[Region]:
+    """The prose blocks and component blocks at the top level of a page, from its token stream."""
+    out: list[Region] = []
+    for token in tokens:
+        if token.level != 0 or token.map is None or token.nesting == -1:
+            continue
+        if token.type == COMPONENT:
+            out.append((token.map[0], token.map[1], dict(token.meta)))
+        elif token.type not in ("fence", "code_block") and not (token.type == "html_block"
+                                                                   and token.content.lstrip().startswith("<!--")):
+            out.append((token.map[0], token.map[1], None))
+    return out
 
 
 @dataclass
@@ -496,6 +516,7 @@ def parse_page(page: Page, campaign_dir: Path, slugs: frozenset[str], components
     ctx = _Context(page, campaign_dir, slugs, parsed, components)
     env: dict = {}
     tokens = md.parse(page.body, env)
+    parsed.regions = regions(tokens)
     _Walk(ctx).run(tokens)
     parsed.html = md.renderer.render(tokens, md.options, env)
     parsed.diagnostics.sort(key=lambda d: d.line or 0)  # in the order of the page
