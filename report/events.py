@@ -108,21 +108,24 @@ def _window_sql(selection: Selection, at: str) -> tuple[str, list[Any]]:
 PAYLOAD = "STRUCT(view VARCHAR, ms DOUBLE, ref VARCHAR, share VARCHAR, channel VARCHAR, kind VARCHAR)"
 
 
-def _scan(keep_payload: bool, strict: bool) -> str:
+def _scan(keep_payload: bool, strict: bool, at_ms: bool = False) -> str:
     """The reader of the export. Fast: the JSON reader parses `p` (and `at`) itself, the whole payload is kept
-    only for an export; lenient: payloads as JSON, their keys picked without complaint (a mistyped `ms`)."""
+    only for an export; lenient: payloads as JSON, their keys picked without complaint (a mistyped `ms`).
+    `at_ms`: lines the database wrote, with the time as milliseconds (exact) instead of ISO text."""
     typed = strict and not keep_payload
     payload = f"'{PAYLOAD}'" if typed else "'JSON'"
+    at = "'BIGINT'" if at_ms else "'TIMESTAMPTZ'"
     columns = (f"{{id: 'VARCHAR', campaign: 'VARCHAR', type: 'VARCHAR', component: 'VARCHAR', payload: {payload}, "
-               "\"at\": 'TIMESTAMPTZ', visitor: 'VARCHAR', session: 'VARCHAR', page: 'VARCHAR', variants: 'JSON'}")
+               f"\"at\": {at}, visitor: 'VARCHAR', session: 'VARCHAR', page: 'VARCHAR', variants: 'JSON'}}")
     kept = "coalesce(payload, '{}')" if keep_payload else "NULL"
     derived = "payload" if typed else DERIVED
-    return (f"SELECT id, campaign, type, component, {kept}, epoch_ms(\"at\"), visitor, session, page, "
+    when = '"at"' if at_ms else 'epoch_ms("at")'
+    return (f"SELECT id, campaign, type, component, {kept}, {when}, visitor, session, page, "
             f"coalesce(variants, '{{}}'), {derived} FROM read_json(?, format = 'newline_delimited', columns = {columns})")
 
 
 def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection, scratch: Path,
-              keep_payload: bool = False) -> None:
+              keep_payload: bool = False, at_ms: bool = False) -> None:
     """The export (a path, or `-` for standard input) into `ev`; a bad line fails with its number.
     `keep_payload`: keep whole payloads (for `export`), not only the keys the figures read."""
     path = _stdin_copy(scratch) if source == "-" else Path(source)
@@ -131,7 +134,7 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection,
     con.execute(EV_TABLE)
     for strict in (True, False):
         try:
-            con.execute(f"INSERT INTO ev {_scan(keep_payload, strict)}", [str(path)])
+            con.execute(f"INSERT INTO ev {_scan(keep_payload, strict, at_ms)}", [str(path)])
             break
         except duckdb.Error:
             con.execute("DELETE FROM ev")
@@ -148,9 +151,10 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection,
         con.execute(f"DELETE FROM ev WHERE NOT ({where.removeprefix(' WHERE ')})", params)
 
 
-def _db_batches(url: str, selection: Selection, progress: ProgressFn | None) -> Iterator[list[Any]]:
-    """Rows of `analytics`, BATCH at a time, in the export's column order (at as ms)."""
-    from sqlalchemy import ColumnElement, func, select
+def _db_chunks(url: str, selection: Selection, progress: ProgressFn | None) -> Iterator[str]:
+    """The selected rows of `analytics` as export lines (`at` in milliseconds), BATCH primary keys at
+    a time, each chunk joined into one text by the database: no row crosses into Python on its own."""
+    from sqlalchemy import ColumnElement, func, literal_column, select
 
     from ..api.db import analytics, make_engine, normalise_url, sqlite_path
 
@@ -168,53 +172,49 @@ def _db_batches(url: str, selection: Selection, progress: ProgressFn | None) -> 
         if selection.end_ms is not None:
             where.append(t.at_ms < selection.end_ms)
         with engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(analytics).where(*where)).scalar_one()
-            query = select(t.event_id, t.campaign, t.type, t.component, t.payload, t.at_ms, t.visitor, t.session, t.page,
-                           t.variants).where(*where)
-            yield from _fetch(conn, query, total, progress)
+            low, high = conn.execute(select(func.min(t.pk), func.max(t.pk)).where(*where)).one()
+            joined: Any = literal_column(_joined(conn.dialect.name))
+            for first in range(low or 0, (high or -1) + 1, BATCH):
+                text = conn.execute(select(joined).select_from(analytics)
+                                    .where(*where, t.pk >= first, t.pk < first + BATCH)).scalar()
+                if text:
+                    yield text
+                if progress:
+                    progress(min(first + BATCH, high + 1) - low, high + 1 - low)
     finally:
         engine.dispose()
 
 
-def _fetch(conn: Any, query: Any, total: int, progress: ProgressFn | None) -> Iterator[list[Any]]:
-    """The query's rows through the driver's own cursor: SQLAlchemy's row objects cost twice the
-    reading itself. PostgreSQL streams through a named (server-side) cursor."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup)
-    driver = conn.connection.driver_connection
-    cursor = driver.cursor(name="h5press_report") if conn.dialect.name == "postgresql" else driver.cursor()
+def _joined(dialect: str) -> str:
+    """The SQL of the rows as export lines joined by line breaks, made by the database's own JSON functions."""
+    keys = ("id", "event_id"), ("campaign", "campaign"), ("type", "type"), ("component", "component"), \
+        ("at", "at_ms"), ("visitor", "visitor"), ("session", "session"), ("page", "page")
+    pairs = ", ".join(f"'{k}', {c}" for k, c in keys)
+    if dialect == "postgresql":
+        return (f"string_agg(json_build_object({pairs}, 'payload', payload::json, 'variants', variants::json)::text, "
+                "E'\\n')")
+    return f"group_concat(json_object({pairs}, 'payload', json(payload), 'variants', json(variants)), char(10))"
+
+
+def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, scratch: Path,
+            progress: ProgressFn | None = None, keep_payload: bool = False) -> None:
+    """The `analytics` table (SQLite or PostgreSQL) into `ev`: the database writes each row as a JSON
+    line, a scratch file collects them and the export's reader loads it."""
+    lines = scratch / "analytics.ndjson"
     try:
-        cursor.execute(str(compiled), params)
-        done = 0
-        while rows := cursor.fetchmany(BATCH):
-            done += len(rows)
-            if progress:
-                progress(done, total)
-            yield rows
-    finally:
-        cursor.close()
-
-
-def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, progress: ProgressFn | None = None) -> None:
-    """The `analytics` table (SQLite or PostgreSQL, through SQLAlchemy) into `ev`, a batch at a time."""
-    import numpy as np
-
-    con.execute(EV_TABLE)
-    names = ("id", "campaign", "type", "component", "payload", "at_ms", "visitor", "session", "page", "variants")
-    try:
-        for rows in _db_batches(url, selection, progress):
-            batch = {name: np.array(column, dtype=np.int64 if name == "at_ms" else object)
-                     for name, column in zip(names, zip(*rows, strict=True), strict=True)}
-            con.register("batch", batch)
-            con.execute(f"INSERT INTO ev SELECT *, {DERIVED} FROM batch")
-            con.unregister("batch")
-    except duckdb.Error as exc:
-        raise EventsError(f"database {url}: a stored event is not valid JSON: {str(exc).splitlines()[0]}") from None
+        with lines.open("w", encoding="utf-8") as out:
+            for chunk in _db_chunks(url, selection, progress):
+                out.write(chunk)
+                out.write("\n")
     except Exception as exc:  # noqa: BLE001 - a database that cannot be reached or read is one readable line
         first = (str(exc).splitlines() or [""])[0]
+        if "malformed JSON" in first or "invalid input syntax for type json" in first:
+            raise EventsError(f"database {url}: a stored event is not valid JSON: {first}") from None
         raise EventsError(f"database {url}: {type(exc).__name__}: {first}") from None
+    try:
+        load_file(con, str(lines), Selection(), scratch, keep_payload, at_ms=True)
+    except EventsError as exc:
+        raise EventsError(f"database {url}: a stored event is not valid: {exc}") from None
 
 
 def export(con: duckdb.DuckDBPyConnection, target: Path) -> int:
