@@ -63,10 +63,13 @@ def reach(parsed: Parsed) -> tuple[list[tuple[str, str | None]], list[str], list
     return [(b.name, b.id) for b in parsed.blocks], parsed.images, parsed.files, parsed.ids
 
 
-def _compliance_findings(state: DevState, campaign: Campaign) -> bool:
-    """Whether the compliance gate has anything to say about the campaign as edited (a full build reports it)."""
+def _compliance_findings(state: DevState, campaign: Campaign, page: Page, parsed: Parsed) -> bool:
+    """Whether the compliance gate has anything to say about the edited page with its campaign.yaml (a
+    full build reports it). The other pages are as the last full build checked them, so only this one
+    is read, from the regions its parse found: a save must not re-read the whole campaign."""
     site, config, found = state.inputs.site, state.inputs.config, Diagnostics()
-    check_campaign(site, config, site_rules(site, config, found), campaign, found)
+    alone = dataclasses.replace(campaign, pages=[page])
+    check_campaign(site, config, site_rules(site, config, found), alone, found, {page.source: parsed.regions})
     return bool(found.items)
 
 
@@ -124,7 +127,7 @@ def rebuild_page(state: DevState, out: Path, path: Path) -> list[str] | None:
     every = {**built.parsed, page.slug: parsed}
     problems = check_links({p.slug: (p, every[p.slug]) for p in campaign.pages}) + check_blocks(
         campaign, every, state.inputs.components)
-    if any(d.path == source for d in problems) or _compliance_findings(state, campaign):
+    if any(d.path == source for d in problems) or _compliance_findings(state, campaign, page, parsed):
         return None
     built.campaign, built.parsed = campaign, every
     others = showing(state, built, page) if listed else []
