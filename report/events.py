@@ -14,7 +14,7 @@ import duckdb
 
 COLUMNS = ("id", "campaign", "type", "component", "payload", "at", "visitor", "session", "page", "variants")
 REQUIRED_TEXT = ("id", "campaign", "type", "visitor", "session", "page")
-BATCH = 100_000  # rows fetched from the database at a time
+BATCH = 100_000  # primary keys one database query covers; rows one export write takes
 ProgressFn = Callable[[int, int], None]
 
 # `p`: the payload keys the figures read, parsed once as the events are loaded (NULL when absent or mistyped).
