@@ -11,7 +11,6 @@ from ..generator.errors import BuildError, Diagnostics
 from ..generator.load import CAMPAIGN_FILE, CONTENT_DIR, Campaign, Site, load_site
 from ..generator.theme import check_contrast
 from .approval import APPROVALS, load_approvals, record
-from .extract import campaign_text
 from .gate import check_campaign, run_gate, site_rules
 from .report import Checked
 
@@ -32,7 +31,7 @@ def lint(project: Path, campaigns: tuple[str, ...], strict: bool) -> list[Checke
     """Print every finding as `file:line:col  rule-id  message`; raise when the gate fails."""
     site, config, diags = _site(project, campaigns)
     checked = run_gate(site, config, diags)
-    _contrast(site, config, diags)
+    _contrast(site, checked, diags)
     for d in diags.items:
         if d.rule:
             click.echo(f"{d.level}: {d}", err=d.level == "error" or strict)
@@ -47,11 +46,10 @@ def lint(project: Path, campaigns: tuple[str, ...], strict: bool) -> list[Checke
     return checked
 
 
-def _contrast(site: Site, config: SiteConfig, diags: Diagnostics) -> None:
+def _contrast(site: Site, checked: list[Checked], diags: Diagnostics) -> None:
     """The build's theme-colour check (WCAG 2.1 AA, 适老化), over the components the campaigns use."""
     components = registry(site.root)
-    specs = config.markdown.specs()
-    used = sorted({b.name for c in site.campaigns if c.config for b in campaign_text(site.root, c, specs).blocks})
+    used = sorted(set().union(*(c.components for c in checked)))
     check_contrast(site.root, site.campaigns, [components[name] for name in used if name in components], diags)
 
 

@@ -27,7 +27,8 @@ def check_campaign(site: Site, config: SiteConfig, rules: list[Rule], campaign: 
     """Run the rules over one valid campaign; record its findings and approval problems in `diags`."""
     cfg = campaign.config
     assert cfg is not None, "the gate runs on valid campaigns"
-    outcome = run_rules(rules, campaign_text(site.root, campaign, config.markdown.specs(), found), site.root)
+    text = campaign_text(site.root, campaign, config.markdown.specs(), found)
+    outcome = run_rules(rules, text, site.root)
     diags.extend([f.diagnostic() for f in outcome.findings])
     required = cfg.compliance.require_approval if cfg.compliance.require_approval is not None \
         else config.compliance.require_approval
@@ -35,7 +36,7 @@ def check_campaign(site: Site, config: SiteConfig, rules: list[Rule], campaign: 
     state = status(site.root, campaign, approvals) if approvals is not None else None
     if required and state is not None:
         _approval_problems(campaign, state, diags)
-    return Checked(campaign, outcome, state, required)
+    return Checked(campaign, outcome, state, required, frozenset(b.name for b in text.blocks))
 
 
 def _approval_problems(campaign: Campaign, state: Status, diags: Diagnostics) -> None:

@@ -27,6 +27,7 @@ class Checked:
     outcome: Outcome
     approval: Status | None  # None: approvals.yaml is broken (reported)
     required: bool
+    components: frozenset[str] = frozenset()  # the components its pages use (whose colour pairings count)
 
 
 def report_data(profile: str, item: Checked) -> dict[str, Any]:
