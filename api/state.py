@@ -80,3 +80,9 @@ def identity(state: State, authorization: Annotated[str | None, Header()] = None
 
 
 Caller = Annotated[Identity, Depends(identity)]
+
+
+def client_host(request: Request) -> str:
+    """The caller's address for per-address limits: the Guard middleware has already replaced the peer
+    with the client a trusted proxy names."""
+    return request.client.host if request.client else "?"

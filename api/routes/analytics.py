@@ -18,7 +18,7 @@ from .. import db
 from ..analytics import Visit, store
 from ..errors import ApiError
 from ..schemas import errors
-from ..state import ApiState, Campaign, State
+from ..state import ApiState, Campaign, State, client_host
 from .campaigns import ULID, IsoTime
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["analytics"])
@@ -66,10 +66,6 @@ def _inlined(node: Any, defs: dict[str, Any]) -> Any:
 BATCH_SCHEMA = _inlined(AnalyticsBatch.model_json_schema(), AnalyticsBatch.model_json_schema().get("$defs", {}))
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "?"
-
-
 def parse_batch(body: bytes) -> AnalyticsBatch:
     """The batch, or a 422 naming the first wrong field (`events.3.visitor: …`)."""
     try:
@@ -109,7 +105,7 @@ async def post_analytics(request: Request, rules: Campaign, state: State) -> Ana
         raise ApiError(415, "unsupported_media_type", f'send the batch as application/json or text/plain, not "{kind}"')
     batch = parse_batch(await request.body())
     check_batch(batch, rules.name, state)
-    wait = await run_in_threadpool(state.analytics_bucket.take, _client(request), len(batch.events))  # a database round trip
+    wait = await run_in_threadpool(state.analytics_bucket.take, client_host(request), len(batch.events))  # a database round trip
     if wait:
         raise ApiError(429, "rate_limited", "too many analytics events from this address",
                        headers={"Retry-After": str(max(1, round(wait)))})

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from ..errors import rate_limited
-from ..state import State
+from ..state import State, client_host
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -22,7 +22,7 @@ class SessionOut(BaseModel):
 def create_session(request: Request, state: State) -> SessionOut:
     """A new anonymous identity and its signed token; send it as `Authorization: Bearer <token>`. Limited per
     client address (`--session-rate`): minting identities must not get around the per-identity limit."""
-    wait = state.session_bucket.take(request.client.host if request.client else "?")
+    wait = state.session_bucket.take(client_host(request))
     if wait:
         raise rate_limited("too many new identities from this address", wait)
     token, ident = state.signer.issue(now=state.now_ms() / 1000)
