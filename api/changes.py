@@ -18,6 +18,7 @@ PRUNE_EVERY_S = 60.0
 BOARD, TEAM, VOTE = "board", "team", "vote"
 
 _last_prune = [0.0]
+APPEND = db.changes.insert()  # built once: see `db.prepared`
 
 
 def note(conn: Connection, campaign: str, changed: Iterable[tuple[str, object]]) -> None:
@@ -26,7 +27,7 @@ def note(conn: Connection, campaign: str, changed: Iterable[tuple[str, object]])
     rows = [{"campaign": campaign, "kind": kind, "key": str(key), "at_ms": now_ms} for kind, key in dict.fromkeys(changed)]
     if not rows:
         return
-    conn.execute(db.changes.insert(), rows)
+    conn.execute(APPEND, rows)
     if time.monotonic() - _last_prune[0] >= PRUNE_EVERY_S:
         _last_prune[0] = time.monotonic()
         conn.execute(delete(db.changes).where(db.changes.c.at_ms < now_ms - KEEP_MS))

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql import Executable
 
 metadata = MetaData()
 
@@ -275,11 +276,33 @@ def is_postgres(conn: Connection | Engine) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+Insert = postgresql.Insert | sqlite.Insert
+InsertOf = Callable[[Table], Insert]  # postgresql.insert or sqlite.insert
+
+
+def insert(conn: Connection, table: Table) -> Insert:
     """An INSERT that can `on_conflict_do_nothing()` on either database."""
     if is_postgres(conn):
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+S = TypeVar("S", bound=Executable)
+
+
+def prepared(build: Callable[[InsertOf], S]) -> Callable[[Connection], S]:
+    """A statement of the request path, built once per kind of database (given that database's INSERT) with
+    `bindparam`s for its values. SQLAlchemy computes a statement's cache key once per object: building the
+    statement on every request cost more than running it (≈ 0.1 ms a statement)."""
+    built: dict[str, S] = {}
+
+    def statement(conn: Connection) -> S:
+        name = conn.dialect.name
+        if name not in built:
+            built[name] = build(postgresql.insert if name == "postgresql" else sqlite.insert)
+        return built[name]
+
+    return statement
 
 
 _sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

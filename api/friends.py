@@ -14,6 +14,11 @@ from . import db
 from .shares import ref_of
 
 
+@db.prepared
+def _keep(insert: db.InsertOf) -> db.Insert:
+    return insert(db.refs).on_conflict_do_nothing()
+
+
 def record_refs(conn: Connection, campaign: str, identity: str, events: Iterable[tuple[str, dict[str, Any], int]]) -> None:
     """Store the share codes of (type, payload, at_ms) events; a code is kept once per person and role."""
     rows = []
@@ -22,7 +27,7 @@ def record_refs(conn: Connection, campaign: str, identity: str, events: Iterable
         if found:
             rows.append({"campaign": campaign, "role": found[0], "code": found[1], "identity": identity, "at_ms": at_ms})
     if rows:
-        conn.execute(db.insert(conn, db.refs).on_conflict_do_nothing(), rows)
+        conn.execute(_keep(conn), rows)
 
 
 def _linked(campaign: str, identity: str, mine: str, theirs: str) -> Select[Any]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, case, select, update
+from sqlalchemy import Connection, Row, bindparam, case, select, update
 
 from . import db
 from .changes import BOARD, TEAM, VOTE, note
@@ -62,6 +62,18 @@ def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], r
     return rows
 
 
+# The statements of every request, built once (see `db.prepared`).
+_keep_checkins = db.prepared(lambda insert: insert(db.checkins).on_conflict_do_nothing())
+_keep_badges = db.prepared(lambda insert: insert(db.badges).on_conflict_do_nothing())
+_keep_votes = db.prepared(lambda insert: insert(db.votes).on_conflict_do_nothing().returning(db.votes.c.vote))
+_insert_events = db.prepared(lambda insert: insert(db.events).on_conflict_do_nothing(index_elements=["event_id"])
+                             .returning(db.events.c.event_id))
+_m = db.members.c
+CREDIT = (update(db.members).where(_m.campaign == bindparam("of_campaign"), _m.identity == bindparam("of_identity"))
+          .values(earned=_m.earned + bindparam("gained"),
+                  reached_ms=case((_m.reached_ms > bindparam("reached"), _m.reached_ms), else_=bindparam("reached"))))
+
+
 def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequence[Incoming], received_ms: int,
            since_ms: int | None = None) -> dict[str, Any]:
     """Record a batch for one person (who first reached the server at `since_ms`, if known earlier than
@@ -73,11 +85,10 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
     add_tallies(conn, rules.name, identity, Counter((r["action"], r["day"]) for r in rows if r["status"] == "counted"))
     new_days = state.checkin_days - days_before
     if new_days:
-        conn.execute(db.insert(conn, db.checkins).on_conflict_do_nothing(),
-                     [{"campaign": rules.name, "identity": identity, "day": d} for d in sorted(new_days)])
+        conn.execute(_keep_checkins(conn), [{"campaign": rules.name, "identity": identity, "day": d} for d in sorted(new_days)])
     badges = rules.new_badges(state)
     if badges:
-        conn.execute(db.insert(conn, db.badges).on_conflict_do_nothing(),
+        conn.execute(_keep_badges(conn),
                      [{"campaign": rules.name, "identity": identity, "badge": b, "at_ms": received_ms} for b in badges])
     record_refs(conn, rules.name, identity, [(ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True)])
     changed += _record_votes(conn, rules.name, identity, rows)
@@ -111,8 +122,7 @@ def _store(conn: Connection, rules: CampaignRules, identity: str, member: Row[An
     if rows:
         for row in rows:
             row["identity"] = identity
-        stmt = db.insert(conn, db.events).on_conflict_do_nothing(index_elements=["event_id"]).returning(e.event_id)
-        inserted = set(conn.execute(stmt, rows).scalars())
+        inserted = set(conn.execute(_insert_events(conn), rows).scalars())
     if len(inserted) != len(rows):  # some ids were stored before: count only the ones stored now
         state = load_state(conn, rules.name, identity, member.earned)
         days_before = set(state.checkin_days)
@@ -131,9 +141,7 @@ def _credit(conn: Connection, campaign: str, identity: str, member: Row[Any],
     changed: list[tuple[str, object]] = []
     if gained:
         reached = max(r["at_ms"] for r in rows if r["points"])
-        conn.execute(update(db.members).where(db.members.c.campaign == campaign, db.members.c.identity == identity)
-                     .values(earned=db.members.c.earned + gained,
-                             reached_ms=case((db.members.c.reached_ms > reached, db.members.c.reached_ms), else_=reached)))
+        conn.execute(CREDIT, {"of_campaign": campaign, "of_identity": identity, "gained": gained, "reached": reached})
         _add_scores(conn, campaign, identity, member.team_id, rows)
         changed.append((BOARD, ""))
         if member.team_id is not None:
@@ -148,8 +156,7 @@ def _record_votes(conn: Connection, campaign: str, identity: str, rows: list[dic
                  for r in rows if r["type"] == "vote" and r["status"] == "recorded"]
     if not vote_rows:
         return []
-    stmt = db.insert(conn, db.votes).on_conflict_do_nothing().returning(db.votes.c.vote)
-    return [(VOTE, vote) for vote in conn.execute(stmt, vote_rows).scalars()]
+    return [(VOTE, vote) for vote in conn.execute(_keep_votes(conn), vote_rows).scalars()]
 
 
 def _results(batch: Sequence[Incoming], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,12 +11,29 @@ from __future__ import annotations
 
 import time
 from contextlib import AbstractContextManager
+from typing import Any
 
-from sqlalchemy import Connection, Engine, case, delete, select
+from sqlalchemy import BigInteger, Connection, Engine, bindparam, case, delete, select
+from sqlalchemy.sql.dml import ReturningInsert
 
 from . import db
 
 PRUNE_EVERY_S = 60.0
+
+_now, _step, _tolerance = (bindparam(name, type_=BigInteger) for name in ("now", "step", "tolerance"))
+_start = case((db.limits.c.tat_ms > _now, db.limits.c.tat_ms), else_=_now)
+
+
+@db.prepared
+def _advance(insert: db.InsertOf) -> ReturningInsert[Any]:
+    """Move the key's `tat` one step on if that keeps it within the tolerance; returns a row only then."""
+    stmt = insert(db.limits).values(key=bindparam("row_key"), tat_ms=_now + _step)
+    stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"tat_ms": _start + _step},
+                                      where=_start + _step - _now <= _tolerance)
+    return stmt.returning(db.limits.c.tat_ms)
+
+
+TAT = select(db.limits.c.tat_ms).where(db.limits.c.key == bindparam("row_key"))
 
 
 class SharedLimiter:
@@ -30,22 +47,23 @@ class SharedLimiter:
     def take(self, key: str, cost: float = 1.0, now: float | None = None) -> float:
         if self.rate <= 0:
             return 0.0
+        with self._connection() as conn:
+            return self.take_in(conn, key, cost, now)
+
+    def take_in(self, conn: Connection, key: str, cost: float = 1.0, now: float | None = None) -> float:
+        """`take` as part of the caller's write transaction: a request's own writes and its limit commit once."""
+        if self.rate <= 0:
+            return 0.0
         now_ms = int((time.time() if now is None else now) * 1000)
         step_ms = int(cost * 1000 / self.rate)
         tolerance_ms = int(self.burst * 1000 / self.rate)
         row_key = f"{self.scope}:{key}"[:250]
-        limits = db.limits.c
-        start = case((limits.tat_ms > now_ms, limits.tat_ms), else_=now_ms)
-        with self._connection() as conn:
-            stmt = db.insert(conn, db.limits).values(key=row_key, tat_ms=now_ms + step_ms)
-            stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"tat_ms": start + step_ms},
-                                              where=start + step_ms - now_ms <= tolerance_ms)
-            if conn.execute(stmt.returning(limits.tat_ms)).first() is not None:
-                self._prune(conn, now_ms)
-                return 0.0
-            tat = conn.execute(select(limits.tat_ms).where(limits.key == row_key)).scalar_one()
+        params = {"row_key": row_key, "now": now_ms, "step": step_ms, "tolerance": tolerance_ms}
+        if conn.execute(_advance(conn), params).first() is not None:
+            self._prune(conn, now_ms)
+            return 0.0
+        tat = conn.execute(TAT, params).scalar_one()
         return max(0.001, (tat + step_ms - tolerance_ms - now_ms) / 1000)
-
     def _connection(self) -> AbstractContextManager[Connection]:
         """PostgreSQL: autocommit (one statement, no BEGIN/COMMIT round trips); SQLite: a write transaction
         that queues with the process's other writers."""

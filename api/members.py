@@ -6,33 +6,47 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, literal, select, union_all, update
+from sqlalchemy import CompoundSelect, Connection, bindparam, literal, select, union_all, update
 from sqlalchemy.engine import Row
+from sqlalchemy.sql.dml import ReturningInsert
 
 from . import db
 from .changes import BOARD, TEAM, note
 from .rules import CampaignRules, MemberState
 
 
+@db.prepared
+def _lock(insert: db.InsertOf) -> ReturningInsert[Any]:
+    stmt = insert(db.members).values(campaign=bindparam("campaign"), identity=bindparam("identity"), earned=0, spent=0,
+                                     created_ms=bindparam("now_ms"))
+    stmt = stmt.on_conflict_do_update(index_elements=["campaign", "identity"], set_={"campaign": stmt.excluded.campaign})
+    return stmt.returning(*db.members.c)
+
+
 def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> Row[Any]:
     """The person's row, made on their first write and locked until the transaction ends: their writes queue here.
     One upsert does both (an update of the row, even to the same value, locks it on PostgreSQL)."""
-    stmt = db.insert(conn, db.members).values(campaign=campaign, identity=identity, earned=0, spent=0, created_ms=now_ms)
-    stmt = stmt.on_conflict_do_update(index_elements=["campaign", "identity"], set_={"campaign": stmt.excluded.campaign})
-    return conn.execute(stmt.returning(*db.members.c)).one()
+    return conn.execute(_lock(conn), {"campaign": campaign, "identity": identity, "now_ms": now_ms}).one()
+
+
+def _state_query() -> CompoundSelect[Any]:
+    t, c, b = db.tallies.c, db.checkins.c, db.badges.c
+    campaign, identity = bindparam("campaign"), bindparam("identity")
+    return union_all(
+        select(literal("tally"), t.action, t.day, t.count).where(t.campaign == campaign, t.identity == identity),
+        select(literal("checkin"), c.day, literal(""), literal(0)).where(c.campaign == campaign, c.identity == identity),
+        select(literal("badge"), b.badge, literal(""), b.at_ms).where(b.campaign == campaign, b.identity == identity))
+
+
+STATE = _state_query()
 
 
 def load_state(conn: Connection, campaign: str, identity: str, earned: int) -> MemberState:
     """Counted events per action and day, check-in days and badges: a few rows per person and day (the
     tallies kept at ingestion), never the event log; one query per request, then kept in memory."""
     state = MemberState(earned=earned)
-    t, c, b = db.tallies.c, db.checkins.c, db.badges.c
-    query = union_all(
-        select(literal("tally"), t.action, t.day, t.count).where(t.campaign == campaign, t.identity == identity),
-        select(literal("checkin"), c.day, literal(""), literal(0)).where(c.campaign == campaign, c.identity == identity),
-        select(literal("badge"), b.badge, literal(""), b.at_ms).where(b.campaign == campaign, b.identity == identity))
     badges = []
-    for kind, name, day, n in conn.execute(query):
+    for kind, name, day, n in conn.execute(STATE, {"campaign": campaign, "identity": identity}):
         if kind == "tally":
             state.counts[name] += n
             state.daily[(name, day)] += n
@@ -44,16 +58,18 @@ def load_state(conn: Connection, campaign: str, identity: str, earned: int) -> M
     return state
 
 
+@db.prepared
+def _add_tally(insert: db.InsertOf) -> db.Insert:
+    stmt = insert(db.tallies)
+    return stmt.on_conflict_do_update(index_elements=["campaign", "identity", "action", "day"],
+                                      set_={"count": db.tallies.c.count + stmt.excluded["count"]})
+
+
 def add_tallies(conn: Connection, campaign: str, identity: str, counted: Counter[tuple[str, str]]) -> None:
     """Add newly counted events, per (action, day), to the person's tallies."""
-    if not counted:
-        return
-    t = db.tallies.c
-    stmt = db.insert(conn, db.tallies)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["campaign", "identity", "action", "day"],
-                                            set_={"count": t.count + stmt.excluded["count"]}),
-                 [{"campaign": campaign, "identity": identity, "action": a, "day": d, "count": n}
-                  for (a, d), n in counted.items()])
+    if counted:
+        conn.execute(_add_tally(conn), [{"campaign": campaign, "identity": identity, "action": a, "day": d, "count": n}
+                                        for (a, d), n in counted.items()])
 
 
 def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:

@@ -6,15 +6,20 @@ from sqlalchemy import Connection, case, select
 from . import db
 
 
-def add_score(conn: Connection, campaign: str, kind: str, period: str, subject: object, points: int, reached_ms: int) -> None:
-    """Add `points` to one total; its `reached_ms` becomes the later of the stored one and `reached_ms`."""
+@db.prepared
+def _add(insert: db.InsertOf) -> db.Insert:
     s = db.scores.c
-    stmt = db.insert(conn, db.scores).values(campaign=campaign, kind=kind, period=period, subject=str(subject), points=points,
-                                             reached_ms=reached_ms)
-    conn.execute(stmt.on_conflict_do_update(
+    stmt = insert(db.scores)
+    return stmt.on_conflict_do_update(
         index_elements=["campaign", "kind", "period", "subject"],
         set_={"points": s.points + stmt.excluded.points,
-              "reached_ms": case((s.reached_ms > stmt.excluded.reached_ms, s.reached_ms), else_=stmt.excluded.reached_ms)}))
+              "reached_ms": case((s.reached_ms > stmt.excluded.reached_ms, s.reached_ms), else_=stmt.excluded.reached_ms)})
+
+
+def add_score(conn: Connection, campaign: str, kind: str, period: str, subject: object, points: int, reached_ms: int) -> None:
+    """Add `points` to one total; its `reached_ms` becomes the later of the stored one and `reached_ms`."""
+    conn.execute(_add(conn), {"campaign": campaign, "kind": kind, "period": period, "subject": str(subject),
+                              "points": points, "reached_ms": reached_ms})
 
 
 def score(conn: Connection, campaign: str, kind: str, period: str, subject: object) -> int:

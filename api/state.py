@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from .errors import ApiError, TokenError, rate_limited, unauthorized
 from .identity import Identity, Signer
-from .ratelimit import Limiter
+from .limits import SharedLimiter
 from .rules import CampaignRules
 from .stream import Hub
 from .wechat import WeChat
@@ -23,10 +23,10 @@ class ApiState:
     signer: Signer
     max_events: int
     max_payload: int
-    ip_bucket: Limiter  # per client address, on every /api/ request (the Guard middleware)
-    identity_bucket: Limiter  # per identity, on every request with a token
-    session_bucket: Limiter  # per client address, on new anonymous identities
-    analytics_bucket: Limiter  # analytics events per client address: a batch costs one token per event
+    ip_bucket: SharedLimiter  # per client address, on every /api/ request (the Guard middleware)
+    identity_bucket: SharedLimiter  # per identity, on every request with a token
+    session_bucket: SharedLimiter  # per client address, on new anonymous identities
+    analytics_bucket: SharedLimiter  # analytics events per client address: a batch costs one token per event
     hub: Hub
     origins: list[str]  # allowed CORS origins; also the pages WeChat signatures are made for
     admin_digest: bytes | None = None  # sha256 of the admin token; None: admin endpoints are off
@@ -37,7 +37,7 @@ class ApiState:
         return int((self.clock[0] if self.clock else time.time()) * 1000)
 
 
-def api_state(request: Request) -> ApiState:
+async def api_state(request: Request) -> ApiState:
     state: ApiState = request.app.state.api
     return state
 
@@ -45,7 +45,7 @@ def api_state(request: Request) -> ApiState:
 State = Annotated[ApiState, Depends(api_state)]
 
 
-def campaign_rules(state: State, campaign: Annotated[str, Path(max_length=64)]) -> CampaignRules:
+async def campaign_rules(state: State, campaign: Annotated[str, Path(max_length=64)]) -> CampaignRules:
     rules = state.campaigns.get(campaign)
     if rules is None:
         raise ApiError(404, "unknown_campaign", f'no campaign "{campaign}" on this server')
@@ -57,29 +57,47 @@ Campaign = Annotated[CampaignRules, Depends(campaign_rules)]
 
 def verify_bearer(state: ApiState, token: str) -> Identity:
     """The identity of a token (401 when it is not valid); also the per-identity rate limit."""
+    ident = verify_signature(state, token)
+    refuse_over_limit(state.identity_bucket.take(ident.key))
+    return ident
+
+
+def verify_signature(state: ApiState, token: str) -> Identity:
+    """The identity of a token, 401 when it is not valid: CPU only, no database."""
     try:
-        ident = state.signer.verify(token.strip(), state.now_ms() / 1000)
+        return state.signer.verify(token.strip(), state.now_ms() / 1000)
     except TokenError as exc:
         raise ApiError(401, "bad_token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
-    wait = state.identity_bucket.take(ident.key)
+
+
+def refuse_over_limit(wait: float) -> None:
+    """429 when the per-identity limit says to wait."""
     if wait:
         raise rate_limited("too many requests for this identity", wait)
-    return ident
 
 
 def bearer_token(authorization: str | None) -> str | None:
     return authorization[7:] if authorization and authorization.startswith("Bearer ") else None
 
 
-def identity(state: State, authorization: Annotated[str | None, Header()] = None) -> Identity:
-    """The caller from `Authorization: Bearer <token>`."""
+async def signed(state: State, authorization: Annotated[str | None, Header()] = None) -> Identity:
+    """The caller from `Authorization: Bearer <token>`, its signature checked. The route must take the
+    per-identity limit itself (`refuse_over_limit(state.identity_bucket.take_in(conn, …))`), in its own write
+    transaction: one commit for both."""
     token = bearer_token(authorization)
     if token is None:
         raise unauthorized("send `Authorization: Bearer <token>` (POST /api/v1/session gives one)")
-    return verify_bearer(state, token)
+    return verify_signature(state, token)
+
+
+def identity(state: State, caller: Annotated[Identity, Depends(signed)]) -> Identity:
+    """The caller from `Authorization: Bearer <token>`, within the per-identity rate limit."""
+    refuse_over_limit(state.identity_bucket.take(caller.key))
+    return caller
 
 
 Caller = Annotated[Identity, Depends(identity)]
+Signed = Annotated[Identity, Depends(signed)]
 
 
 def client_host(request: Request) -> str:
