@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, bindparam, literal, select, union_all, update
+from sqlalchemy import CompoundSelect, Connection, String, bindparam, literal, select, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -31,7 +31,7 @@ def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> 
 
 def _state_query() -> CompoundSelect[Any]:
     t, c, b = db.tallies.c, db.checkins.c, db.badges.c
-    campaign, identity = bindparam("campaign"), bindparam("identity")
+    campaign, identity = bindparam("campaign", type_=String), bindparam("identity", type_=String)
     return union_all(
         select(literal("tally"), t.action, t.day, t.count).where(t.campaign == campaign, t.identity == identity),
         select(literal("checkin"), c.day, literal(""), literal(0)).where(c.campaign == campaign, c.identity == identity),
