@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
@@ -26,7 +27,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from .db import make_engine
+from .db import CONCURRENCY, make_engine
 from .errors import ApiError
 from .identity import Signer, pseudonym_key
 from .limits import SharedLimiter
@@ -39,6 +40,7 @@ from .state import ApiState
 from .stream import Hub, RedactTokens
 from .text import MAX_DEPTH, refusal
 from .wechat import WeChat
+from .writer import Writer
 
 
 def origin_of(url: str) -> str:
@@ -207,11 +209,13 @@ def _analytics_bodies(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    to_thread.current_default_thread_limiter().total_tokens = CONCURRENCY  # the connection pool's size
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())
     yield
     await app.state.api.hub.close()
+    app.state.api.writer.close()
 
 
 def create_app(project: Project, settings: ApiSettings) -> FastAPI:
@@ -237,6 +241,7 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
         analytics_bucket=SharedLimiter(engine, "analytics", settings.analytics_rate,
                                        max(int(settings.analytics_rate * 20), settings.max_events)),
         hub=Hub(engine, project.campaigns, poll_s=settings.stream_poll, ping_s=settings.stream_ping),
+        writer=Writer(engine),
         origins=origins,
         wechat=WeChat(settings.wechat_app_id, settings.wechat_secret, settings.wechat_api) if settings.wechat_app_id else None,
         admin_digest=hashlib.sha256(settings.admin_token.encode("utf-8")).digest() if settings.admin_token else None,

@@ -5,12 +5,18 @@ text in the campaign's timezone, so both databases compare and sort them the sam
 """
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import (
     BigInteger,
@@ -241,6 +247,11 @@ def normalise_url(url: str) -> str:
 
 
 WRITE = "h5press_write"  # execution option of `transaction()` connections
+# Threads of a server process that use the database at once (`app.lifespan` sets the thread pool to it) and
+# the connections its pool keeps open: every request finds an idle connection, none is opened and closed
+# per request (a PostgreSQL connection is a new server process). Beyond 16 at once on a few cores, requests
+# only queue inside the database instead of in the thread pool.
+CONCURRENCY = 16
 
 
 def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
@@ -252,7 +263,7 @@ def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
-                               pool_size=8, max_overflow=16)
+                               pool_size=CONCURRENCY, max_overflow=8)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -269,7 +280,7 @@ def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    return create_engine(url, pool_pre_ping=True, pool_size=CONCURRENCY, max_overflow=8)
 
 
 def is_postgres(conn: Connection | Engine) -> bool:
@@ -305,19 +316,51 @@ def prepared(build: Callable[[InsertOf], S]) -> Callable[[Connection], S]:
     return statement
 
 
-_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+class WriteLock:
+    """SQLite's one writer at a time, taken before `BEGIN IMMEDIATE` so that writers queue instead of
+    waiting in SQLite's busy handler, which sleeps in growing steps (1, 2, 5 … 100 ms: seconds of latency
+    under load). The threads of a process take turns on a lock; the processes of a database file
+    (`--workers N`) then on an exclusive `flock` of a file beside it, which the kernel hands on the moment it
+    is released (and releases when a process dies). Where there is no `fcntl` (Windows) only the threads queue."""
+
+    def __init__(self, database: Path | None) -> None:
+        self._threads = threading.Lock()
+        self._fd = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT, 0o600) if database and fcntl else None
+        if self._fd is not None:
+            weakref.finalize(self, os.close, self._fd)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            if self._fd is None or fcntl is None:
+                yield
+                return
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, WriteLock] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def _writer(engine: Engine) -> WriteLock:
+    with _writers_lock:
+        found = _sqlite_writers.get(engine)
+        if found is None:
+            found = _sqlite_writers[engine] = WriteLock(sqlite_path(engine.url.render_as_string(hide_password=False)))
+        return found
 
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
-    """One write transaction; on SQLite it holds the write lock from the start (BEGIN IMMEDIATE).
-
-    SQLite has one writer at a time: the threads of a process take turns on a lock first, instead of
-    waiting in SQLite's busy handler, which sleeps in growing steps (seconds of latency under load)."""
+    """One write transaction; on SQLite it holds the write lock from the start (`WriteLock`, then BEGIN IMMEDIATE)."""
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             yield conn
         return
-    with _sqlite_writers.setdefault(engine, threading.Lock()), engine.connect() as conn:
+    with _writer(engine).held(), engine.connect() as conn:
         with conn.execution_options(**{WRITE: True}).begin():
             yield conn

@@ -14,6 +14,7 @@ from .limits import SharedLimiter
 from .rules import CampaignRules
 from .stream import Hub
 from .wechat import WeChat
+from .writer import Writer
 
 
 @dataclass
@@ -28,6 +29,7 @@ class ApiState:
     session_bucket: SharedLimiter  # per client address, on new anonymous identities
     analytics_bucket: SharedLimiter  # analytics events per client address: a batch costs one token per event
     hub: Hub
+    writer: Writer  # runs the request path's write transactions (group commit on SQLite)
     origins: list[str]  # allowed CORS origins; also the pages WeChat signatures are made for
     admin_digest: bytes | None = None  # sha256 of the admin token; None: admin endpoints are off
     wechat: WeChat | None = None

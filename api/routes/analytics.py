@@ -12,9 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
-from .. import db
 from ..analytics import Visit, store
 from ..errors import ApiError
 from ..schemas import errors
@@ -87,11 +86,9 @@ def check_batch(batch: AnalyticsBatch, campaign: str, state: ApiState) -> None:
                            index=i)
 
 
-def _save(state: ApiState, campaign: str, batch: AnalyticsBatch) -> int:
-    visits = [Visit(ev.id, ev.type, ev.component, ev.payload, int(ev.at.timestamp() * 1000), ev.visitor, ev.session,
-                    ev.page, ev.variants) for ev in batch.events]
-    with db.transaction(state.engine) as conn:
-        return store(conn, campaign, visits, state.now_ms())
+def visits_of(batch: AnalyticsBatch) -> list[Visit]:
+    return [Visit(ev.id, ev.type, ev.component, ev.payload, int(ev.at.timestamp() * 1000), ev.visitor, ev.session,
+                  ev.page, ev.variants) for ev in batch.events]
 
 
 @router.post("/analytics", response_model=AnalyticsOut, summary="Send visitor analytics (no identity needed)",
@@ -105,9 +102,15 @@ async def post_analytics(request: Request, rules: Campaign, state: State) -> Ana
         raise ApiError(415, "unsupported_media_type", f'send the batch as application/json or text/plain, not "{kind}"')
     batch = parse_batch(await request.body())
     check_batch(batch, rules.name, state)
-    wait = await run_in_threadpool(state.analytics_bucket.take, client_host(request), len(batch.events))  # a database round trip
-    if wait:
-        raise ApiError(429, "rate_limited", "too many analytics events from this address",
-                       headers={"Retry-After": str(max(1, round(wait)))})
-    accepted = await run_in_threadpool(_save, state, rules.name, batch)
+    address, visits, now = client_host(request), visits_of(batch), state.now_ms()
+
+    def save(conn: Connection) -> int:
+        """The events and the address's rate limit (a token per event), committed together."""
+        wait = state.analytics_bucket.take_in(conn, address, len(visits))
+        if wait:
+            raise ApiError(429, "rate_limited", "too many analytics events from this address",
+                           headers={"Retry-After": str(max(1, round(wait)))})
+        return store(conn, rules.name, visits, now)
+
+    accepted = await state.writer.run(save)
     return AnalyticsOut(accepted=accepted, duplicates=len(batch.events) - accepted)

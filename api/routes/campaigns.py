@@ -6,16 +6,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
 from .. import db
 from ..errors import ApiError
-from ..identity import Identity
 from ..ledger import Incoming, ingest, summary, vote_tally
 from ..members import set_nickname
-from ..rules import CampaignRules
 from ..schemas import MeOut, VoteTally, errors
-from ..state import ApiState, Caller, Campaign, Signed, State, refuse_over_limit
+from ..state import Caller, Campaign, Signed, State, refuse_over_limit
 from ..text import clean_name, name_schema
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
@@ -77,15 +75,14 @@ async def post_events(batch: Batch, rules: Campaign, caller: Signed, state: Stat
             raise ApiError(413, "payload_too_large", f"events[{i}].payload is {size} bytes, more than {state.max_payload}",
                            index=i)
     incoming = [Incoming(ev.id, ev.type, ev.component, ev.payload, ev.at) for ev in batch.events]
-    return await run_in_threadpool(_record, state, rules, caller, incoming)
-
-
-def _record(state: ApiState, rules: CampaignRules, caller: Identity, incoming: list[Incoming]) -> dict[str, Any]:
-    """The batch's one write transaction, the caller's rate limit included (one thread hop, one commit)."""
     now = state.now_ms()
-    with db.transaction(state.engine) as conn:
+
+    def record(conn: Connection) -> dict[str, Any]:
+        """The batch's writes and the caller's rate limit, committed together."""
         refuse_over_limit(state.identity_bucket.take_in(conn, caller.key))
         return ingest(conn, rules, caller.key, incoming, now, since_ms=caller.iat * 1000)
+
+    return await state.writer.run(record)
 
 
 @router.get("/me", response_model=MeOut, summary="The caller's points, level, badges, streak and team")

@@ -1,0 +1,110 @@
+"""How the request path writes: a route hands the writer a job (a function of a connection), the job
+runs in a write transaction off the event loop, and the route awaits its result once it is committed.
+
+SQLite has one writer at a time, so a process gains nothing from several threads taking turns on the
+write lock: each turn costs a lock hand-over, a `BEGIN IMMEDIATE` and a commit, and the threads fight
+over the GIL while the lock is held. There, one thread of the process takes every job waiting and runs
+them in one transaction, each job in a savepoint (a job that fails leaves no trace and does not fail
+the others): group commit. The other processes of the same file queue on `db.WriteLock`.
+
+PostgreSQL serves many writers at once: each job is its own transaction in the thread pool.
+"""
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from starlette.concurrency import run_in_threadpool
+
+from . import db
+
+T = TypeVar("T")
+Job = tuple[Callable[[Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
+GROUP_MAX = 64  # jobs in one transaction at most: the first job's answer waits for the whole group
+
+
+class Writer:
+    """Runs write jobs for the routes; `await writer.run(job)` is the job's result (or raises its error)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._grouped = engine.dialect.name == "sqlite"
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    async def run(self, job: Callable[[Connection], T]) -> T:
+        if not self._grouped:
+            return await run_in_threadpool(self._alone, job)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        self._ensure_thread()
+        self._jobs.put((job, done, loop))
+        return await done
+
+    def close(self) -> None:
+        """Let the writer thread finish the jobs already queued, then end."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join(30)
+            self._thread = None
+
+    def _alone(self, job: Callable[[Connection], T]) -> T:
+        with db.transaction(self.engine) as conn:
+            return job(conn)
+
+    def _ensure_thread(self) -> None:
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="h5press-writer", daemon=True)
+                self._thread.start()
+
+    def _serve(self) -> None:
+        while (first := self._jobs.get()) is not None:
+            jobs = [first]
+            while len(jobs) < GROUP_MAX:
+                try:
+                    following = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    self._jobs.put(None)  # finish this group, then stop
+                    break
+                jobs.append(following)
+            for (_, done, loop), outcome in zip(jobs, self._commit([job for job, _, _ in jobs]), strict=True):
+                loop.call_soon_threadsafe(_settle, done, outcome)
+
+    def _commit(self, jobs: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+        """Each job's (ok, result or exception), once the group's transaction has ended."""
+        try:
+            if len(jobs) == 1:  # nothing to keep apart: no savepoint
+                return [(True, self._alone(jobs[0]))]
+            with db.transaction(self.engine) as conn:
+                return [_in_savepoint(conn, job) for job in jobs]
+        except Exception as exc:  # the job alone failed, or the group's commit did: nothing was kept
+            return [(False, exc)] * len(jobs)
+
+
+def _in_savepoint(conn: Connection, job: Callable[[Connection], Any]) -> tuple[bool, Any]:
+    savepoint = conn.begin_nested()
+    try:
+        result = job(conn)
+    except Exception as exc:
+        savepoint.rollback()
+        return False, exc
+    savepoint.commit()
+    return True, result
+
+
+def _settle(done: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if done.cancelled():  # the client went away; the job's writes stand, as they would have anyway
+        return
+    ok, value = outcome
+    if ok:
+        done.set_result(value)
+    else:
+        done.set_exception(value)
