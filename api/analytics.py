@@ -32,13 +32,11 @@ class Visit:
 
 
 def store(conn: Connection, campaign: str, visits: Sequence[Visit], received_ms: int) -> int:
-    """Insert the events in one statement; returns how many were new (the others were stored before)."""
+    """Insert the events in one statement (`db.insert_new`); returns how many were new (the others were stored before)."""
     if not visits:
         return 0
     rows = [{"campaign": campaign, "event_id": v.id, "type": v.type, "component": v.component,
              "payload": json.dumps(v.payload, ensure_ascii=False, separators=(",", ":")), "at_ms": v.at_ms,
              "received_ms": received_ms, "visitor": v.visitor, "session": v.session, "page": v.page,
              "variants": json.dumps(v.variants, separators=(",", ":"), sort_keys=True)} for v in visits]
-    stmt = (db.insert(conn, db.analytics).on_conflict_do_nothing(index_elements=["campaign", "event_id"])
-            .returning(db.analytics.c.event_id))
-    return len(conn.execute(stmt, rows).scalars().all())
+    return len(db.insert_new(conn, db.analytics, ("campaign", "event_id"), rows))

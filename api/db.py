@@ -5,6 +5,7 @@ text in the campaign's timezone, so both databases compare and sort them the sam
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -29,8 +30,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TextClause,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -314,6 +317,35 @@ def prepared(build: Callable[[InsertOf], S]) -> Callable[[Connection], S]:
         return built[name]
 
     return statement
+
+
+def insert_new(conn: Connection, table: Table, unique: tuple[str, ...], rows: list[dict[str, Any]]) -> list[str]:
+    """Insert the rows whose `unique` columns are not stored yet; returns the `event_id` of each row inserted.
+
+    PostgreSQL gets one array per column, unnested into rows: one short statement, prepared once whatever
+    the number of rows. As a multi-row VALUES list the statement's text changes with the batch size, and
+    psycopg parsed its several hundred parameters anew for each batch (≈ 9 ms for 50 events)."""
+    if not rows:
+        return []
+    if not is_postgres(conn):
+        stmt = _insert_new_sqlite(table, unique)
+        return list(conn.execute(stmt, rows).scalars())
+    names = list(rows[0])
+    stmt = _insert_new_postgres(table, unique, tuple(names))
+    return list(conn.execute(stmt, {name: [row[name] for row in rows] for name in names}).scalars())
+
+
+@functools.cache
+def _insert_new_sqlite(table: Table, unique: tuple[str, ...]) -> Executable:
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.event_id)
+
+
+@functools.cache
+def _insert_new_postgres(table: Table, unique: tuple[str, ...], names: tuple[str, ...]) -> TextClause:
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
+    return text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+                f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING event_id")
 
 
 class WriteLock:

@@ -66,8 +66,6 @@ def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], r
 _keep_checkins = db.prepared(lambda insert: insert(db.checkins).on_conflict_do_nothing())
 _keep_badges = db.prepared(lambda insert: insert(db.badges).on_conflict_do_nothing())
 _keep_votes = db.prepared(lambda insert: insert(db.votes).on_conflict_do_nothing().returning(db.votes.c.vote))
-_insert_events = db.prepared(lambda insert: insert(db.events).on_conflict_do_nothing(index_elements=["event_id"])
-                             .returning(db.events.c.event_id))
 _m = db.members.c
 CREDIT = (update(db.members).where(_m.campaign == bindparam("of_campaign"), _m.identity == bindparam("of_identity"))
           .values(earned=_m.earned + bindparam("gained"),
@@ -122,7 +120,7 @@ def _store(conn: Connection, rules: CampaignRules, identity: str, member: Row[An
     if rows:
         for row in rows:
             row["identity"] = identity
-        inserted = set(conn.execute(_insert_events(conn), rows).scalars())
+        inserted = set(db.insert_new(conn, db.events, ("event_id",), rows))
     if len(inserted) != len(rows):  # some ids were stored before: count only the ones stored now
         state = load_state(conn, rules.name, identity, member.earned)
         days_before = set(state.checkin_days)
