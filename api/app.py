@@ -73,7 +73,7 @@ def json_refusal(scope: Scope, body: bytes) -> JSONResponse | None:
         return invalid_request(["body", exc.pos], f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
     except RecursionError:
         return invalid_request(["body"], f"nested deeper than {MAX_DEPTH} levels")
-    found = refusal(value)
+    found = refusal(value, texts=b"\\u" in body)
     return invalid_request(["body", *found[0]], found[1]) if found else None
 
 

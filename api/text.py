@@ -7,6 +7,7 @@ Names (nicknames, team names) are measured in grapheme clusters (what a person s
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -41,29 +42,34 @@ _CLASS = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}"
 _REFUSED_CHAR = regex.compile(f"[{_CLASS}\\ud800-\\udfff]")
 
 
+_UNSTORABLE = re.compile("[\ud800-\udfff\0]")
+
+
 def bad_char(text: str) -> str | None:
     """Why `text` cannot be stored (a lone surrogate or NUL), or None."""
-    for ch in text:
-        if "\ud800" <= ch <= "\udfff":
-            return f"lone surrogate U+{ord(ch):04X} is not text"
-        if ch == "\0":
-            return "the NUL control character U+0000 is not allowed"
-    return None
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\0":
+        return "the NUL control character U+0000 is not allowed"
+    return f"lone surrogate U+{ord(found.group()):04X} is not text"
 
 
-def refusal(value: object, where: tuple[str | int, ...] = (), depth: int = 0) -> tuple[tuple[str | int, ...], str] | None:
+def refusal(value: object, where: tuple[str | int, ...] = (), depth: int = 0,
+            texts: bool = True) -> tuple[tuple[str | int, ...], str] | None:
     """(location, reason) of the first string or key in parsed JSON that is not storable text, or of
-    nesting deeper than `MAX_DEPTH`; None when all is well."""
+    nesting deeper than `MAX_DEPTH`; None when all is well. `texts=False` checks the nesting only (JSON
+    without `\\u` escapes cannot hold a lone surrogate or NUL)."""
     if isinstance(value, str):
-        reason = bad_char(value)
+        reason = bad_char(value) if texts else None
         return (where, reason) if reason else None
     if isinstance(value, (dict, list)):
         if depth >= MAX_DEPTH:
             return where, f"nested deeper than {MAX_DEPTH} levels"
         for key, item in _children(value):
-            if isinstance(key, str) and (reason := bad_char(key)):
+            if texts and isinstance(key, str) and (reason := bad_char(key)):
                 return where, f"a key: {reason}"  # not echoed: it cannot be sent back as text either
-            found = refusal(item, (*where, key), depth + 1)
+            found = refusal(item, (*where, key), depth + 1, texts) if isinstance(item, (dict, list, str)) else None
             if found:
                 return found
     return None
