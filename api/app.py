@@ -38,7 +38,7 @@ from .schemas import errors
 from .settings import ApiSettings
 from .state import ApiState
 from .stream import Hub, RedactTokens
-from .text import MAX_DEPTH, refusal
+from .text import MAX_DEPTH, may_refuse, refusal
 from .wechat import WeChat
 from .writer import Writer
 
@@ -73,7 +73,7 @@ def json_refusal(scope: Scope, body: bytes) -> JSONResponse | None:
         return invalid_request(["body", exc.pos], f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
     except RecursionError:
         return invalid_request(["body"], f"nested deeper than {MAX_DEPTH} levels")
-    found = refusal(value, texts=b"\\u" in body)
+    found = refusal(value) if may_refuse(body) else None
     return invalid_request(["body", *found[0]], found[1]) if found else None
 
 

@@ -4,14 +4,15 @@ client saturates long before the server does).
   python benchmarks/bench_wrk.py [--seconds 10] [--connections 32] [--workers 2] [--db sqlite,postgresql]
                                  [--identity-rate 1000]
 
-Starts, one after the other on loopback with the same uvicorn workers: a minimal FastAPI app (parse the
-JSON body, answer), then `h5press api` on a SQLite file and on PostgreSQL ($H5PRESS_TEST_POSTGRES, or a
+Starts on loopback with the same uvicorn workers a minimal FastAPI app (parse the JSON body, answer), and
+one after the other `h5press api` on a SQLite file and on PostgreSQL ($H5PRESS_TEST_POSTGRES, or a
 temporary cluster). wrk sends single-event POSTs from 2000 identities (each request a new event id), then
 batches of 50 events, then single events of one person with 20 and with 30,000 stored events (one
 connection: the cost of a request, not queueing), and `GET /me` of both. The per-identity rate limit stays
 on (`--identity-rate`, high enough never to refuse: its cost is measured, 0 turns it off), the per-IP and
 session limits are off (all requests come from one address). Prints requests/s, events/s and
-latency percentiles, and each h5press figure as a share of the minimal endpoint's requests/s.
+latency percentiles, and each h5press figure as a share of the minimal endpoint's requests/s, measured
+right before it (a machine's load drifts within a run: each ratio compares runs seconds apart).
 """
 from __future__ import annotations
 
@@ -153,7 +154,7 @@ def seed_history(url: str, identity: str, events: int, iat_ms: int) -> None:
     engine.dispose()
 
 
-def run_server(database: str, url_db: str, args: argparse.Namespace, base: float, root: Path) -> list[str]:
+def run_server(database: str, url_db: str, args: argparse.Namespace, floor: str, root: Path) -> list[str]:
     """The h5press figures on one database, as lines of the report."""
     engine = db.make_engine(url_db)
     migrate(engine)
@@ -170,9 +171,10 @@ def run_server(database: str, url_db: str, args: argparse.Namespace, base: float
     lines = []
     with serving(command, port) as url:
         for label, per in (("1 event/POST", 1), ("50 events/POST", 50)):
+            base = wrk(floor + PATH, lua(crowd[:1], 1), args.seconds, args.connections)  # right before: the same load
             r = wrk(url + PATH, lua(crowd, per), args.seconds, args.connections)
             lines.append(f"{database:<11} {label:<16} {r['rps']:>8.0f} {r['rps'] * per:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                         f"{100 * r['rps'] / base:>6.1f}% {r['errors']:>6.0f}")
+                         f"{100 * r['rps'] / base['rps']:>6.1f}% {r['errors']:>6.0f} {base['rps']:>8.0f}")
         for name, sub in (("20 stored", few), ("30000 stored", many)):
             one = [token(sub, now)]
             post = wrk(url + PATH, lua(one, 1), args.seconds / 2, 1)
@@ -196,12 +198,11 @@ def main() -> None:
         port = free_port()
         minimal_cmd = [sys.executable, "-m", "uvicorn", "bench_wrk:minimal", "--app-dir", str(Path(__file__).parent),
                        "--port", str(port), "--workers", str(args.workers), "--log-level", "info", "--no-proxy-headers"]
-        with serving(minimal_cmd, port) as url:
-            floor = wrk(url + PATH, lua([token("x", int(time.time()))], 1), args.seconds, args.connections)
-        print(f"wrk, {args.connections} connections, {args.seconds:g} s per run, {args.workers} uvicorn worker(s) each")
-        print(f"minimal FastAPI endpoint: {floor['rps']:.0f} requests/s, p50 {floor['p50']:.1f} ms, p99 {floor['p99']:.1f} ms")
+        floor = stack.enter_context(serving(minimal_cmd, port))
+        print(f"wrk, {args.connections} connections, {args.seconds:g} s per run, {args.workers} uvicorn worker(s) each; "
+              "'of min': share of the minimal endpoint's requests/s measured just before ('min req/s')")
         print(f"{'database':<11} {'request':<16} {'req/s':>8} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of min':>7} "
-              f"{'errors':>6}")
+              f"{'errors':>6} {'min req/s':>9}")
         for database in args.db.split(","):
             if database == "sqlite":
                 url_db = f"sqlite:///{tmp / 'api.sqlite3'}"
@@ -216,7 +217,7 @@ def main() -> None:
                     conn.execute(text('CREATE DATABASE "h5press_wrk"'))
                 admin.dispose()
                 url_db = f"{server}/h5press_wrk"
-            for line in run_server(database, url_db, args, floor["rps"], root):
+            for line in run_server(database, url_db, args, floor, root):
                 print(line, flush=True)
 
 
