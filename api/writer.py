@@ -76,7 +76,10 @@ class Writer:
                     break
                 jobs.append(following)
             for (_, done, loop), outcome in zip(jobs, self._commit([job for job, _, _ in jobs]), strict=True):
-                loop.call_soon_threadsafe(_settle, done, outcome)
+                try:
+                    loop.call_soon_threadsafe(_settle, done, outcome)
+                except RuntimeError:  # its event loop has closed: nobody waits for this answer any more
+                    pass
 
     def _commit(self, jobs: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
         """Each job's (ok, result or exception), once the group's transaction has ended."""
