@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -114,7 +115,7 @@ def _window_sql(selection: Selection, at: str) -> tuple[str, list[Any]]:
 
 PAYLOAD = "STRUCT(view VARCHAR, ms DOUBLE, ref VARCHAR, share VARCHAR, channel VARCHAR, kind VARCHAR)"
 BLOCK = 250_000  # primary keys one database query covers (the progress shown after each)
-WORKERS = 2  # database queries read at once
+WORKERS = os.cpu_count() or 2  # database queries read at once (each in a thread of its own)
 BUSY_MS = 30_000  # how long SQLite waits for a lock (as the API does)
 
 
