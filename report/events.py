@@ -219,11 +219,10 @@ def _adbc(url: str) -> Iterator[Any]:
         database.close()
 
 
-def _insert_block(con: duckdb.DuckDBPyConnection, url: str, query: str, scan: str) -> None:
+def _insert_block(cursor: duckdb.DuckDBPyConnection, url: str, query: str, scan: str) -> None:
     """One query's rows into `ev`, through a DuckDB cursor and a driver connection of its own."""
     import adbc_driver_manager
 
-    cursor = con.cursor()
     try:
         with _adbc(url) as connection, adbc_driver_manager.AdbcStatement(connection) as statement:
             statement.set_sql_query(query)
@@ -259,7 +258,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, url: str, selection: Selection,
                for first in firsts]
     pool = ThreadPoolExecutor(WORKERS)
     try:
-        blocks = [pool.submit(_insert_block, con, url, query, _row_scan(keep_payload)) for query in queries]
+        blocks = [pool.submit(_insert_block, con.cursor(), url, query, _row_scan(keep_payload)) for query in queries]
         for first, block in zip(firsts, blocks, strict=True):
             block.result()
             if progress:
@@ -301,8 +300,8 @@ def first_bad_row(url: str, selection: Selection) -> str | None:
     return None
 
 
-def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, scratch: Path,
-            progress: ProgressFn | None = None, keep_payload: bool = False) -> None:
+def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, progress: ProgressFn | None = None,
+            keep_payload: bool = False) -> None:
     """The `analytics` table (SQLite or PostgreSQL) into `ev`, column-wise; a row that is not an event fails
     with its primary key."""
     con.execute(EV_TABLE)
