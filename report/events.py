@@ -115,7 +115,7 @@ def _window_sql(selection: Selection, at: str) -> tuple[str, list[Any]]:
 
 PAYLOAD = "STRUCT(view VARCHAR, ms DOUBLE, ref VARCHAR, share VARCHAR, channel VARCHAR, kind VARCHAR)"
 BLOCK = 250_000  # primary keys one database query covers (the progress shown after each)
-WORKERS = os.cpu_count() or 2  # database queries read at once (each in a thread of its own)
+WORKERS = min(8, os.cpu_count() or 2)  # database queries read at once, each in a thread (and connection) of its own
 BUSY_MS = 30_000  # how long SQLite waits for a lock (as the API does)
 
 
