@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import adbc_driver_manager
+import adbc_driver_postgresql
+import adbc_driver_sqlite
 import duckdb
 
 COLUMNS = ("id", "campaign", "type", "component", "payload", "at", "visitor", "session", "page", "variants")
@@ -194,19 +197,14 @@ def _rows(selection: Selection) -> Any:
 def _adbc(url: str) -> Iterator[Any]:
     """A connection of the database's ADBC driver (SQLite's or PostgreSQL's, both in the report extra).
     SQLite's waits for a lock as the API's connections do, instead of failing at once."""
-    import adbc_driver_manager
     from sqlalchemy import make_url
 
     from ..api.db import normalise_url, sqlite_path
 
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
-        import adbc_driver_sqlite
-
         database = adbc_driver_sqlite.connect(str(sqlite_path(str(parsed)) or ":memory:"))
     else:
-        import adbc_driver_postgresql
-
         database = adbc_driver_postgresql.connect(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
     try:
         with adbc_driver_manager.AdbcConnection(database) as connection:
@@ -221,8 +219,6 @@ def _adbc(url: str) -> Iterator[Any]:
 
 def _insert_block(cursor: duckdb.DuckDBPyConnection, url: str, query: str, scan: str) -> None:
     """One query's rows into `ev`, through a DuckDB cursor and a driver connection of its own."""
-    import adbc_driver_manager
-
     try:
         with _adbc(url) as connection, adbc_driver_manager.AdbcStatement(connection) as statement:
             statement.set_sql_query(query)
