@@ -247,6 +247,8 @@ def test_the_database_gives_the_figures_of_its_export(tmp_path: Path, db_url: st
     # with more than a thousand rows without a component
     code, output, _ = report(tmp_path, "--db", db_url, "--export-events", str(tmp_path / "x.ndjson"), "-o", str(tmp_path / "db"))
     assert code == 0, output
+    assert [line for line in output.splitlines() if line.startswith("read ")] == \
+        [f"read {n}/{len(events)}" for n in (1500, 3000, len(events))]  # the progress, after each query
     code, output, _ = report(tmp_path, "--events", str(write_events(tmp_path / "e.ndjson", events)), "-o", str(tmp_path / "file"))
     assert code == 0, output
     from_db, from_file = (json.loads((tmp_path / d / "report.json").read_text())["campaigns"] for d in ("db", "file"))
