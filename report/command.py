@@ -92,7 +92,7 @@ def load(options: ReportOptions, scratch: Path) -> duckdb.DuckDBPyConnection:
     else:
         assert options.db is not None
         options.log(f"reading {options.db}")
-        events.load_db(con, options.db, _selection(options), scratch, options.progress("read") if options.progress else None,
+        events.load_db(con, options.db, _selection(options), options.progress("read") if options.progress else None,
                        options.export_to is not None)
     return con
 

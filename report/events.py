@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import adbc_driver_manager
+import adbc_driver_postgresql
+import adbc_driver_sqlite
 import duckdb
 
 COLUMNS = ("id", "campaign", "type", "component", "payload", "at", "visitor", "session", "page", "variants")
 REQUIRED_TEXT = ("id", "campaign", "type", "visitor", "session", "page")
-BATCH = 100_000  # primary keys one database query covers; rows one export write takes
+BATCH = 100_000  # rows one export write takes
 ProgressFn = Callable[[int, int], None]
 
 # `p`: the payload keys the figures read, parsed once as the events are loaded (NULL when absent or mistyped).
@@ -57,6 +63,11 @@ def line_problem(text: str) -> str | None:
         event = json.loads(text)
     except json.JSONDecodeError as exc:
         return f"not JSON ({exc.msg} at column {exc.colno})"
+    return event_problem(event)
+
+
+def event_problem(event: object) -> str | None:
+    """What is wrong with one decoded event, or None."""
     if not isinstance(event, dict):
         return "expected a JSON object (one event)"
     for key in REQUIRED_TEXT:
@@ -106,26 +117,36 @@ def _window_sql(selection: Selection, at: str) -> tuple[str, list[Any]]:
 
 
 PAYLOAD = "STRUCT(view VARCHAR, ms DOUBLE, ref VARCHAR, share VARCHAR, channel VARCHAR, kind VARCHAR)"
+BLOCK = 250_000  # primary keys one database query covers (the progress shown after each)
+WORKERS = min(8, os.cpu_count() or 2)  # database queries read at once, each in a thread (and connection) of its own
+BUSY_MS = 30_000  # how long SQLite waits for a lock (as the API does)
 
 
-def _scan(keep_payload: bool, strict: bool, at_ms: bool = False) -> str:
+def _scan(keep_payload: bool, strict: bool) -> str:
     """The reader of the export. Fast: the JSON reader parses `p` (and `at`) itself, the whole payload is kept
-    only for an export; lenient: payloads as JSON, their keys picked without complaint (a mistyped `ms`).
-    `at_ms`: lines the database wrote, with the time as milliseconds (exact) instead of ISO text."""
+    only for an export; lenient: payloads as JSON, their keys picked without complaint (a mistyped `ms`)."""
     typed = strict and not keep_payload
     payload = f"'{PAYLOAD}'" if typed else "'JSON'"
-    at = "'BIGINT'" if at_ms else "'TIMESTAMPTZ'"
     columns = (f"{{id: 'VARCHAR', campaign: 'VARCHAR', type: 'VARCHAR', component: 'VARCHAR', payload: {payload}, "
-               f"\"at\": {at}, visitor: 'VARCHAR', session: 'VARCHAR', page: 'VARCHAR', variants: 'JSON'}}")
+               "\"at\": 'TIMESTAMPTZ', visitor: 'VARCHAR', session: 'VARCHAR', page: 'VARCHAR', variants: 'JSON'}")
     kept = "coalesce(payload, '{}')" if keep_payload else "NULL"
     derived = "payload" if typed else DERIVED
-    when = '"at"' if at_ms else 'epoch_ms("at")'
-    return (f"SELECT id, campaign, type, component, {kept}, {when}, visitor, session, page, "
+    return (f"SELECT id, campaign, type, component, {kept}, epoch_ms(\"at\"), visitor, session, page, "
             f"coalesce(variants, '{{}}'), {derived} FROM read_json(?, format = 'newline_delimited', columns = {columns})")
 
 
+def _check(con: duckdb.DuckDBPyConnection, keep_payload: bool, first_bad: Callable[[], str]) -> None:
+    """Values the readers let through that are not an event's (an empty id, variants that are not an object)."""
+    bad = con.execute(
+        "SELECT count(*) FROM ev WHERE at_ms IS NULL OR " + " OR ".join(f"coalesce({c}, '') = ''" for c in REQUIRED_TEXT)
+        + " OR json_type(variants) <> 'OBJECT'" + (" OR json_type(payload) <> 'OBJECT'" if keep_payload else "")
+    ).fetchone()
+    if bad and bad[0]:
+        raise EventsError(first_bad())
+
+
 def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection, scratch: Path,
-              keep_payload: bool = False, at_ms: bool = False) -> None:
+              keep_payload: bool = False) -> None:
     """The export (a path, or `-` for standard input) into `ev`; a bad line fails with its number.
     `keep_payload`: keep whole payloads (for `export`), not only the keys the figures read."""
     path = _stdin_copy(scratch) if source == "-" else Path(source)
@@ -134,87 +155,161 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection,
     con.execute(EV_TABLE)
     for strict in (True, False):
         try:
-            con.execute(f"INSERT INTO ev {_scan(keep_payload, strict, at_ms)}", [str(path)])
+            con.execute(f"INSERT INTO ev {_scan(keep_payload, strict)}", [str(path)])
             break
         except duckdb.Error:
             con.execute("DELETE FROM ev")
     else:
         raise EventsError(first_bad_line(path))
-    bad = con.execute(
-        "SELECT count(*) FROM ev WHERE at_ms IS NULL OR " + " OR ".join(f"coalesce({c}, '') = ''" for c in REQUIRED_TEXT)
-        + " OR json_type(variants) <> 'OBJECT'" + (" OR json_type(payload) <> 'OBJECT'" if keep_payload else "")
-    ).fetchone()
-    if bad and bad[0]:
-        raise EventsError(first_bad_line(path))
+    _check(con, keep_payload, lambda: first_bad_line(path))
     where, params = _window_sql(selection, "at_ms")
     if where:
         con.execute(f"DELETE FROM ev WHERE NOT ({where.removeprefix(' WHERE ')})", params)
 
 
-def _db_chunks(url: str, selection: Selection, progress: ProgressFn | None) -> Iterator[str]:
-    """The selected rows of `analytics` as export lines (`at` in milliseconds), BATCH primary keys at
-    a time, each chunk joined into one text by the database: no row crosses into Python on its own."""
-    from sqlalchemy import ColumnElement, func, literal_column, select
+# The database's rows reach DuckDB as Arrow columns through the database's ADBC driver (no row becomes a
+# Python object). The component's NULL travels as a flag beside it: SQLite's driver takes each column's
+# type from its first rows, which may all be NULL.
+def _row_scan(keep_payload: bool) -> str:
+    """The reader of the rows `_rows` selects, registered with DuckDB as `rows`."""
+    return ("SELECT event_id, campaign, type, CASE WHEN no_component::BOOLEAN THEN NULL ELSE component END, "
+            f"{'payload' if keep_payload else 'NULL'}, at_ms, visitor, session, page, variants, {DERIVED} FROM rows")
+
+
+def _rows(selection: Selection) -> Any:
+    """The SELECT of the selected rows of `analytics`, as `_row_scan` reads them."""
+    from sqlalchemy import ColumnElement, func, select, true
+
+    from ..api.db import analytics
+
+    t = analytics.c
+    where: list[ColumnElement[bool]] = [t.campaign.in_(selection.campaigns) if selection.campaigns else true()]
+    if selection.start_ms is not None:
+        where.append(t.at_ms >= selection.start_ms)
+    if selection.end_ms is not None:
+        where.append(t.at_ms < selection.end_ms)
+    return select(t.event_id, t.campaign, t.type, func.coalesce(t.component, "").label("component"),
+                  t.component.is_(None).label("no_component"), t.payload, t.at_ms, t.visitor, t.session, t.page,
+                  t.variants).where(*where)
+
+
+@contextmanager
+def _adbc(url: str) -> Iterator[Any]:
+    """A connection of the database's ADBC driver (SQLite's or PostgreSQL's, both in the report extra).
+    SQLite's waits for a lock as the API's connections do, instead of failing at once."""
+    from sqlalchemy import make_url
+
+    from ..api.db import normalise_url, sqlite_path
+
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        database = adbc_driver_sqlite.connect(str(sqlite_path(str(parsed)) or ":memory:"))
+    else:
+        database = adbc_driver_postgresql.connect(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        with adbc_driver_manager.AdbcConnection(database) as connection:
+            if parsed.get_backend_name() == "sqlite":
+                with adbc_driver_manager.AdbcStatement(connection) as statement:
+                    statement.set_sql_query(f"PRAGMA busy_timeout = {BUSY_MS}")
+                    statement.execute_update()
+            yield connection
+    finally:
+        database.close()
+
+
+def _insert_block(cursor: duckdb.DuckDBPyConnection, url: str, query: str, scan: str) -> None:
+    """One query's rows into `ev`, through a DuckDB cursor and a driver connection of its own."""
+    try:
+        with _adbc(url) as connection, adbc_driver_manager.AdbcStatement(connection) as statement:
+            statement.set_sql_query(query)
+            stream, _ = statement.execute_query()
+            cursor.register("rows", stream)
+            cursor.execute(f"INSERT INTO ev {scan}")
+    finally:
+        cursor.close()
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, progress: ProgressFn | None,
+                 keep_payload: bool) -> None:
+    """The selected rows into `ev`, BLOCK primary keys per query, WORKERS queries at once (each reads and
+    converts its rows in its own thread, without Python's lock). The table only grows: the primary keys
+    present at the start bound what is read."""
+    from sqlalchemy import func, select
 
     from ..api.db import analytics, make_engine, normalise_url, sqlite_path
 
     path = sqlite_path(normalise_url(url))
     if path is not None and not path.is_file():  # reading must not leave an empty database behind
         raise FileNotFoundError(f"no such file {path}")
-    t = analytics.c
     engine = make_engine(url)
+    rows, pk = _rows(selection), analytics.c.pk
     try:
-        where: list[ColumnElement[bool]] = []
-        if selection.campaigns:
-            where.append(t.campaign.in_(selection.campaigns))
-        if selection.start_ms is not None:
-            where.append(t.at_ms >= selection.start_ms)
-        if selection.end_ms is not None:
-            where.append(t.at_ms < selection.end_ms)
         with engine.connect() as conn:
-            low, high = conn.execute(select(func.min(t.pk), func.max(t.pk)).where(*where)).one()
-            joined: Any = literal_column(_joined(conn.dialect.name))
-            for first in range(low or 0, (high or -1) + 1, BATCH):
-                text = conn.execute(select(joined).select_from(analytics)
-                                    .where(*where, t.pk >= first, t.pk < first + BATCH)).scalar()
-                if text:
-                    yield text
-                if progress:
-                    progress(min(first + BATCH, high + 1) - low, high + 1 - low)
+            low, high = conn.execute(select(func.min(pk), func.max(pk)).where(rows.whereclause)).one()
     finally:
         engine.dispose()
-
-
-def _joined(dialect: str) -> str:
-    """The SQL of the rows as export lines joined by line breaks, made by the database's own JSON functions."""
-    keys = ("id", "event_id"), ("campaign", "campaign"), ("type", "type"), ("component", "component"), \
-        ("at", "at_ms"), ("visitor", "visitor"), ("session", "session"), ("page", "page")
-    pairs = ", ".join(f"'{k}', {c}" for k, c in keys)
-    if dialect == "postgresql":
-        return (f"string_agg(json_build_object({pairs}, 'payload', payload::json, 'variants', variants::json)::text, "
-                "E'\\n')")
-    return f"group_concat(json_object({pairs}, 'payload', json(payload), 'variants', json(variants)), char(10))"
-
-
-def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, scratch: Path,
-            progress: ProgressFn | None = None, keep_payload: bool = False) -> None:
-    """The `analytics` table (SQLite or PostgreSQL) into `ev`: the database writes each row as a JSON
-    line, a scratch file collects them and the export's reader loads it."""
-    lines = scratch / "analytics.ndjson"
+    firsts = range(low or 0, (high or -1) + 1, BLOCK)
+    queries = [str(rows.where(pk >= first, pk < first + BLOCK).compile(dialect=engine.dialect,
+                                                                       compile_kwargs={"literal_binds": True}))
+               for first in firsts]
+    pool = ThreadPoolExecutor(WORKERS)
     try:
-        with lines.open("w", encoding="utf-8") as out:
-            for chunk in _db_chunks(url, selection, progress):
-                out.write(chunk)
-                out.write("\n")
+        blocks = [pool.submit(_insert_block, con.cursor(), url, query, _row_scan(keep_payload)) for query in queries]
+        for first, block in zip(firsts, blocks, strict=True):
+            block.result()
+            if progress:
+                progress(min(first + BLOCK, high + 1) - low, high + 1 - low)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def row_problem(row: dict[str, Any]) -> str | None:
+    """What is wrong with one row of `analytics` as an event, or None."""
+    event = {**row, "id": row["event_id"]}
+    for key in ("payload", "variants"):
+        try:
+            event[key] = json.loads(row[key])
+        except (TypeError, json.JSONDecodeError):
+            return f'"{key}" is not JSON: {json.dumps(row[key], ensure_ascii=False)[:80]}'
+    try:
+        event["at"] = dt.datetime.fromtimestamp(row["at_ms"] / 1000, dt.UTC).isoformat()
+    except (TypeError, OverflowError, ValueError, OSError):
+        return f'"at_ms" is not a time: {row["at_ms"]!r}'
+    return event_problem(event)
+
+
+def first_bad_row(url: str, selection: Selection) -> str | None:
+    """The first selected row that is not an event, as `analytics row <pk> (event <id>): problem` (the slow
+    path, only on error: every row through the driver's cursor)."""
+    from ..api.db import analytics, make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execution_options(yield_per=10_000).execute(
+                _rows(selection).add_columns(analytics.c.pk).order_by(analytics.c.pk))
+            for row in rows.mappings():
+                if (problem := row_problem(dict(row))) is not None:
+                    return f"analytics row {row['pk']} (event {row['event_id']}): {problem}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, progress: ProgressFn | None = None,
+            keep_payload: bool = False) -> None:
+    """The `analytics` table (SQLite or PostgreSQL) into `ev`, column-wise; a row that is not an event fails
+    with its primary key."""
+    con.execute(EV_TABLE)
+    try:
+        _insert_rows(con, url, selection, progress, keep_payload)
+    except duckdb.Error as exc:  # a value DuckDB refused: name the row, else say what DuckDB said
+        problem = first_bad_row(url, selection) or (str(exc).splitlines() or [""])[0]
+        raise EventsError(f"database {url}: {problem}") from None
     except Exception as exc:  # noqa: BLE001 - a database that cannot be reached or read is one readable line
         first = (str(exc).splitlines() or [""])[0]
-        if "malformed JSON" in first or "invalid input syntax for type json" in first:
-            raise EventsError(f"database {url}: a stored event is not valid JSON: {first}") from None
         raise EventsError(f"database {url}: {type(exc).__name__}: {first}") from None
-    try:
-        load_file(con, str(lines), Selection(), scratch, keep_payload, at_ms=True)
-    except EventsError as exc:
-        raise EventsError(f"database {url}: a stored event is not valid: {exc}") from None
+    _check(con, keep_payload, lambda: f"database {url}: {first_bad_row(url, selection) or 'a stored event is not valid'}")
 
 
 def export(con: duckdb.DuckDBPyConnection, target: Path) -> int:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 REPLICATES = 1000
 BINS_PER_E = 10  # dwell bins per factor e (≈10 % wide)
 SEED = 20261206
+DECIMALS = 6  # of a relative change, as the report's other ratios
 Floats = npt.NDArray[np.float64]
 
 
@@ -78,13 +79,15 @@ def point(a: Arm) -> tuple[float, float]:
 
 
 def _interval(base: float, other: float, base_draws: Floats, other_draws: Floats) -> dict[str, object]:
+    """Rounded to DECIMALS: the last bits of a sum depend on the order the events were read in (in
+    parallel), so unrounded figures could differ between two reads of the same events."""
     if not base or np.isnan(base) or np.isnan(other):
         return {"estimate": None, "ci95": None}
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = other_draws / base_draws - 1
     ratios = ratios[np.isfinite(ratios)]
     low, high = np.percentile(ratios, [2.5, 97.5]) if len(ratios) else (np.nan, np.nan)
-    return {"estimate": other / base - 1, "ci95": [float(low), float(high)]}
+    return {"estimate": round(other / base - 1, DECIMALS), "ci95": [round(float(low), DECIMALS), round(float(high), DECIMALS)]}
 
 
 def uplift(base: Arm, other: Arm, *, key: str = "", replicates: int = REPLICATES, seed: int = SEED) -> dict[str, dict]:

@@ -11,11 +11,13 @@ import pytest
 pytest.importorskip("duckdb", reason="the report extra is not installed: pip install 'h5press[report]'")
 
 from click.testing import CliRunner  # noqa: E402
+from report_events import events as generated_events  # noqa: E402
 from sqlalchemy import create_engine  # noqa: E402
 
 from h5press.api.db import analytics, make_engine  # noqa: E402
 from h5press.api.migrations import migrate  # noqa: E402
 from h5press.cli import cli  # noqa: E402
+from h5press.report import events as report_events_module  # noqa: E402
 from h5press.report.events import parse_at  # noqa: E402
 
 
@@ -225,6 +227,52 @@ def test_report_from_the_database_and_the_export_round_trip(tmp_path: Path, db_u
     code, output, _ = report(tmp_path, "--events", str(tmp_path / "x.ndjson"), "-o", str(tmp_path / "again"))
     assert code == 0, output
     assert json.loads((tmp_path / "again" / "report.json").read_text())["campaigns"] == from_db
+
+
+def odd_events() -> list[dict[str, Any]]:
+    """Generated visitors and the rows a column-wise reader could trip on: over a thousand rows without a
+    component first (SQLite's driver takes a column's type from its first rows), an empty component (not
+    absent), a mistyped `ms`, and quotes, tabs, line breaks and Chinese in values."""
+    rows = sorted(generated_events(3000, seed=3), key=lambda e: e["component"] is not None)
+    first = rows[0]
+    odd = {**first, "component": "", "page": "活动\t\"页\"\n'a'.html", "payload": {"kind": "quiz", "note": "说\"好\"\n\\"}}
+    return [*rows, {**odd, "id": "odd1", "type": "start"},
+            {**odd, "id": "odd2", "type": "dwell", "component": None, "payload": {"view": first["id"], "ms": "abc"}}]
+
+
+def test_the_database_gives_the_figures_of_its_export(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = odd_events()
+    store(db_url, events)
+    monkeypatch.setattr(report_events_module, "BLOCK", 1500)  # three queries, read two at a time; the second starts
+    # with more than a thousand rows without a component
+    code, output, _ = report(tmp_path, "--db", db_url, "--export-events", str(tmp_path / "x.ndjson"), "-o", str(tmp_path / "db"))
+    assert code == 0, output
+    assert [line for line in output.splitlines() if line.startswith("read ")] == \
+        [f"read {n}/{len(events)}" for n in (1500, 3000, len(events))]  # the progress, after each query
+    code, output, _ = report(tmp_path, "--events", str(write_events(tmp_path / "e.ndjson", events)), "-o", str(tmp_path / "file"))
+    assert code == 0, output
+    from_db, from_file = (json.loads((tmp_path / d / "report.json").read_text())["campaigns"] for d in ("db", "file"))
+    assert from_db == from_file
+    assert from_db["green"]["components"][0]["component"] == ""  # an empty component is one, a missing one is not
+    exported = [json.loads(line) for line in (tmp_path / "x.ndjson").read_text().splitlines()]
+    assert sorted(exported, key=lambda e: e["id"]) == sorted(events, key=lambda e: e["id"])
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"payload": "{not json"}, '"payload" is not JSON: "{not json"'),
+    ({"visitor": ""}, '"visitor" must be a non-empty string'),
+    ({"variants": "[]"}, '"variants" must be a JSON object'),
+])
+def test_a_stored_row_that_is_no_event_is_named(tmp_path: Path, db_url: str, change: dict[str, str], problem: str) -> None:
+    store(db_url, EVENTS)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(analytics.update().where(analytics.c.event_id == "dA2").values(**change))
+    engine.dispose()
+    code, output, out = report(tmp_path, "--db", db_url)
+    assert code == 1
+    assert f"analytics row 3 (event dA2): {problem}" in output, output
+    assert not out.exists()
 
 
 def test_export_alone_with_a_window_and_the_env_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
