@@ -30,6 +30,7 @@ class Page:
     body: str
     body_line: int  # file line where the Markdown body starts
     front: YamlDoc = field(repr=False, default_factory=lambda: YamlDoc(None))  # for key → line
+    front_text: str = field(repr=False, default="")  # the front matter's YAML as written, for the compliance gate
 
     @property
     def url(self) -> str:
@@ -156,7 +157,7 @@ def _load_page(campaign: str, source: str, text: str, path: Path, campaign_dir: 
     if meta is None:
         return None
     slug = path.relative_to(campaign_dir).with_suffix("").as_posix()
-    return Page(campaign, source, slug, meta, body, body_line, doc)
+    return Page(campaign, source, slug, meta, body, body_line, doc, yaml_text)
 
 
 def _page_files(campaign_dir: Path) -> list[Path]:
