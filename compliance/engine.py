@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from .config import Waiver
@@ -53,30 +52,14 @@ class Outcome:
 
 def pattern_findings(rule: Rule, spans: list[Span]) -> Iterator[Finding]:
     """Every match of the rule's patterns in the text it reads, unless a context covers it."""
-    screen = _screen(tuple(rule.patterns))
     for span in spans:
         found = [m for p in rule.patterns for m in re.finditer(p, span.text) if m.end() > m.start()] \
-            if rule.reads(span.where) and screen.search(span.text) else []
+            if rule.reads(span.where) else []
         excused = [(m.start(), m.end()) for u in rule.unless for m in re.finditer(u, span.text)] if found else []
         for m in found:
             if not any(a <= m.start() and m.end() <= b for a, b in excused):
                 line, col = span.position(m.start())
                 yield Finding(span.source, line, col, rule.id, rule.level, rule.message, m.group(0), rule.suggest, span.text)
-
-
-@cache
-def _screen(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """One expression that matches where any of `patterns` does: most text breaks no rule, and one
-    search over it is cheaper than a search per pattern. Patterns that cannot be joined (numbered
-    group references, a global flag, a group name used twice) screen nothing out."""
-    joined = "|".join(f"(?:{p})" for p in patterns)
-    try:
-        return re.compile("" if _NUMBERED_REFERENCE.search(joined) else joined)
-    except re.error:
-        return re.compile("")
-
-
-_NUMBERED_REFERENCE = re.compile(r"\\[1-9]|\(\?\(\d")
 
 
 def run_rules(rules: list[Rule], text: CampaignText, root: Path) -> Outcome:
