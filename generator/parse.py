@@ -9,6 +9,7 @@ against the CSP, each finding with its file line. The tokens then render to HTML
 """
 from __future__ import annotations
 
+import pickle
 import posixpath
 import re
 from collections.abc import Callable
@@ -574,9 +575,11 @@ def parse_all(work: list[tuple[Page, Path, frozenset[str]]], md: MarkdownIt, com
         keys.append(digest(schemas, listing[campaign_dir], page.source, page.body, str(page.body_line)))
     known = cache.get_objects("parse", keys)
     todo = [i for i, key in enumerate(keys) if key not in known]
-    for i, result in zip(todo, fork_map(lambda i: parse_page(*work[i], components, md), todo, workers), strict=True):
-        known[keys[i]] = result
-    cache.put_objects("parse", {keys[i]: known[keys[i]] for i in todo})
+    made: dict[str, bytes] = {}  # pickled where they were made: the same bytes cross to this process and go to the cache
+    for i, data in zip(todo, fork_map(lambda i: pickle.dumps(parse_page(*work[i], components, md), pickle.HIGHEST_PROTOCOL),
+                                      todo, workers), strict=True):
+        known[keys[i]], made[keys[i]] = pickle.loads(data), data
+    cache.put("parse", made)
     for key in keys:
         known[key].key = key
     return [known[key] for key in keys]
