@@ -149,7 +149,9 @@ def _lines_span(source: str, lines: list[str], first: int) -> Span:
 
 
 def front_spans(page: Page) -> list[Span]:
-    return list(yaml_spans(page.front_text, page.source, "front", line_offset=1))
+    """The front matter's strings, from the tree the load stage composed."""
+    node = page.front.node
+    return list(_walk(node, page.front_text, page.source, "front", 1)) if node is not None else []
 
 
 def _read(path: Path) -> str:
