@@ -67,18 +67,20 @@ def past_performance(rule: Rule, text: CampaignText, root: Path) -> Iterator[Fin
         return
     for spans in text.pages.values():
         for i, span in enumerate(spans):
-            yield from _uncaveated(rule, span, spans[i + 1:], required)
+            mentions = [m for pattern in rule.params["triggers"] for m in re.finditer(pattern, span.text)]
+            if mentions:  # most text mentions no past returns: the caveat is looked for only where one does
+                yield from _uncaveated(rule, span, mentions, spans[i + 1:], required)
 
 
-def _uncaveated(rule: Rule, span: Span, later: list[Span], required: re.Pattern[str]) -> Iterator[Finding]:
+def _uncaveated(rule: Rule, span: Span, mentions: list[re.Match[str]], later: list[Span],
+                required: re.Pattern[str]) -> Iterator[Finding]:
     caveats = [(m.start(), m.end()) for m in required.finditer(span.text)]
-    for pattern in rule.params["triggers"]:
-        for m in re.finditer(pattern, span.text):
-            if any(a <= m.start() < b for a, b in caveats):
-                continue
-            after = normalize(span.text[m.end():] + "".join(s.text for s in later))
-            if not required.search(after):
-                yield _finding(rule, span.source, span.position(m.start()), m.group(0), context=span.text)
+    for m in mentions:
+        if any(a <= m.start() < b for a, b in caveats):
+            continue
+        after = normalize(span.text[m.end():] + "".join(s.text for s in later))
+        if not required.search(after):
+            yield _finding(rule, span.source, span.position(m.start()), m.group(0), context=span.text)
 
 
 def _lotteries(text: CampaignText) -> Iterator[tuple[int, Any]]:

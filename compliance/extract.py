@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ..generator.load import Campaign, Page, split_front_matter
+from ..generator.load import Campaign, Page
 from ..generator.markdown import parser
 from ..generator.parse import Region, regions
 from ..generator.yamldoc import YamlDoc, YamlSyntaxError, load_yaml
@@ -60,15 +60,18 @@ class CampaignText:
     """Everything one campaign shows, ready for the rules."""
 
     campaign: Campaign
+    root: Path
     spans: list[Span] = field(default_factory=list)
     blocks: list[BlockDoc] = field(default_factory=list)
     pages: dict[str, list[Span]] = field(default_factory=dict)  # page source → its spans (front matter, body, blocks)
-    lines: dict[str, list[str]] = field(default_factory=dict)  # file → its lines, for key positions
+    lines: dict[str, list[str]] = field(default_factory=dict)  # file → its lines, read when a key's position is asked
 
     def position(self, source: str, line: int | None, key: str | int | None = None) -> tuple[int, int]:
         """(line, column) of a key on a line of a file: where `key` is written, else the line's first character."""
         row = line or 1
-        text = self.lines.get(source, [])
+        if source not in self.lines:
+            self.lines[source] = _read(self.root / source).split("\n")
+        text = self.lines[source]
         written = text[row - 1] if 0 < row <= len(text) else ""
         at = written.find(f"{key}:") if isinstance(key, str) else -1
         return row, (at if at >= 0 else len(written) - len(written.lstrip())) + 1
@@ -145,9 +148,10 @@ def _lines_span(source: str, lines: list[str], first: int) -> Span:
     return Span(source, "markdown", text, "\n".join(lines), (first, 1))
 
 
-def front_spans(page: Page, text: str) -> list[Span]:
-    front, _, _ = split_front_matter(text)
-    return list(yaml_spans(front or "", page.source, "front", line_offset=1))
+def front_spans(page: Page) -> list[Span]:
+    """The front matter's strings, from the tree the load stage composed."""
+    node = page.front.node
+    return list(_walk(node, page.front_text, page.source, "front", 1)) if node is not None else []
 
 
 def _read(path: Path) -> str:
@@ -156,17 +160,15 @@ def _read(path: Path) -> str:
 
 def campaign_text(root: Path, campaign: Campaign, plugins: tuple[tuple[str, dict[str, Any]], ...],
                   found: dict[str, list[Region]] | None = None) -> CampaignText:
-    """Read the campaign's files (already validated by the load stage) into spans and blocks; `found`:
-    each page's regions (by source) as the build's parse stage saw them."""
-    out = CampaignText(campaign)
+    """The campaign's pages as the load stage read them (already validated), and its campaign.yaml,
+    into spans and blocks; `found`: each page's regions (by source) as the build's parse stage saw them."""
+    out = CampaignText(campaign, root)
     config_text = _read(root / campaign.source)
     out.lines[campaign.source] = config_text.split("\n")
     out.spans += yaml_spans(config_text, campaign.source, "campaign")
     for page in campaign.pages:
-        raw = _read(root / page.source)
-        out.lines[page.source] = raw.split("\n")
         prose, blocks = prose_spans(page, plugins, found.get(page.source) if found is not None else None)
-        out.pages[page.source] = front_spans(page, raw) + prose
+        out.pages[page.source] = front_spans(page) + prose
         out.spans += out.pages[page.source]
         out.blocks += blocks
     return out

@@ -115,7 +115,7 @@ def build(options: BuildOptions) -> BuildResult:
 
 def _load(options: BuildOptions, root: Path, diags: Diagnostics) -> tuple[Site, SiteConfig]:
     """The site and its config, with the command line's overrides; every problem raised at once."""
-    site = load_site(root, diags, options.only, options.workers)
+    site = load_site(root, diags, options.only)
     if site is None:
         raise BuildError(diags.errors, diags.warnings)
     config = site.config or SiteConfig()

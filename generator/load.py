@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ID_RE, CampaignConfig, FrontMatter, SiteConfig, references
-from .errors import BuildError, Diagnostic, Diagnostics
+from .errors import BuildError, Diagnostics
 from .schema import format_path, validate
-from .workers import fork_map
 from .yamldoc import YamlDoc, YamlSyntaxError, load_yaml
 
 SITE_FILE = "h5press.yaml"
@@ -30,6 +29,7 @@ class Page:
     body: str
     body_line: int  # file line where the Markdown body starts
     front: YamlDoc = field(repr=False, default_factory=lambda: YamlDoc(None))  # for key → line
+    front_text: str = field(repr=False, default="")  # the front matter's YAML as written, for the compliance gate
 
     @property
     def url(self) -> str:
@@ -107,23 +107,20 @@ def load_page(root: Path, campaign: str, path: Path, campaign_dir: Path, report:
     return load_pages(root, campaign, [path], campaign_dir, report)[0]
 
 
-def load_pages(root: Path, campaign: str, paths: list[Path], campaign_dir: Path, report: Diagnostics,
-               workers: int = 1) -> list[Page | None]:
+def load_pages(root: Path, campaign: str, paths: list[Path], campaign_dir: Path, report: Diagnostics) -> list[Page | None]:
     """The pages at `paths` (None for each that is invalid, with its problems in `report`).
-    A page whose text this process loaded before is reused (a long-running `serve`); the others
-    have their front matter parsed and validated in worker processes."""
+    A page whose text this process loaded before is reused (a long-running `serve`). The others
+    are read here: front matter takes ≈0.06 ms a page, less than sending a page back from a
+    worker process would cost."""
     sources = [rel(root, path) for path in paths]
     texts = [read_text(path, source, report) for path, source in zip(paths, sources, strict=True)]
-    for source, text in zip(sources, texts, strict=True):
+    for path, source, text in zip(paths, sources, texts, strict=True):
         if (campaign, source) in _loaded and _loaded[campaign, source][0] != text:
             del _loaded[campaign, source]  # changed, unreadable or invalid now
-    todo = [(campaign, source, text, path, campaign_dir) for path, source, text in zip(paths, sources, texts, strict=True)
-            if text is not None and (campaign, source) not in _loaded]
-    loaded = fork_map(lambda i: _load_reported(todo[i]), range(len(todo)), workers)  # workers inherit `todo`
-    for (_, source, text, *_), (page, problems) in zip(todo, loaded, strict=True):
-        report.extend(problems)
-        if page is not None:
-            _loaded[campaign, source] = (text, page)
+        if text is not None and (campaign, source) not in _loaded:
+            page = _load_page(campaign, source, text, path, campaign_dir, report)
+            if page is not None:
+                _loaded[campaign, source] = (text, page)
     return [_loaded[campaign, source][1] if (campaign, source) in _loaded else None for source in sources]
 
 
@@ -132,12 +129,6 @@ def _forget_others(campaigns: set[str], sources: set[str] | None = None) -> None
     (all of them when `sources` is None)."""
     for key in [k for k in _loaded if k[0] in campaigns and (sources is None or k[1] not in sources)]:
         del _loaded[key]
-
-
-def _load_reported(item: tuple[str, str, str, Path, Path]) -> tuple[Page | None, list[Diagnostic]]:
-    """`_load_page` with its problems returned, for a worker process."""
-    report = Diagnostics()
-    return _load_page(*item, report), report.items
 
 
 def _load_page(campaign: str, source: str, text: str, path: Path, campaign_dir: Path, report: Diagnostics) -> Page | None:
@@ -156,7 +147,7 @@ def _load_page(campaign: str, source: str, text: str, path: Path, campaign_dir: 
     if meta is None:
         return None
     slug = path.relative_to(campaign_dir).with_suffix("").as_posix()
-    return Page(campaign, source, slug, meta, body, body_line, doc)
+    return Page(campaign, source, slug, meta, body, body_line, doc, yaml_text)
 
 
 def _page_files(campaign_dir: Path) -> list[Path]:
@@ -173,7 +164,7 @@ RESERVED = {"offline": "offline.html is the page shown offline", "assets": "asse
 PAGE_NAME = re.compile(r"^[\w-]+$")
 
 
-def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str, workers: int = 1) -> Campaign:
+def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str) -> Campaign:
     source = rel(root, cdir / CAMPAIGN_FILE)
     if not ID_RE.match(cdir.name):
         report.error(rel(root, cdir), None, "campaign folder names become URL paths: use lowercase letters, digits and '-'")
@@ -189,7 +180,7 @@ def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str, w
             report.error(rel(root, path), None, f'"{parts[0]}" is reserved: {RESERVED[parts[0]]}; rename this page')
         elif not all(PAGE_NAME.match(part) for part in parts):
             report.error(rel(root, path), None, "page file and folder names become URLs: use letters, digits, '-' and '_'")
-    pages = [p for p in load_pages(root, cdir.name, files, cdir, report, workers) if p]
+    pages = [p for p in load_pages(root, cdir.name, files, cdir, report) if p]
     _forget_others({cdir.name}, {rel(root, path) for path in files})
     pages = [p for p in pages if not p.meta.draft]
     if not (cdir / "index.md").is_file():
@@ -200,7 +191,7 @@ def load_campaign(root: Path, cdir: Path, report: Diagnostics, site_zone: str, w
     return Campaign(cdir.name, cdir, source, config, pages, doc)
 
 
-def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = (), workers: int = 1) -> Site | None:
+def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = ()) -> Site | None:
     """Load and validate the whole project; problems go to `report`, never raised.
 
     Invalid configs still yield a `Site` so that pages are checked too: one run reports all.
@@ -221,7 +212,7 @@ def load_site(root: Path, report: Diagnostics, only: tuple[str, ...] = (), worke
         if only and cdir.name not in only:
             continue
         zone = config.timezone if config else SiteConfig().timezone
-        campaigns.append(load_campaign(root, cdir, report, zone, workers))
+        campaigns.append(load_campaign(root, cdir, report, zone))
     if not only:
         _forget_others({c for c, _ in _loaded} - {d.name for d in dirs})
     for name in only:

@@ -9,6 +9,7 @@ against the CSP, each finding with its file line. The tokens then render to HTML
 """
 from __future__ import annotations
 
+import pickle
 import posixpath
 import re
 from collections.abc import Callable
@@ -259,30 +260,35 @@ class _Walk:
         self.level = 1  # the layout's <h1>, the page title, comes first
 
     def run(self, tokens: list[Token]) -> None:
-        line = self.ctx.line(1)
+        before = self.ctx.line(0)  # the file line before the body: a token on row r (1-based) sits on before + r
+        line = before + 1
         for i, token in enumerate(tokens):
+            kind = token.type
             if token.map is not None:
-                line = self.ctx.line(token.map[0] + 1)
-            if token.type == COMPONENT:
-                _component(self.ctx, token, line)
-            elif token.type == VARIANT + "_open":
-                self.variant(token.meta, line)
-            elif token.type == "html_block":
-                _check_raw_html(self.ctx, token.content, line, self.blocks, "before it in the page")
-            elif token.type == "inline" and token.children is not None:
+                line = before + token.map[0] + 1
+            if kind == "inline" and token.children is not None:
                 opener = tokens[i - 1]
                 if opener.type == "heading_open":
                     self.heading(opener, token.children, line)
                 elif opener.type == "paragraph_open" and not opener.hidden and token.map:
-                    self.paragraph(opener, token.children, self.ctx.line(token.map[1]))
+                    self.paragraph(opener, token.children, before + token.map[1])
                 self.inline(token.children, line)
-            elif token.type in ("th_open", "td_open") and (align := _ALIGN.fullmatch(str(token.attrs.get("style", "")))):
+            elif kind == COMPONENT:
+                _component(self.ctx, token, line)
+            elif kind == VARIANT + "_open":
+                self.variant(token.meta, line)
+            elif kind == "html_block":
+                _check_raw_html(self.ctx, token.content, line, self.blocks, "before it in the page")
+            elif kind in ("th_open", "td_open") and (align := _ALIGN.fullmatch(str(token.attrs.get("style", "")))):
                 del token.attrs["style"]  # a table column's alignment becomes a class the CSP allows
                 token.attrs["class"] = f"h5-align-{align.group(1)}"
-            self.refuse(token, line)
+            if token.attrs:
+                self.refuse(token, line)
         self.report(self.blocks, "in the page", "left open, it would swallow the page's footer and its risk disclosure")
 
     def report(self, elements: OpenElements, scope: str, harm: str) -> None:
+        if not (elements.problems or elements.stack):
+            return
         for line, message in [*elements.problems, *elements.unclosed(scope, harm)]:
             self.ctx.report(line, message)
         elements.problems.clear()
@@ -309,7 +315,7 @@ class _Walk:
 
     def refuse(self, token: Token, line: int) -> None:
         """Attributes a plugin put on an element are held to the same CSP rules as attribute lists."""
-        blocked = {k: str(v) for k, v in token.attrs.items() if _csp_blocks(k)} if token.attrs else {}
+        blocked = {k: str(v) for k, v in token.attrs.items() if _csp_blocks(k)}
         if blocked:
             token.attrs = {k: v for k, v in token.attrs.items() if k not in blocked}
             self.apply(token, blocked, line)
@@ -358,7 +364,8 @@ class _Walk:
                 self.trailing_attrs(element, children, j + 1, line)
             elif child.type == "html_inline":
                 _check_raw_html(self.ctx, child.content, line, elements, "in the same paragraph")
-            self.refuse(child, line)
+            if child.attrs:
+                self.refuse(child, line)
             line += 1 if child.type in ("softbreak", "hardbreak") else child.content.count("\n")
         self.report(elements, "in its paragraph", "the paragraph's end would cut it off")
 
@@ -568,9 +575,11 @@ def parse_all(work: list[tuple[Page, Path, frozenset[str]]], md: MarkdownIt, com
         keys.append(digest(schemas, listing[campaign_dir], page.source, page.body, str(page.body_line)))
     known = cache.get_objects("parse", keys)
     todo = [i for i, key in enumerate(keys) if key not in known]
-    for i, result in zip(todo, fork_map(lambda i: parse_page(*work[i], components, md), todo, workers), strict=True):
-        known[keys[i]] = result
-    cache.put_objects("parse", {keys[i]: known[keys[i]] for i in todo})
+    made: dict[str, bytes] = {}  # pickled where they were made: the same bytes cross to this process and go to the cache
+    for i, data in zip(todo, fork_map(lambda i: pickle.dumps(parse_page(*work[i], components, md), pickle.HIGHEST_PROTOCOL),
+                                      todo, workers), strict=True):
+        known[keys[i]], made[keys[i]] = pickle.loads(data), data
+    cache.put("parse", made)
     for key in keys:
         known[key].key = key
     return [known[key] for key in keys]

@@ -1,5 +1,5 @@
-"""Work spread over forked processes: every stage with per-page work (load, parse, images,
-render, compression) maps it through `fork_map`."""
+"""Work spread over forked processes: the stages whose per-page work outweighs sending its result
+between processes (parse, images, render, compression) map it through `fork_map`."""
 from __future__ import annotations
 
 import gc

@@ -28,6 +28,7 @@ class YamlDoc:
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
     offset: int = 0  # lines before the YAML text in its file (front matter fence)
+    node: yaml.Node | None = field(default=None, repr=False)  # the composed tree: the compliance gate reads its strings
 
     def line_of(self, path: Path_) -> int | None:
         """Line of the deepest written ancestor of `path` (a missing key points at its parent)."""
@@ -75,4 +76,4 @@ def load_yaml(text: str, offset: int = 0) -> YamlDoc:
             _index(node, (), lines)
         except YamlSyntaxError as exc:
             raise YamlSyntaxError(str(exc), (exc.line or 0) + offset) from None
-    return YamlDoc(data, lines, offset)
+    return YamlDoc(data, lines, offset, node)

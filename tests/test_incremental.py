@@ -81,6 +81,27 @@ def test_cached_build_is_byte_identical_to_uncached(make_project, tmp_path):
     assert files_of(root / "dist") == files_of(tmp_path / "clean")
 
 
+def test_cache_writes_land_in_order_before_reads_and_close(tmp_path):
+    """Writes go to SQLite on threads of their own while the build goes on: a read, and the next
+    process, see every write made before it; a write that fails is raised by `close`."""
+    from h5press.generator.incremental.cache import BuildCache
+
+    path = tmp_path / "build.sqlite"
+    cache = BuildCache(path, "salt")
+    for n in range(20):  # the same key written again and again: the last write wins
+        cache.put("html", {"k": str(n).encode(), f"k{n}": b"x" * 100_000})
+    assert cache.get("html", ["k", "k19"]) == {"k": b"19", "k19": b"x" * 100_000}
+    cache.put_objects("parse", {"p": {"a": 1}})
+    cache.close()
+    again = BuildCache(path, "salt")
+    assert again.get_objects("parse", ["p"]) == {"p": {"a": 1}} and len(again.get("html", [f"k{n}" for n in range(20)])) == 20
+    again.db.execute("DROP TABLE entry")  # type: ignore[union-attr]
+    again.put("html", {"k": b"1"})
+    with pytest.raises(Exception, match="no such table"):
+        again.close()
+    assert again.db is None
+
+
 def test_cache_from_another_version_or_config_is_ignored(make_project, monkeypatch):
     from h5press.generator.incremental import salt
     from h5press.generator.incremental.cache import BuildCache

@@ -4,6 +4,10 @@ One SQLite file (`.h5press-cache/build.sqlite`). Entries are keyed by content ha
 stale entry is never looked up, only left behind; the whole cache is dropped when the h5press
 version or the site config differs from the build that wrote it. A build with the cache is
 byte-identical to one without: the cache only ever returns what the same inputs produced.
+
+Writes land on threads of their own, in order: SQLite works without holding the GIL, so the build
+goes on with its next stage (the compliance gate after the parse, finishing after the render)
+while a stage's results are stored. Reads and `close` wait for the writes before them.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import hashlib
 import pickle
 import sqlite3
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +34,11 @@ class BuildCache:
     def __init__(self, path: Path | None, salt: str) -> None:
         """`path` None disables caching (every lookup misses, nothing is stored)."""
         self.db: sqlite3.Connection | None = None
+        self._writes: list[Future[None]] = []
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # one thread at a time: see _wait
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
@@ -45,6 +51,7 @@ class BuildCache:
     def get(self, kind: str, keys: Iterable[str]) -> dict[str, bytes]:
         if self.db is None:
             return {}
+        self._wait()
         wanted = list(dict.fromkeys(keys))
         found: dict[str, bytes] = {}
         for start in range(0, len(wanted), 500):
@@ -55,10 +62,26 @@ class BuildCache:
         return found
 
     def put(self, kind: str, items: dict[str, bytes]) -> None:
+        """Store `items` on a thread of its own that ends with the write; returns at once."""
         if self.db is not None and items:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?, ?)", [(kind, k, v) for k, v in items.items()])
-            self.db.execute("COMMIT")
+            before = self._writes[-1] if self._writes else None
+            writer = ThreadPoolExecutor(1, thread_name_prefix="h5press-cache")
+            self._writes.append(writer.submit(self._insert, [(kind, k, v) for k, v in items.items()], before))
+            writer.shutdown(wait=False)
+
+    def _insert(self, rows: list[tuple[str, str, bytes]], before: Future[None] | None) -> None:
+        assert self.db is not None
+        if before is not None:
+            before.result()  # writes land in order, and one thread at a time uses the connection
+        self.db.execute("BEGIN")
+        self.db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?, ?)", rows)
+        self.db.execute("COMMIT")
+
+    def _wait(self) -> None:
+        """Until every write made so far has landed (its error, if any, raised here)."""
+        writes, self._writes = self._writes, []
+        for write in writes:
+            write.result()
 
     def get_objects(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
         return {k: pickle.loads(v) for k, v in self.get(kind, keys).items()}
@@ -68,5 +91,8 @@ class BuildCache:
 
     def close(self) -> None:
         if self.db is not None:
-            self.db.close()
-            self.db = None
+            try:
+                self._wait()
+            finally:
+                self.db.close()
+                self.db = None
