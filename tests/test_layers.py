@@ -20,7 +20,7 @@ API = f"{PACKAGE}.api"
 LAYERS = {
     "errors": ["errors"],
     "foundations (no database, no web)": ["settings", "identity", "ratelimit", "rules", "shares", "project", "text"],
-    "storage": ["db", "migrations", "changes", "limits"],
+    "storage": ["db", "migrations", "changes", "limits", "writer"],
     "domain": ["members", "scores", "friends", "stock", "teams", "ledger", "boards", "rewards", "lottery", "export", "stream",
                "wechat", "analytics"],
     "web": ["schemas", "state", "app"],

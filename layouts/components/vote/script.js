@@ -11,6 +11,7 @@
     var state = root.querySelector('.h5c-vote__state');
     var live = null;
     var queued = false;
+    var asked = 0; /* tally reads sent: an older answer (read before the vote was stored) never overwrites a newer one */
     function waiting() { return h.get('outbox', []).some(function (e) { return e.type === 'vote' && e.component === id; }); }
     function show(data) {
       var counts = data.counts.slice(), voters = data.total, mine = h.get(key, null);
@@ -26,7 +27,9 @@
       state.textContent = '已投票 · 共 ' + voters + ' 人参与';
     }
     function tallies() {
-      h.api('GET', '/votes/' + id).then(show, function () { /* offline: the visitor's own vote is still shown */ });
+      var n = ++asked;
+      h.api('GET', '/votes/' + id).then(function (data) { if (n === asked) show(data); },
+        function () { /* offline: the visitor's own vote is still shown */ });
     }
     function follow() {
       if (live || !h.server) return;
@@ -53,6 +56,7 @@
       if (b === go) {
         h.set(key, { choices: picked.slice(), at: new Date().toISOString() });
         h.emit('vote', id, { choices: picked.slice() });
+        queued = true; /* once it has left the outbox, the tally is read again: a read sent meanwhile may predate it */
         if (cfg.action) h.award(cfg.action, id, cfg.points);
       } else {
         var n = +b.getAttribute('data-option');
