@@ -294,7 +294,7 @@ def api(**options: Any) -> None:
     try:
         import uvicorn
 
-        from .api.app import create_app
+        from .api.app import PARENT_ENV, create_app
         from .api.db import make_engine
         from .api.migrations import migrate
         from .api.project import load_project
@@ -328,6 +328,7 @@ def api(**options: Any) -> None:
                     timeout_graceful_shutdown=grace, proxy_headers=False)
         return
     os.environ.update(settings.as_env())
+    os.environ[PARENT_ENV] = str(os.getpid())
     uvicorn.run("h5press.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level="info", timeout_graceful_shutdown=grace, proxy_headers=False)
 

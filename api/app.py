@@ -282,9 +282,14 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
     return app
 
 
+PARENT_ENV = "H5PRESS_API_PARENT"  # the pid of `h5press api`, whose worker processes these are
+
+
 def die_with_parent(parent: int, poll_s: float = 0.5) -> None:
     """Shut this worker process down (SIGTERM: uvicorn's graceful shutdown) once its parent is gone, e.g.
-    after `kill -9` of `h5press api`: orphaned workers would keep serving and holding the port."""
+    after `kill -9` of `h5press api`: orphaned workers would keep serving and holding the port. `parent` is
+    the pid the parent wrote down before starting the workers: a worker still starting when the parent was
+    killed already has another parent, and stops at once."""
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(poll_s)
@@ -295,6 +300,6 @@ def die_with_parent(parent: int, poll_s: float = 0.5) -> None:
 
 def app_from_env() -> FastAPI:
     """Factory for uvicorn workers (`--workers N`): the CLI hands its settings over through the environment."""
-    die_with_parent(os.getppid())
+    die_with_parent(int(os.environ.get(PARENT_ENV) or os.getppid()))
     settings = ApiSettings.from_env(os.environ)
     return create_app(load_project(settings.project), settings)
