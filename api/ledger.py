@@ -31,11 +31,6 @@ class Incoming:
     component: str | None
     payload: dict[str, Any]
     client: Any  # aware datetime or None
-    stored: str  # the payload as stored: compact JSON text
-
-    @classmethod
-    def of(cls, id: str, type: str, component: str | None, payload: dict[str, Any], client: Any) -> Incoming:
-        return cls(id, type, component, payload, client, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
 
 def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], received_ms: int,
@@ -61,7 +56,7 @@ def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], r
             elif not rules.open_at(at_ms):
                 status = "outside_window"
         rows.append({"event_id": ev.id, "campaign": rules.name, "type": ev.type, "component": ev.component,
-                     "payload": ev.stored, "client_ms": client_ms,
+                     "payload": json.dumps(ev.payload, ensure_ascii=False, separators=(",", ":")), "client_ms": client_ms,
                      "at_ms": at_ms, "received_ms": received_ms, "day": rules.day(at_ms), "action": action,
                      "points": points, "status": status})
     return rows

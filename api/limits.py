@@ -64,6 +64,7 @@ class SharedLimiter:
             return 0.0
         tat = conn.execute(TAT, params).scalar_one()
         return max(0.001, (tat + step_ms - tolerance_ms - now_ms) / 1000)
+
     def _connection(self) -> AbstractContextManager[Connection]:
         """PostgreSQL: autocommit (one statement, no BEGIN/COMMIT round trips); SQLite: a write transaction
         that queues with the process's other writers."""

@@ -1,6 +1,7 @@
 """Events, a person's summary and vote tallies."""
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
@@ -66,15 +67,14 @@ async def post_events(batch: Batch, rules: Campaign, caller: Signed, state: Stat
     """Idempotent by event `id`; the server decides the points (see the rules in the README)."""
     if len(batch.events) > state.max_events:
         raise ApiError(413, "too_many_events", f"at most {state.max_events} events per batch, got {len(batch.events)}")
-    incoming = []
     for i, ev in enumerate(batch.events):
         if ev.campaign != rules.name:
             raise ApiError(422, "wrong_campaign", f'events[{i}] is for campaign "{ev.campaign}", not "{rules.name}"', index=i)
-        incoming.append(Incoming.of(ev.id, ev.type, ev.component, ev.payload, ev.at))
-        size = len(incoming[-1].stored.encode("utf-8"))
+        size = len(json.dumps(ev.payload, ensure_ascii=False).encode("utf-8"))
         if size > state.max_payload:
             raise ApiError(413, "payload_too_large", f"events[{i}].payload is {size} bytes, more than {state.max_payload}",
                            index=i)
+    incoming = [Incoming(ev.id, ev.type, ev.component, ev.payload, ev.at) for ev in batch.events]
     now = state.now_ms()
 
     def record(conn: Connection) -> dict[str, Any]:
