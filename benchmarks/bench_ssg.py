@@ -16,6 +16,15 @@ Two things make the runs measure the builds rather than the harness:
   deletion, which a cold build in CI (a fresh checkout) never pays.
 - h5press's modules are compiled to bytecode first, as installing the wheel does; a checkout run
   with PYTHONDONTWRITEBYTECODE would otherwise compile them on every run (≈0.1 s).
+- A tool that deletes files as it builds (MkDocs empties its output folder on every build) runs
+  after the others, not between them. The same inode scan makes every file created in the next
+  60 s (360 s while the inode table is unwritten) cost that much more: interleaved, MkDocs's
+  no-change build charged the next tools' cold builds ≈0.5 ms a file, three times as much to
+  h5press, which writes a .br and a .gz beside each page, as to Eleventy.
+
+Beside the wall clock, the CPU time of each build (user and kernel, all its processes) is
+printed: kernel time well above a tool's usual share means the disk state, not the tool, set
+that run's figure.
 
 Peers missing on the machine are installed: Hugo with apt-get (Debian package `hugo`), Eleventy
 with npm into benchmarks/.peers/ (git-ignored), MkDocs with pip. A peer that cannot be installed
@@ -32,6 +41,7 @@ import compileall
 import importlib.util
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -55,6 +65,19 @@ class Unavailable(Exception):
     """A peer could not be installed or could not build the corpus."""
 
 
+@dataclass(frozen=True)
+class Run:
+    """One build: seconds of wall clock, and of CPU in user and kernel mode (all its processes)."""
+
+    wall: float
+    user: float
+    system: float
+
+
+def median_run(runs: list[Run]) -> Run:
+    return Run(*(statistics.median(getattr(r, name) for r in runs) for name in ("wall", "user", "system")))
+
+
 @dataclass
 class Tool:
     """One generator, ready to build its copy of the corpus."""
@@ -65,6 +88,7 @@ class Tool:
     root: Path
     output: Path
     caches: tuple[Path, ...] = ()
+    deletes: bool = False  # deletes files as it builds, so it runs after the others
 
     def reset(self, trash: Path) -> None:
         """Move the output and every cache into `trash`, for a cold build."""
@@ -72,15 +96,15 @@ class Tool:
             if path.exists():
                 os.rename(path, trash / f"{self.name}-{len(list(trash.iterdir()))}")
 
-    def build(self) -> float:
-        """Run the build once; seconds of wall clock for the whole process."""
-        started = time.perf_counter()
+    def build(self) -> Run:
+        """Run the build once, timed as a whole process."""
+        before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         done = subprocess.run(self.command, cwd=self.root, capture_output=True, text=True)
-        elapsed = time.perf_counter() - started
+        elapsed, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
             raise Unavailable(f"build failed (exit {done.returncode}): " + " | ".join(tail))
-        return elapsed
+        return Run(elapsed, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
 
     def pages(self) -> int:
         return sum(1 for _ in self.output.rglob("*.html"))
@@ -195,27 +219,28 @@ def mkdocs(project: Path, root: Path) -> Tool:
         write(root / "docs" / "posts" / name, text)
     version = first_line(probe)
     return Tool("MkDocs", version.split(" from ")[0].replace("python -m mkdocs, version", "mkdocs").strip(),
-                [sys.executable, "-m", "mkdocs", "build", "--quiet"], root, root / "out")
+                [sys.executable, "-m", "mkdocs", "build", "--quiet"], root, root / "out", deletes=True)
 
 
-def measure(tools: list[Tool], repeat: int, trash: Path) -> tuple[dict[str, tuple[float, float]], list[str]]:
-    """Median (cold, no-change) seconds per tool; runs interleave tools so drift hits all alike."""
+def measure(tools: list[Tool], repeat: int, trash: Path) -> tuple[dict[str, tuple[Run, Run]], list[str]]:
+    """Median (cold, no-change) run per tool. Runs interleave the tools so drift hits all alike;
+    the tools that delete files run after the others (see the module's docstring)."""
     trash.mkdir()
-    cold: dict[str, list[float]] = {t.name: [] for t in tools}
-    warm: dict[str, list[float]] = {t.name: [] for t in tools}
+    runs: dict[str, tuple[list[Run], list[Run]]] = {t.name: ([], []) for t in tools}
     failed: list[str] = []
-    for _ in range(repeat):
-        for tool in tools:
-            if tool.name in failed:
-                continue
-            tool.reset(trash)
-            try:
-                cold[tool.name].append(tool.build())
-                warm[tool.name].append(tool.build())
-            except Unavailable as error:
-                failed.append(tool.name)
-                print(f"{tool.name}: {error}")
-    results = {n: (statistics.median(cold[n]), statistics.median(warm[n])) for n in cold if n not in failed}
+    for group in ([t for t in tools if not t.deletes], [t for t in tools if t.deletes]):
+        for _ in range(repeat):
+            for tool in group:
+                if tool.name in failed:
+                    continue
+                tool.reset(trash)
+                try:
+                    runs[tool.name][0].append(tool.build())
+                    runs[tool.name][1].append(tool.build())
+                except Unavailable as error:
+                    failed.append(tool.name)
+                    print(f"{tool.name}: {error}")
+    results = {n: (median_run(cold), median_run(warm)) for n, (cold, warm) in runs.items() if n not in failed}
     return results, failed
 
 
@@ -251,18 +276,20 @@ def main() -> None:
     print(f"{args.articles} articles, {os.cpu_count()} cores, median of {args.repeat}, wall clock of the whole process")
     for tool in tools:
         print(f"version: {tool.name}: {tool.version}")
-    ours_cold, ours_warm = results["h5press"]
-    print(f"{'tool':<10}{'pages':>7}{'cold s':>9}{'no-change s':>13}{'cold ÷ h5press':>16}{'no-change ÷ h5press':>21}")
+    ours_cold, ours_warm = (run.wall for run in results["h5press"])
+    print(f"{'tool':<10}{'pages':>7}{'cold s':>9}{'no-change s':>13}{'cold ÷ h5press':>16}{'no-change ÷ h5press':>21}"
+          f"{'cold cpu s (user+sys)':>24}")
     for name, (cold, warm) in results.items():
-        print(f"{name:<10}{pages[name]:>7}{cold:>9.2f}{warm:>13.2f}{cold / ours_cold:>16.2f}{warm / ours_warm:>21.2f}")
+        print(f"{name:<10}{pages[name]:>7}{cold.wall:>9.2f}{warm.wall:>13.2f}{cold.wall / ours_cold:>16.2f}"
+              f"{warm.wall / ours_warm:>21.2f}{f'{cold.user:.2f}+{cold.system:.2f}':>24}")
     if "Eleventy" in results:
-        peer = results["Eleventy"][0]
+        peer = results["Eleventy"][0].wall
         print(f"cold build: h5press {ours_cold:.2f}s vs Eleventy {peer:.2f}s [target: h5press faster] "
               f"{verdict(ours_cold, peer)}")
     else:
         print("cold build: h5press vs Eleventy: NOT MEASURED (Eleventy unavailable)")
     if "Hugo" in results:
-        peer = results["Hugo"][0]
+        peer = results["Hugo"][0].wall
         print(f"no-change h5press {ours_warm:.2f}s vs Hugo cold {peer:.2f}s [target: h5press faster] "
               f"{verdict(ours_warm, peer)}")
     else:
