@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from .markdown import parser
 from .parse import Parsed, check_blocks, check_links, parse_all
 from .render import environment
 from .theme import check_contrast, compile_theme
+from .workers import PARALLEL_THRESHOLD, fork_call
 from .write import Staging, file_hashes, precompress, unchanged, update_in_place
 
 REPORT = "build-report.json"
@@ -84,12 +86,11 @@ def build(options: BuildOptions) -> BuildResult:
     clock.lap("load")
     parsed = _parse(site, config, components, cache, options.workers, diags)
     clock.lap("parse")
-    _comply(site, config, options.strict, diags, parsed)
-    clock.lap("compliance")
     out = (options.out or root / "dist").resolve()
     _check_output_folder(out, root)
     previous = cache.get_objects("output", [str(out)]).get(str(out))
     staging = None if options.dev else Staging(out, previous)  # production pages are staged as they are made
+    gate, before = _start_gate(site, config, parsed, options.workers), list(diags.items)
     try:
         used = {b.name for pages in parsed.values() for p in pages.values() for b in p.blocks}
         theme = compile_theme(root, in_order(components[name] for name in used), config, diags)
@@ -97,8 +98,12 @@ def build(options: BuildOptions) -> BuildResult:
         inputs = BuildInputs(site, config, environment(root), theme, diags, options.workers, root / CACHE_DIR / "images",
                              cache, _templates_digest(root), components, options.dev, staging)
         templates = TemplateDigests(inputs.env, inputs.templates)
-        outputs = [build_campaign(inputs, c, parsed[c.name], templates) for c in site.campaigns]
-        clock.lap("render")
+        try:
+            outputs = [build_campaign(inputs, c, parsed[c.name], templates) for c in site.campaigns]
+        finally:
+            clock.lap("render")
+            _comply(gate(), before, options.strict, diags)
+            clock.lap("compliance")  # the wait for the gate beside the render
         files, report = _finish(options, inputs, outputs, out, clock)
         written, hashes = _write(out, files, report, previous, staging, cache)
         clock.lap("write")
@@ -148,13 +153,29 @@ def _parse(site: Site, config: SiteConfig, components: dict[str, Component], cac
     return parsed
 
 
-def _comply(site: Site, config: SiteConfig, strict: bool, diags: Diagnostics,
-            parsed: dict[str, dict[str, Parsed]]) -> None:
-    """The compliance gate, before anything is rendered: an error (a warning with --strict) stops the build."""
-    run_gate(site, config, diags, {p.source: parsed[c.name][p.slug].regions for c in site.campaigns for p in c.pages})
-    if diags.errors or (strict and any(d.rule for d in diags.warnings)):
-        raise BuildError(diags.errors + [replace(d, message=d.message + " (--strict)", level="error")
-                                         for d in diags.warnings if strict and d.rule], diags.warnings)
+def _start_gate(site: Site, config: SiteConfig, parsed: dict[str, dict[str, Parsed]],
+                workers: int) -> Callable[[], list[Diagnostic]]:
+    """The compliance gate, started in a process of its own beside the render (it reads only
+    the loaded and parsed site). Its findings decide the build before anything is published:
+    the render works in the staging folder, which a failure throws away."""
+    regions = {p.source: parsed[c.name][p.slug].regions for c in site.campaigns for p in c.pages}
+
+    def gate() -> list[Diagnostic]:
+        found = Diagnostics()
+        run_gate(site, config, found, regions)
+        return found.items
+    pages = sum(len(c.pages) for c in site.campaigns)
+    return fork_call(gate, workers if pages >= PARALLEL_THRESHOLD else 1)  # a small site's gate costs less than a fork
+
+
+def _comply(found: list[Diagnostic], before: list[Diagnostic], strict: bool, diags: Diagnostics) -> None:
+    """The gate's findings into `diags`. An error (a finding's warning with --strict) stops the
+    build with the problems known `before` the render: the render's own are left out."""
+    diags.extend(found)
+    known = Diagnostics([*before, *found])
+    if any(d.level == "error" for d in found) or (strict and any(d.rule for d in known.warnings)):
+        raise BuildError(known.errors + [replace(d, message=d.message + " (--strict)", level="error")
+                                         for d in known.warnings if strict and d.rule], known.warnings)
 
 
 def _finish(options: BuildOptions, inputs: BuildInputs, outputs: list[CampaignOutput], out: Path,

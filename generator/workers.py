@@ -1,11 +1,12 @@
 """Work spread over forked processes: the stages whose per-page work outweighs sending its result
-between processes (parse, images, render, compression) map it through `fork_map`."""
+between processes (parse, images, render, compression) map it through `fork_map`; a stage that
+can run beside the next one (the compliance gate, beside the render) goes through `fork_call`."""
 from __future__ import annotations
 
 import gc
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -30,7 +31,7 @@ def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator
     on. Where processes cannot fork, one process does it all."""
     global _FORKED
     items = list(items)
-    if workers <= 1 or len(items) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+    if len(items) < PARALLEL_THRESHOLD or not _can_fork(workers):
         yield from (fn(item) for item in items)
         return
     _FORKED = fn
@@ -41,3 +42,31 @@ def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator
     finally:
         gc.unfreeze()
         _FORKED = None
+
+
+def _can_fork(workers: int) -> bool:
+    return workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def fork_call(fn: Callable[[], R], workers: int) -> Callable[[], R]:
+    """Start `fn` in a forked process and return at once; calling the result waits for its value
+    (or raises its exception). With one worker, or where processes cannot fork, `fn` runs when
+    its value is asked for. The process inherits this one's state as it is now."""
+    if not _can_fork(workers):
+        return fn
+    global _FORKED
+    _FORKED = lambda _: fn()  # noqa: E731
+    gc.freeze()
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        future: Future[R] = pool.submit(_call_forked, None)  # type: ignore[arg-type]  # forks here
+    finally:
+        gc.unfreeze()
+        _FORKED = None
+
+    def result() -> R:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+    return result

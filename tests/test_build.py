@@ -210,7 +210,7 @@ def test_timings_are_printed_on_request(make_project):
     result = build(root, "--timings", "--no-cache")
     assert result.exit_code == 0, result.output
     stages = re.search(r"^timings: (.*)$", result.stderr, re.M)
-    assert stages and [s.split()[0] for s in stages.group(1).split(", ")] == ["load", "parse", "compliance", "render", "compress", "write"]
+    assert stages and [s.split()[0] for s in stages.group(1).split(", ")] == ["load", "parse", "render", "compliance", "compress", "write"]
     assert "timings" not in build(root, "--no-cache").stderr
 
 

@@ -166,6 +166,33 @@ def test_build_fails_and_leaves_dist_untouched(tmp_path):
     assert "零风险" in (root / "compliance-report/c.html").read_text("utf-8")
 
 
+def test_the_gate_beside_the_render_still_decides_the_build(tmp_path):
+    """With enough pages the gate runs in a process of its own while the pages render: its error
+    still fails the build, in place of the render's own problems, and dist/ stays as it was."""
+    root = one_page_site(tmp_path, "正文\n", WINDOW)
+    pages = {f"content/c/p{i}.md": f"---\ntitle: 第{i}页\n---\n\n正文{i}\n" for i in range(60)}
+    write_tree(root, pages)
+    assert build(root, "--workers", "2").exit_code == 0
+    before = files_of(root / "dist")
+    write_tree(root, {"content/c/p7.md": "---\ntitle: t\n---\n\n零风险，稳赚！\n",
+                      "content/c/p8.md": "---\ntitle: t\nlayout: nowhere\n---\n\n正文\n"})
+    result = build(root, "--workers", "2")
+    assert result.exit_code == 1
+    assert "error: content/c/p7.md:5:1  ad-guaranteed-return  「零风险」" in result.output
+    assert "nowhere" not in result.output  # the render's problem is not reached when the gate fails
+    assert files_of(root / "dist") == before
+    write_tree(root, {"content/c/p7.md": pages["content/c/p7.md"]})
+    result = build(root, "--workers", "2")  # the gate passes: the render's problem is the build's
+    assert result.exit_code == 1 and 'content/c/p8.md:3: layout "nowhere" not found' in result.output
+    assert files_of(root / "dist") == before
+    write_tree(root, {"content/c/p8.md": "---\ntitle: t\n---\n\n本产品安全。\n",
+                      "content/c/campaign.yaml": WINDOW + "product: wealth\ndisclosure: 理财非存款，产品有风险，投资须谨慎。\n"})
+    strict = build(root, "--workers", "2", "--strict")  # a finding's warning fails a strict build the same way
+    assert strict.exit_code == 1 and "bank-strict-claims" in strict.output and "(--strict)" in strict.output
+    assert files_of(root / "dist") == before
+    assert build(root, "--workers", "2").exit_code == 0
+
+
 def test_warnings_print_and_fail_only_strict(tmp_path):
     root = one_page_site(tmp_path, "本产品安全。\n", WINDOW + "product: wealth\ndisclosure: 理财非存款，产品有风险，投资须谨慎。\n")
     result = build(root)
