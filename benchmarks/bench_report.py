@@ -10,7 +10,8 @@ bootstrap intervals, report.json, index.html, CSV files). With --db the events a
 SQLite `analytics` table, with --postgres in a PostgreSQL one ($H5PRESS_TEST_POSTGRES or a temporary
 cluster), and the report is timed from each database too; their figures must equal the file's.
 Each of --runs rounds times every candidate once, in turn; the medians and their ratios to the
-loop's median are printed (target ≤ 0.5), with the load average before and after.
+loop's median are printed (target ≤ 0.5; each round's ratios too, as the machine's load drifts), a
+database's also to the export's median, with the load average before and after.
 """
 from __future__ import annotations
 
@@ -44,10 +45,12 @@ def plain_loop(path: Path) -> int:
 
 
 def timed(what: str, fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
+    """Wall time; the process's CPU time (all its threads, not a database server's) is printed beside it,
+    as it varies far less than the wall time with the load of other jobs."""
+    started, cpu = time.perf_counter(), time.process_time()
     result = fn()
     seconds = time.perf_counter() - started
-    print(f"{what}: {seconds:.2f} s", flush=True)
+    print(f"{what}: {seconds:.2f} s (CPU {time.process_time() - cpu:.2f} s)", flush=True)
     return seconds, result
 
 
@@ -139,13 +142,18 @@ def main() -> None:
                 assert report is not None and report["campaigns"]["green"]["visitors"] == visitors
                 figures.append(report["campaigns"])
             assert all(f == figures[0] for f in figures), "the databases' figures differ from the file's"
+            print("  this round's ratios to the loop: " + ", ".join(
+                f"{name.removeprefix('h5press report ')} {measured[-1] / times[LOOP][-1]:.2f}" for name, measured in times.items()
+                if name != LOOP), flush=True)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         loop = statistics.median(times.pop(LOOP))
+        export = statistics.median(next(iter(times.values())))
         print(f"medians of {args.runs} run(s); {visitors} visitors, the same figures from every source")
         print(f"  {LOOP}: {loop:.2f} s")
         for name, measured in times.items():
             median = statistics.median(measured)
-            print(f"  {name}: {median:.2f} s, ratio to the loop {median / loop:.2f} (target ≤ 0.50)")
+            versus = f", {median / export:.2f} × the export's" if "--db" in name else ""
+            print(f"  {name}: {median:.2f} s, ratio to the loop {median / loop:.2f} (target ≤ 0.50){versus}")
 
 
 if __name__ == "__main__":

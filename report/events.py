@@ -245,7 +245,10 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, url: str, selection: Selection,
     rows, pk = _rows(selection), analytics.c.pk
     try:
         with engine.connect() as conn:
-            low, high = conn.execute(select(func.min(pk), func.max(pk)).where(rows.whereclause)).one()
+            # One aggregate per query: SQLite answers a lone min() or max() of the key from the B-tree's ends, and
+            # scans every row for both at once (≈0.1 s per million).
+            ends = [select(f(pk)).where(rows.whereclause).scalar_subquery() for f in (func.min, func.max)]
+            low, high = conn.execute(select(*ends)).one()
     finally:
         engine.dispose()
     firsts = range(low or 0, (high or -1) + 1, BLOCK)

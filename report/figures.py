@@ -6,42 +6,59 @@ median and p75 interpolate linearly between sessions.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import duckdb
+import numpy as np
 
 from . import stats
 from .funnel import Step
 
 DWELL_BUCKETS = (0, 10, 30, 60, 120, 300)  # seconds: the histogram's lower edges
 
+T = TypeVar("T")
 QUARTER_MS = 900_000  # every timezone's offset is a multiple of 15 minutes: days are read per quarter hour
 
 # Derived tables of one campaign (`cev`: its events). A dwell event counts for the session of its view (or
-# its own session when the view is not in the data).
+# its own session when the view is not in the data). Each group's statements read only the tables of the
+# groups before it: they run at once, each on a cursor of its own (a cursor sees the database's tables, not
+# another connection's TEMP ones), as do the figures after them: DuckDB releases Python's lock while a query
+# runs, and a query over a few hundred thousand rows alone would leave a core idle.
 SETUP = [
-    f"""CREATE OR REPLACE TEMP TABLE quarters AS SELECT session, visitor, variants, at_ms // {QUARTER_MS} AS quarter,
-        min(at_ms) AS at_ms, count_if(type = 'view') AS views, count_if(type = 'share') AS shares FROM cev GROUP BY ALL""",
-    """CREATE OR REPLACE TEMP TABLE dwells AS SELECT p.view AS view, any_value(session) AS session, sum(p.ms) / 1000 AS dwell_s
-       FROM cev WHERE type = 'dwell' AND p.ms >= 0 GROUP BY p.view""",
-    """CREATE OR REPLACE TEMP TABLE views AS SELECT v.id, v.visitor, v.session, v.page, v.at_ms, v.p.ref AS ref,
-       coalesce(d.dwell_s, 0) AS dwell_s FROM cev v LEFT JOIN dwells d ON d.view = v.id WHERE v.type = 'view'""",
-    """CREATE OR REPLACE TEMP TABLE sessions AS SELECT s.session, s.visitor, coalesce(w.dwell_s, 0) AS dwell_s
-       FROM (SELECT session, min(visitor) AS visitor FROM quarters GROUP BY session) s
-       LEFT JOIN (SELECT coalesce(v.session, d.session) AS session, sum(d.dwell_s) AS dwell_s
-                  FROM dwells d LEFT JOIN views v ON v.id = d.view GROUP BY 1) w USING (session)""",
-    """CREATE OR REPLACE TEMP TABLE shares AS SELECT DISTINCT p.share AS share, visitor, coalesce(p.channel, '') AS channel
-       FROM cev WHERE type = 'share'""",
-    """CREATE OR REPLACE TEMP TABLE visitors AS
-       WITH firsts AS (SELECT visitor, arg_min_null(ref, at_ms) AS ref FROM views GROUP BY visitor),  -- the first view's
-            referred AS (SELECT DISTINCT f.visitor FROM firsts f JOIN shares x ON x.share = f.ref AND x.visitor <> f.visitor)
-       SELECT s.visitor, s.sessions, s.dwell_s, s.visitor IN (SELECT visitor FROM shares) AS shared,
-              s.visitor IN (SELECT visitor FROM referred) AS referred
-       FROM (SELECT visitor, count(*) AS sessions, sum(dwell_s) AS dwell_s FROM sessions GROUP BY visitor) s""",
-    """CREATE OR REPLACE TEMP TABLE assigned AS SELECT visitor, key AS experiment, arg_min(value ->> '$', at_ms) AS variant
-       FROM (SELECT visitor, variants, min(at_ms) AS at_ms FROM quarters WHERE variants <> '{}' GROUP BY visitor, variants),
-            json_each(variants) GROUP BY visitor, key""",
+    [
+        f"""CREATE OR REPLACE TABLE quarters AS SELECT session, visitor, variants, at_ms // {QUARTER_MS} AS quarter,
+            min(at_ms) AS at_ms, count_if(type = 'view') AS views, count_if(type = 'share') AS shares FROM cev GROUP BY ALL""",
+        """CREATE OR REPLACE TABLE dwells AS SELECT p.view AS view, any_value(session) AS session, sum(p.ms) / 1000 AS dwell_s
+           FROM cev WHERE type = 'dwell' AND p.ms >= 0 GROUP BY p.view""",
+        """CREATE OR REPLACE TABLE shares AS SELECT DISTINCT p.share AS share, visitor, coalesce(p.channel, '') AS channel
+           FROM cev WHERE type = 'share'""",
+    ],
+    [
+        """CREATE OR REPLACE TABLE views AS SELECT v.id, v.visitor, v.session, v.page, v.at_ms, v.p.ref AS ref,
+           coalesce(d.dwell_s, 0) AS dwell_s FROM cev v LEFT JOIN dwells d ON d.view = v.id WHERE v.type = 'view'""",
+        """CREATE OR REPLACE TABLE assigned AS SELECT visitor, key AS experiment, arg_min(value ->> '$', at_ms) AS variant
+           FROM (SELECT visitor, variants, min(at_ms) AS at_ms FROM quarters WHERE variants <> '{}' GROUP BY visitor, variants),
+                json_each(variants) GROUP BY visitor, key""",
+    ],
+    [
+        """CREATE OR REPLACE TABLE sessions AS SELECT s.session, s.visitor, coalesce(w.dwell_s, 0) AS dwell_s
+           FROM (SELECT session, min(visitor) AS visitor FROM quarters GROUP BY session) s
+           LEFT JOIN (SELECT coalesce(v.session, d.session) AS session, sum(d.dwell_s) AS dwell_s
+                      FROM dwells d LEFT JOIN views v ON v.id = d.view GROUP BY 1) w USING (session)""",
+    ],
+    [
+        """CREATE OR REPLACE TABLE visitors AS
+           WITH firsts AS (SELECT visitor, arg_min_null(ref, at_ms) AS ref FROM views GROUP BY visitor),  -- the first view's
+                referred AS (SELECT DISTINCT f.visitor FROM firsts f JOIN shares x ON x.share = f.ref AND x.visitor <> f.visitor)
+           SELECT s.visitor, s.sessions, s.dwell_s, s.visitor IN (SELECT visitor FROM shares) AS shared,
+                  s.visitor IN (SELECT visitor FROM referred) AS referred
+           FROM (SELECT visitor, count(*) AS sessions, sum(dwell_s) AS dwell_s FROM sessions GROUP BY visitor) s""",
+    ],
 ]
+
+
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description or []]
@@ -131,24 +148,27 @@ def dwell_histogram(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def experiments(con: duckdb.DuckDBPyConnection, order: dict[str, list[str]], replicates: int,
                 seed: int) -> dict[str, Any]:
     """Per experiment: each variant's visitors, dwell and share rate; uplift of each against the first
-    (the control: first in campaign.yaml's `order`, else alphabetically)."""
-    per_visitor = con.execute("""SELECT a.experiment, a.variant, v.sessions, v.dwell_s, v.shared::DOUBLE AS shared
-                                 FROM assigned a JOIN visitors v USING (visitor) ORDER BY a.experiment, a.variant""").fetchnumpy()
-    dwell = {(r["experiment"], r["variant"]): r for r in _rows(con, """
-        SELECT a.experiment, a.variant, avg(s.dwell_s) AS mean, quantile_cont(s.dwell_s, 0.5) AS median,
-               quantile_cont(s.dwell_s, 0.75) AS p75 FROM assigned a JOIN sessions s USING (visitor) GROUP BY ALL""")}
+    (the control: first in campaign.yaml's `order`, else alphabetically). The per-visitor values come
+    as three arrays sorted by (experiment, variant); each arm is a slice of them (no loop over visitors)."""
+    arms_sql = "FROM assigned a JOIN visitors v USING (visitor)"
+    per_visitor = con.execute(f"""SELECT v.sessions, v.dwell_s, v.shared::DOUBLE AS shared {arms_sql}
+                                  ORDER BY a.experiment, a.variant""").fetchnumpy()
+    rows = _rows(con, f"""WITH n AS (SELECT a.experiment, a.variant, count(*) AS visitors {arms_sql} GROUP BY ALL),
+        d AS (SELECT a.experiment, a.variant, avg(s.dwell_s) AS mean, quantile_cont(s.dwell_s, 0.5) AS median,
+                     quantile_cont(s.dwell_s, 0.75) AS p75 FROM assigned a JOIN sessions s USING (visitor) GROUP BY ALL)
+        SELECT * FROM n JOIN d USING (experiment, variant) ORDER BY experiment, variant""")
+    ends = np.cumsum([r["visitors"] for r in rows])
+    slices = {(r["experiment"], r["variant"]): (slice(end - r["visitors"], end), r) for r, end in zip(rows, ends, strict=True)}
     found: dict[str, Any] = {}
-    keys = list(zip(per_visitor["experiment"], per_visitor["variant"], strict=True))
-    for name in dict.fromkeys(e for e, _ in keys):
+    for name in dict.fromkeys(e for e, _ in slices):
+        seen = [v for e, v in slices if e == name]
+        declared = order.get(name, [])
         arms: dict[str, stats.Arm] = {}
         variants: dict[str, Any] = {}
-        seen = dict.fromkeys(v for e, v in keys if e == name)
-        declared = order.get(name, [])
         for variant in [v for v in declared if v in seen] + [v for v in seen if v not in declared]:
-            rows = (per_visitor["experiment"] == name) & (per_visitor["variant"] == variant)
-            shared = per_visitor["shared"][rows]
-            arms[variant] = stats.arm(per_visitor["sessions"][rows], per_visitor["dwell_s"][rows], shared)
-            d = dwell[(name, variant)]
+            part, d = slices[(name, variant)]
+            shared = per_visitor["shared"][part]
+            arms[variant] = stats.arm(per_visitor["sessions"][part], per_visitor["dwell_s"][part], shared)
             variants[variant] = {"visitors": arms[variant].visitors,
                                  "dwell_s": {k: round(float(d[k]), 3) for k in ("mean", "median", "p75")},
                                  "share_rate": _ratio(int(shared.sum()), arms[variant].visitors)}
@@ -159,13 +179,28 @@ def experiments(con: duckdb.DuckDBPyConnection, order: dict[str, list[str]], rep
     return found
 
 
+def _on_cursor(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`work` on a cursor of its own (a DuckDB connection is not for two threads at once)."""
+    cursor = con.cursor()
+    try:
+        return work(cursor)
+    finally:
+        cursor.close()
+
+
 def campaign(con: duckdb.DuckDBPyConnection, name: str, zone: str, steps: list[Step],
              variants: dict[str, list[str]] | None = None, replicates: int = stats.REPLICATES,
              seed: int = stats.SEED) -> dict[str, Any]:
-    """Every figure of campaign `name`, days counted in `zone`."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW cev AS SELECT * FROM ev WHERE campaign = {_literal(name)}")
-    for sql in SETUP:
-        con.execute(sql)
-    return {**headline(con), "timezone": zone, "funnel": funnel(con, steps), "pages": pages(con), "components": components(con),
-            "daily": daily(con, zone), "share_channels": share_channels(con), "dwell_histogram": dwell_histogram(con),
-            "experiments": experiments(con, variants or {}, replicates, seed)}
+    """Every figure of campaign `name`, days counted in `zone` (the queries of each stage at once)."""
+    con.execute(f"CREATE OR REPLACE VIEW cev AS SELECT * FROM ev WHERE campaign = {_literal(name)}")
+    work: dict[str, Callable[[duckdb.DuckDBPyConnection], Any]] = {
+        "headline": headline, "funnel": lambda c: funnel(c, steps), "pages": pages, "components": components,
+        "daily": lambda c: daily(c, zone), "share_channels": share_channels, "dwell_histogram": dwell_histogram,
+        "experiments": lambda c: experiments(c, variants or {}, replicates, seed)}
+    with ThreadPoolExecutor(len(work)) as pool:
+        for group in SETUP:
+            for done in [pool.submit(_on_cursor, con, lambda c, sql=sql: c.execute(sql)) for sql in group]:
+                done.result()
+        found = {key: pool.submit(_on_cursor, con, fn) for key, fn in work.items()}
+        figures = {key: future.result() for key, future in found.items()}
+    return {**figures.pop("headline"), "timezone": zone, **figures}
