@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import select
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql import Executable
 
 metadata = MetaData()
@@ -260,7 +262,8 @@ CONCURRENCY = 16
 
 def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
     """SQLite: WAL, a busy timeout and `BEGIN IMMEDIATE` for write transactions (writers queue instead
-    of failing; readers never wait); PostgreSQL: a connection pool with pre-ping."""
+    of failing; readers never wait); PostgreSQL: a connection pool whose connections are checked without a
+    round trip (`_check_alive`)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         path = sqlite_path(url)
@@ -284,7 +287,19 @@ def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=CONCURRENCY, max_overflow=8)
+    engine = create_engine(url, pool_size=CONCURRENCY, max_overflow=8)
+    event.listen(engine, "checkout", _check_alive)
+    return engine
+
+
+def _check_alive(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection is used only if it is open and nothing waits on its socket: an idle
+    connection receives nothing unless the server ended it (a restart or `pg_terminate_backend` sends a
+    FATAL message and closes the socket). No round trip (`pool_pre_ping` cost one per request); a
+    connection that dies while in use fails its statement, SQLAlchemy then replaces every connection of
+    the pool opened before, and `writer.Writer` runs the write again on a new one."""
+    if dbapi_conn.closed or dbapi_conn.broken or select.select([dbapi_conn.pgconn.socket], [], [], 0)[0]:
+        raise DisconnectionError("the server closed this connection")  # the pool connects anew
 
 
 def is_postgres(conn: Connection | Engine) -> bool:

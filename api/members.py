@@ -3,7 +3,6 @@
 what the rules need to know about them; their nickname."""
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, String, bindparam, literal, select, union_all, update
@@ -65,11 +64,10 @@ def _add_tally(insert: db.InsertOf) -> db.Insert:
                                       set_={"count": db.tallies.c.count + stmt.excluded["count"]})
 
 
-def add_tallies(conn: Connection, campaign: str, identity: str, counted: Counter[tuple[str, str]]) -> None:
-    """Add newly counted events, per (action, day), to the person's tallies."""
-    if counted:
-        conn.execute(_add_tally(conn), [{"campaign": campaign, "identity": identity, "action": a, "day": d, "count": n}
-                                        for (a, d), n in counted.items()])
+def add_tallies(conn: Connection, campaign: str, identity: str, rows: list[dict[str, Any]]) -> None:
+    """Add newly counted events (rows of action, day and count) to the person's tallies."""
+    if rows:
+        conn.execute(_add_tally(conn), [{"campaign": campaign, "identity": identity, **row} for row in rows])
 
 
 def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from . import db
@@ -54,6 +55,16 @@ class Writer:
             self._thread = None
 
     def _alone(self, job: Callable[[Connection], T]) -> T:
+        try:
+            return self._once(job)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        # Its connection had died (the database restarted) and nothing was committed: once more, on a new one. Had
+        # the commit itself arrived, the events are stored and the run again finds them (replays count once).
+        return self._once(job)
+
+    def _once(self, job: Callable[[Connection], T]) -> T:
         with db.transaction(self.engine) as conn:
             return job(conn)
 

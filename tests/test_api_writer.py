@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, create_engine, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from h5press.api import db
 from h5press.api.migrations import migrate
@@ -88,3 +90,79 @@ def test_processes_queue_for_the_sqlite_write_lock(tmp_path: Path) -> None:
         assert len(conn.execute(select(db.limits.c.key)).all()) == 600
     assert time.monotonic() - started < 60
     engine.dispose()
+
+
+def _end_other_sessions(url: str) -> int:
+    """Terminate every other connection to the database of `url`, as a restart of the server would; their number."""
+    admin = create_engine(url, poolclass=NullPool)
+    with admin.connect() as conn:
+        ended = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
+    admin.dispose()
+    time.sleep(0.3)  # the FATAL message reaches the clients' sockets
+    return int(ended)
+
+
+def test_postgres_connections_the_server_ended_are_replaced_before_use(pg_database: str) -> None:
+    """Without a ping per checkout, a pooled connection the server ended is still never used: reads and writes
+    after the ending succeed on new connections."""
+    engine = db.make_engine(pg_database)
+    migrate(engine)
+    writer = Writer(engine)
+    with ThreadPoolExecutor(4) as pool:  # several pooled connections
+        list(pool.map(lambda _: writer._alone(lambda conn: conn.execute(text("SELECT pg_sleep(0.05)"))), range(4)))
+    assert engine.pool.checkedin() >= 2  # type: ignore[attr-defined]
+    assert _end_other_sessions(pg_database) >= 2
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        key = f"alive-{time.time_ns()}"
+        assert asyncio.run(writer.run(_keep(key))) == (key, False)
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+def test_postgres_write_whose_connection_dies_runs_again(pg_database: str) -> None:
+    """A connection that dies while in use fails its statement: the write runs once more on a new connection,
+    and only that run's writes are kept."""
+    engine = db.make_engine(pg_database)
+    migrate(engine)
+    writer = Writer(engine)
+    runs: list[int] = []
+    key = f"retried-{time.time_ns()}"
+
+    def job(conn: Connection) -> int:
+        runs.append(len(runs))
+        conn.execute(db.limits.insert().values(key=key, tat_ms=len(runs)))
+        if len(runs) == 1:
+            conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return len(runs)
+
+    try:
+        assert asyncio.run(writer.run(job)) == 2
+        with engine.connect() as conn:
+            assert conn.execute(select(db.limits.c.tat_ms).where(db.limits.c.key == key)).scalars().all() == [2]
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+def test_a_failing_write_is_not_run_again(db_url: str) -> None:
+    """Only a lost connection repeats a write: an error of the statement itself reaches the caller at once."""
+    engine = db.make_engine(db_url)
+    migrate(engine)
+    writer = Writer(engine)
+    runs: list[int] = []
+
+    def job(conn: Connection) -> None:
+        runs.append(1)
+        conn.execute(text("SELECT * FROM no_such_table"))
+
+    try:
+        with pytest.raises(DBAPIError):
+            asyncio.run(writer.run(job))
+        assert runs == [1]
+    finally:
+        writer.close()
+        engine.dispose()
