@@ -64,10 +64,12 @@ def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], r
 
 
 def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequence[Incoming], received_ms: int,
-           since_ms: int | None = None) -> dict[str, Any]:
+           since_ms: int | None = None, member: Row[Any] | None = None) -> dict[str, Any]:
     """Record a batch for one person (who first reached the server at `since_ms`, if known earlier than
-    their first write); returns per-event results, what the batch earned and the person's summary as `me`."""
-    member = lock_member(conn, rules.name, identity, received_ms)
+    their first write; `member`: their row, if this transaction has locked it already); returns per-event
+    results, what the batch earned and the person's summary as `me`."""
+    if member is None:
+        member = lock_member(conn, rules.name, identity, received_ms)
     since = member.created_ms if since_ms is None else min(since_ms, member.created_ms)
     state, days_before, fresh, rows = _store(conn, rules, identity, member, _distinct(batch), received_ms, since)
     totals = Totals(rules.name, identity)

@@ -11,6 +11,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from . import db
 from .changes import BOARD, TEAM, note
+from .limits import SharedLimiter
 from .rules import CampaignRules, MemberState
 
 
@@ -26,6 +27,13 @@ def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> 
     """The person's row, made on their first write and locked until the transaction ends: their writes queue here.
     One upsert does both (an update of the row, even to the same value, locks it on PostgreSQL)."""
     return conn.execute(_lock(conn), {"campaign": campaign, "identity": identity, "now_ms": now_ms}).one()
+
+
+def lock_member_within(conn: Connection, limiter: SharedLimiter, campaign: str, identity: str,
+                       now_ms: int) -> tuple[float, Row[Any]]:
+    """`limiter.take_in(conn, identity)` and `lock_member` together (one statement on PostgreSQL): the seconds to
+    wait (0: go on) and the person's row. A refused request is to fail its transaction, which undoes both."""
+    return limiter.take_with(conn, identity, _lock(conn), {"campaign": campaign, "identity": identity, "now_ms": now_ms})
 
 
 def _state_query() -> CompoundSelect[Any]:
