@@ -359,11 +359,16 @@ def _insert_new_sqlite(table: Table, unique: tuple[str, ...]) -> Executable:
 
 @functools.cache
 def _insert_new_postgres(table: Table, unique: tuple[str, ...], names: tuple[str, ...]) -> TextClause:
+    return text(insert_new_sql(table, unique, names))
+
+
+def insert_new_sql(table: Table, unique: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """PostgreSQL's `insert_new` of the columns `names`, its JSON array the parameter `rows`."""
     dialect = postgresql.dialect()
     columns = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
-    return text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} "
-                f"FROM json_to_recordset(CAST(:rows AS json)) AS r({columns}) "
-                f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING event_id")
+    return (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} "
+            f"FROM json_to_recordset(CAST(:rows AS json)) AS r({columns}) "
+            f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING event_id")
 
 
 class WriteLock:

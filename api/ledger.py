@@ -21,7 +21,7 @@ from .friends import share_refs
 from .members import load_state, lock_member
 from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms, week_of
 from .teams import team_info
-from .totals import Totals
+from .totals import Totals, write_with_events
 from .totals import write as write_totals
 
 
@@ -71,20 +71,9 @@ def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequenc
     if member is None:
         member = lock_member(conn, rules.name, identity, received_ms)
     since = member.created_ms if since_ms is None else min(since_ms, member.created_ms)
-    state, days_before, fresh, rows = _store(conn, rules, identity, member, _distinct(batch), received_ms, since)
-    totals = Totals(rules.name, identity)
-    _credit(totals, member, rows)
-    counted = Counter((r["action"], r["day"]) for r in rows if r["status"] == "counted")
-    totals.tallies = [{"action": action, "day": day, "count": n} for (action, day), n in counted.items()]
-    totals.checkins = sorted(state.checkin_days - days_before)
-    badges = rules.new_badges(state)
-    totals.badges = [{"badge": b, "at_ms": received_ms} for b in badges]
-    totals.refs = share_refs((ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True))
-    totals.votes = [{"vote": r["component"], "choices": json.dumps(json.loads(r["payload"])["choices"]), "at_ms": r["at_ms"]}
-                    for r in rows if r["type"] == "vote" and r["status"] == "recorded"]
-    write_totals(conn, totals)
+    state, fresh, rows, totals = _store(conn, rules, identity, member, _distinct(batch), received_ms, since)
     return {"acknowledged": [ev.id for ev in batch], "results": _results(batch, rows), "points": totals.gained,
-            "badges": badges, "me": _person(conn, rules, member, state, received_ms)}
+            "badges": [b["badge"] for b in totals.badges], "me": _person(conn, rules, member, state, received_ms)}
 
 
 def _distinct(batch: Sequence[Incoming]) -> list[Incoming]:
@@ -100,28 +89,43 @@ def _distinct(batch: Sequence[Incoming]) -> list[Incoming]:
 
 
 def _store(conn: Connection, rules: CampaignRules, identity: str, member: Row[Any], fresh: list[Incoming],
-           received_ms: int, since_ms: int) -> tuple[MemberState, set[str], list[Incoming], list[dict[str, Any]]]:
-    """Insert the fresh events with what they earn under the rules; when some ids were stored before (a
-    replay, or another request meanwhile), plan again with only the ones inserted now. Returns the person's state, their
-    check-in days before the batch, the events stored and their rows."""
+           received_ms: int, since_ms: int) -> tuple[MemberState, list[Incoming], list[dict[str, Any]], Totals]:
+    """Insert the fresh events with what they earn under the rules, and what they add (`Totals`); when some ids were
+    stored before (a replay, or another request meanwhile), plan again with only the ones inserted now. Returns the
+    person's state, the events stored, their rows and what they added."""
     e = db.events.c
     state = load_state(conn, rules.name, identity, member.earned)
-    days_before = set(state.checkin_days)
-    rows = _plan(rules, state, fresh, received_ms, since_ms)
-    inserted: set[str] = set()
-    if rows:
-        for row in rows:
-            row["identity"] = identity
-        inserted = set(db.insert_new(conn, db.events, ("event_id",), rows))
+    rows, totals = _planned(rules, identity, member, state, fresh, received_ms, since_ms)
+    inserted = write_with_events(conn, rows, totals)  # the totals only if every row was inserted
     if len(inserted) != len(rows):  # some ids were stored before: count only the ones stored now
         state = load_state(conn, rules.name, identity, member.earned)
-        days_before = set(state.checkin_days)
         fresh = [ev for ev in fresh if ev.id in inserted]
-        rows = _plan(rules, state, fresh, received_ms, since_ms)
+        rows, totals = _planned(rules, identity, member, state, fresh, received_ms, since_ms)
         for row in rows:
             conn.execute(update(db.events).where(e.event_id == row["event_id"])
                          .values(points=row["points"], status=row["status"], action=row["action"]))
-    return state, days_before, fresh, rows
+        write_totals(conn, totals)
+    return state, fresh, rows, totals
+
+
+def _planned(rules: CampaignRules, identity: str, member: Row[Any], state: MemberState, fresh: list[Incoming],
+             received_ms: int, since_ms: int) -> tuple[list[dict[str, Any]], Totals]:
+    """The events' rows and what they add to the person's totals, tallies, check-ins, badges, share codes and votes
+    (mutates `state`)."""
+    days_before = set(state.checkin_days)
+    rows = _plan(rules, state, fresh, received_ms, since_ms)
+    for row in rows:
+        row["identity"] = identity
+    totals = Totals(rules.name, identity)
+    _credit(totals, member, rows)
+    counted = Counter((r["action"], r["day"]) for r in rows if r["status"] == "counted")
+    totals.tallies = [{"action": action, "day": day, "count": n} for (action, day), n in counted.items()]
+    totals.checkins = sorted(state.checkin_days - days_before)
+    totals.badges = [{"badge": b, "at_ms": received_ms} for b in rules.new_badges(state)]
+    totals.refs = share_refs((ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True))
+    totals.votes = [{"vote": r["component"], "choices": json.dumps(json.loads(r["payload"])["choices"]), "at_ms": r["at_ms"]}
+                    for r in rows if r["type"] == "vote" and r["status"] == "recorded"]
+    return rows, totals
 
 
 def _credit(totals: Totals, member: Row[Any], rows: list[dict[str, Any]]) -> None:

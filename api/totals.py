@@ -1,11 +1,12 @@
 """What a batch writes after its events: the person's points, their board totals and their team's, the
 tallies of counted events, check-in days, badges, share codes, votes and the change log (`Totals`).
 
-On PostgreSQL all of it is one statement (`write`): data-modifying CTEs, each table's rows as one JSON
-array (`json_to_recordset`, as `db.insert_new` does), an empty array writing nothing. Table by table, a
-single points event cost four statements, each a round trip to the server and ≈ 0.15 ms of Python in
-the client; now it costs one, whatever the batch holds. SQLite runs in the server's process, without
-round trips (and without data-modifying CTEs): there each table keeps its own statement.
+On PostgreSQL all of it and the events themselves are one statement (`write_with_events`): data-modifying
+CTEs, each table's rows as one JSON array (`json_to_recordset`, as `db.insert_new` does), an empty array
+writing nothing. Table by table, a single points event cost five statements, each a round trip to the
+server and ≈ 0.15 ms of Python in the client; now it costs one, whatever the batch holds. SQLite runs in
+the server's process, without round trips (and without data-modifying CTEs): there each table keeps its
+own statement.
 """
 from __future__ import annotations
 
@@ -54,6 +55,17 @@ def write(conn: Connection, totals: Totals) -> None:
         _write_each(conn, totals)
 
 
+def write_with_events(conn: Connection, events: list[dict[str, Any]], totals: Totals) -> set[str]:
+    """Insert the `events` rows whose `event_id` is not stored yet and, if that is every one of them, apply `totals`;
+    returns the ids inserted. On PostgreSQL one statement (one round trip) does both."""
+    if db.is_postgres(conn):
+        return _write_postgres(conn, totals, events)
+    inserted = set(db.insert_new(conn, db.events, ("event_id",), events))
+    if len(inserted) == len(events):
+        write(conn, totals)
+    return inserted
+
+
 _m = db.members.c
 _CREDIT = (update(db.members).where(_m.campaign == bindparam("of_campaign"), _m.identity == bindparam("of_identity"))
            .values(earned=_m.earned + bindparam("gained"),
@@ -84,54 +96,68 @@ def _recordset(name: str, columns: str) -> str:
 
 
 _CAMPAIGN, _IDENTITY = "CAST(:campaign AS text)", "CAST(:identity AS text)"
+_EVENT_COLUMNS = tuple(c.name for c in db.events.c if c.name != "pk")
+_ONLY_IF_COMPLETE = "(SELECT complete FROM checked)"
+# The events not stored yet, then everything they add, applied only if every one of them was new (`checked`):
+# otherwise the caller plans again with the events inserted and writes their totals with no events (`write`).
 _ALL_AT_ONCE = text(f"""
-WITH credit AS (
+WITH inserted AS (
+  {db.insert_new_sql(db.events, ("event_id",), _EVENT_COLUMNS)}
+), checked AS (
+  SELECT count(*) = CAST(:expected AS integer) AS complete FROM inserted
+), credit AS (
   UPDATE members SET earned = earned + CAST(:gained AS integer), reached_ms = GREATEST(reached_ms, CAST(:reached AS bigint))
-  WHERE campaign = {_CAMPAIGN} AND identity = {_IDENTITY} AND CAST(:gained AS integer) <> 0
+  WHERE campaign = {_CAMPAIGN} AND identity = {_IDENTITY} AND CAST(:gained AS integer) <> 0 AND {_ONLY_IF_COMPLETE}
 ), scored AS (
   INSERT INTO scores (campaign, kind, period, subject, points, reached_ms)
   SELECT {_CAMPAIGN}, kind, period, subject, points, reached_ms
   FROM {_recordset("scores", "kind text, period text, subject text, points integer, reached_ms bigint")}
+  WHERE {_ONLY_IF_COMPLETE}
   ON CONFLICT (campaign, kind, period, subject) DO UPDATE SET points = scores.points + excluded.points,
     reached_ms = GREATEST(scores.reached_ms, excluded.reached_ms)
 ), tallied AS (
   INSERT INTO tallies (campaign, identity, action, day, count)
   SELECT {_CAMPAIGN}, {_IDENTITY}, action, day, count FROM {_recordset("tallies", "action text, day text, count integer")}
+  WHERE {_ONLY_IF_COMPLETE}
   ON CONFLICT (campaign, identity, action, day) DO UPDATE SET count = tallies.count + excluded.count
 ), checked_in AS (
   INSERT INTO checkins (campaign, identity, day)
   SELECT {_CAMPAIGN}, {_IDENTITY}, day FROM json_array_elements_text(CAST(:checkins AS json)) AS r(day)
-  ON CONFLICT DO NOTHING
+  WHERE {_ONLY_IF_COMPLETE} ON CONFLICT DO NOTHING
 ), badged AS (
   INSERT INTO badges (campaign, identity, badge, at_ms)
   SELECT {_CAMPAIGN}, {_IDENTITY}, badge, at_ms FROM {_recordset("badges", "badge text, at_ms bigint")}
-  ON CONFLICT DO NOTHING
+  WHERE {_ONLY_IF_COMPLETE} ON CONFLICT DO NOTHING
 ), shared AS (
   INSERT INTO refs (campaign, role, code, identity, at_ms)
   SELECT {_CAMPAIGN}, role, code, {_IDENTITY}, at_ms FROM {_recordset("refs", "role text, code text, at_ms bigint")}
-  ON CONFLICT DO NOTHING
+  WHERE {_ONLY_IF_COMPLETE} ON CONFLICT DO NOTHING
 ), voted AS (
   INSERT INTO votes (campaign, vote, identity, choices, at_ms)
   SELECT {_CAMPAIGN}, vote, {_IDENTITY}, choices, at_ms FROM {_recordset("votes", "vote text, choices text, at_ms bigint")}
-  ON CONFLICT DO NOTHING RETURNING vote
+  WHERE {_ONLY_IF_COMPLETE} ON CONFLICT DO NOTHING RETURNING vote
+), logged AS (
+  INSERT INTO changes (campaign, kind, key, at_ms)
+  SELECT {_CAMPAIGN}, kind, key, CAST(:now AS bigint) FROM {_recordset("changed", "kind text, key text")}
+  WHERE {_ONLY_IF_COMPLETE}
+  UNION ALL SELECT {_CAMPAIGN}, '{VOTE}', vote, CAST(:now AS bigint) FROM voted
 )
-INSERT INTO changes (campaign, kind, key, at_ms)
-SELECT {_CAMPAIGN}, kind, key, CAST(:now AS bigint) FROM {_recordset("changed", "kind text, key text")}
-UNION ALL SELECT {_CAMPAIGN}, '{VOTE}', vote, CAST(:now AS bigint) FROM voted
+SELECT event_id FROM inserted
 """)
 
 
-def _write_postgres(conn: Connection, t: Totals) -> None:
-    """Every table in one statement. A row is upserted at most once in it (PostgreSQL refuses to update a row
-    twice in one statement): the totals and tallies come summed per key."""
+def _write_postgres(conn: Connection, t: Totals, events: list[dict[str, Any]] | None = None) -> set[str]:
+    """The events not stored yet and, if that is every one of them, `t`: one statement. A row is upserted at most
+    once in it (PostgreSQL refuses to update a row twice in one statement): totals and tallies come summed per key."""
     now = now_ms()
     changed = [{"kind": kind, "key": str(key)} for kind, key in dict.fromkeys(t.changed)]
-    conn.execute(_ALL_AT_ONCE, {
+    lists = {"rows": events or [], "scores": t.scores, "tallies": t.tallies, "checkins": t.checkins, "badges": t.badges,
+             "refs": t.refs, "votes": t.votes, "changed": changed}
+    inserted = conn.execute(_ALL_AT_ONCE, {
         "campaign": t.campaign, "identity": t.identity, "gained": t.gained, "reached": t.reached_ms, "now": now,
-        **{name: _json(rows) for name, rows in (("scores", t.scores), ("tallies", t.tallies), ("checkins", t.checkins),
-                                                ("badges", t.badges), ("refs", t.refs), ("votes", t.votes),
-                                                ("changed", changed))}})
+        "expected": len(events or []), **{name: _json(rows) for name, rows in lists.items()}}).scalars()
     prune(conn, now)
+    return set(inserted)
 
 
 def _json(rows: list[Any]) -> str:
