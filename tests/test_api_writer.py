@@ -64,6 +64,52 @@ def test_a_failing_job_leaves_no_trace_and_the_others_commit(db_url: str) -> Non
     engine.dispose()
 
 
+def test_sqlite_groups_use_savepoints_only_once_a_job_has_failed(tmp_path: Path) -> None:
+    """A group whose jobs all succeed commits without savepoints; a group with a failing job is rolled back and
+    runs again, each job in a savepoint: the others' writes are kept once, the failing one's not at all."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'api.sqlite3'}")
+    migrate(engine)
+    writer = Writer(engine)
+    runs: list[str] = []
+
+    def counted(key: str, fail: bool = False, wait: threading.Event | None = None):  # type: ignore[no-untyped-def]
+        job = _keep(key, fail, wait)
+
+        def run(conn: Connection) -> tuple[str, bool]:
+            runs.append(key)
+            return job(conn)
+        return run
+
+    async def group(prefix: str, failing: int | None) -> list[object]:
+        """Job 0 holds the writer until jobs 1-9 have queued behind it: they make one group."""
+        held = threading.Event()
+        first = asyncio.ensure_future(writer.run(counted(f"{prefix}0", wait=held)))
+        while f"{prefix}0" not in runs:
+            await asyncio.sleep(0.01)
+        jobs = [writer.run(counted(f"{prefix}{i}", fail=i == failing)) for i in range(1, 10)]
+        gathered = asyncio.gather(first, *jobs, return_exceptions=True)
+        await asyncio.sleep(0.2)
+        held.set()
+        return await gathered
+
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            clean = pool.submit(asyncio.run, group("a", None)).result()
+            assert clean == [(f"a{i}", False) for i in range(10)] and sorted(runs) == [f"a{i}" for i in range(10)]
+            runs.clear()
+            mixed = pool.submit(asyncio.run, group("b", 4)).result()
+    finally:
+        writer.close()
+    assert isinstance(mixed[4], ValueError)
+    assert [r for i, r in enumerate(mixed) if i != 4] == [("b0", False)] + [(f"b{i}", True) for i in range(1, 10) if i != 4]
+    # b0 ran alone; b1-b4 ran until b4 failed, then the group again in savepoints
+    assert [runs.count(f"b{i}") for i in range(10)] == [1, 2, 2, 2, 2, 1, 1, 1, 1, 1]
+    with engine.connect() as conn:
+        stored = sorted(conn.execute(select(db.limits.c.key)).scalars())
+    assert stored == sorted([f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10) if i != 4])
+    engine.dispose()
+
+
 WRITER_PROCESS = """
 import sys, time
 from h5press.api import db
