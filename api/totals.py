@@ -151,8 +151,8 @@ def _write_postgres(conn: Connection, t: Totals, events: list[dict[str, Any]] | 
     once in it (PostgreSQL refuses to update a row twice in one statement): totals and tallies come summed per key."""
     now = now_ms()
     changed = [{"kind": kind, "key": str(key)} for kind, key in dict.fromkeys(t.changed)]
-    lists = {"rows": events or [], "scores": t.scores, "tallies": t.tallies, "checkins": t.checkins, "badges": t.badges,
-             "refs": t.refs, "votes": t.votes, "changed": changed}
+    lists: dict[str, list[Any]] = {"rows": events or [], "scores": t.scores, "tallies": t.tallies, "checkins": t.checkins,
+                                   "badges": t.badges, "refs": t.refs, "votes": t.votes, "changed": changed}
     inserted = conn.execute(_ALL_AT_ONCE, {
         "campaign": t.campaign, "identity": t.identity, "gained": t.gained, "reached": t.reached_ms, "now": now,
         "expected": len(events or []), **{name: _json(rows) for name, rows in lists.items()}}).scalars()

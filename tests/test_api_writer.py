@@ -7,8 +7,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Connection, create_engine, select, text
@@ -18,6 +20,8 @@ from sqlalchemy.pool import NullPool
 from h5press.api import db
 from h5press.api.migrations import migrate
 from h5press.api.writer import Writer
+
+T = TypeVar("T")
 
 
 def _keep(key: str, fail: bool = False, wait: threading.Event | None = None):  # type: ignore[no-untyped-def]
@@ -138,6 +142,12 @@ def test_processes_queue_for_the_sqlite_write_lock(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def _awaited(awaitable: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on an event loop of its own thread: an earlier test's loop may still run in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, awaitable).result()
+
+
 def _end_other_sessions(url: str) -> int:
     """Terminate every other connection to the database of `url`, as a restart of the server would; their number."""
     admin = create_engine(url, poolclass=NullPool)
@@ -163,7 +173,7 @@ def test_postgres_connections_the_server_ended_are_replaced_before_use(pg_databa
         with engine.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
         key = f"alive-{time.time_ns()}"
-        assert asyncio.run(writer.run(_keep(key))) == (key, False)
+        assert _awaited(writer.run(_keep(key))) == (key, False)
     finally:
         writer.close()
         engine.dispose()
@@ -186,7 +196,7 @@ def test_postgres_write_whose_connection_dies_runs_again(pg_database: str) -> No
         return len(runs)
 
     try:
-        assert asyncio.run(writer.run(job)) == 2
+        assert _awaited(writer.run(job)) == 2
         with engine.connect() as conn:
             assert conn.execute(select(db.limits.c.tat_ms).where(db.limits.c.key == key)).scalars().all() == [2]
     finally:
@@ -207,7 +217,7 @@ def test_a_failing_write_is_not_run_again(db_url: str) -> None:
 
     try:
         with pytest.raises(DBAPIError):
-            asyncio.run(writer.run(job))
+            _awaited(writer.run(job))
         assert runs == [1]
     finally:
         writer.close()
