@@ -298,8 +298,18 @@ def _check_alive(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
     FATAL message and closes the socket). No round trip (`pool_pre_ping` cost one per request); a
     connection that dies while in use fails its statement, SQLAlchemy then replaces every connection of
     the pool opened before, and `writer.Writer` runs the write again on a new one."""
-    if dbapi_conn.closed or dbapi_conn.broken or select.select([dbapi_conn.pgconn.socket], [], [], 0)[0]:
+    if dbapi_conn.closed or dbapi_conn.broken or _readable(dbapi_conn.pgconn.socket):
         raise DisconnectionError("the server closed this connection")  # the pool connects anew
+
+
+def _readable(fd: int) -> bool:
+    """Whether something waits on socket `fd` (or it hung up), without waiting. `poll` where there is one: `select`
+    refuses descriptors numbered 1024 and above, which a server holding many client connections reaches."""
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def is_postgres(conn: Connection | Engine) -> bool:

@@ -3,6 +3,7 @@ job on PostgreSQL, and SQLite writers of several processes queueing on the file'
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -177,6 +178,33 @@ def test_postgres_connections_the_server_ended_are_replaced_before_use(pg_databa
     finally:
         writer.close()
         engine.dispose()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="descriptor numbers above 1024 are a POSIX select limit")
+def test_postgres_connections_with_high_descriptor_numbers_are_checked(pg_database: str) -> None:
+    """A server holding many client sockets opens its database connections on descriptors above 1024, which
+    `select` refuses: the check before use still works there, and still finds a connection the server ended."""
+    import resource  # POSIX only
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if max(soft, hard) < 1300:
+        pytest.skip("fewer than 1300 file descriptors allowed")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1300), hard))
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    engine = db.make_engine(pg_database)
+    try:
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection.pgconn.socket > 1024  # type: ignore[union-attr]
+        with engine.connect() as conn:  # checked out again: the check runs on that descriptor
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        assert _end_other_sessions(pg_database) >= 1
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 2")).scalar_one() == 2
+    finally:
+        engine.dispose()
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_postgres_write_whose_connection_dies_runs_again(pg_database: str) -> None:
