@@ -131,7 +131,8 @@ class Guard:
     per-IP rate limit on `/api/`; and `X-Content-Type-Options: nosniff` on every answer (JSON and CSV
     carry user text: a browser must never sniff them as HTML)."""
 
-    def __init__(self, app: ASGIApp, bucket: Limiter, trusted: tuple[Network, ...]) -> None:
+    def __init__(self, app: ASGIApp, bucket: Limiter | None, trusted: tuple[Network, ...]) -> None:
+        """`bucket`: the per-IP limit, None when it is off (`--ip-rate 0`: no thread hop per request for it)."""
         self.app, self.bucket, self.trusted = app, bucket, trusted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,7 +143,7 @@ class Guard:
         forwarded = dict(scope["headers"]).get(b"x-forwarded-for")
         address = client_address(peer, forwarded.decode("latin-1") if forwarded else None, self.trusted)
         scope["client"] = (address, port)
-        if scope["path"].startswith("/api/"):
+        if self.bucket is not None and scope["path"].startswith("/api/"):
             wait = await run_in_threadpool(self.bucket.take, address)
             if wait:
                 await rate_limited("too many requests from this address", wait)(scope, receive, send)
@@ -275,7 +276,8 @@ def create_app(project: Project, settings: ApiSettings) -> FastAPI:
     for router in routers:
         app.include_router(router)
     name_campaigns(app, sorted(project.campaigns))
-    app.add_middleware(Guard, bucket=app.state.api.ip_bucket, trusted=networks(settings.trusted_proxies))
+    app.add_middleware(Guard, bucket=app.state.api.ip_bucket if settings.ip_rate > 0 else None,
+                       trusted=networks(settings.trusted_proxies))
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(BodyLimit, limit=settings.max_body)

@@ -23,11 +23,21 @@ APPEND = db.changes.insert()  # built once: see `db.prepared`
 
 def note(conn: Connection, campaign: str, changed: Iterable[tuple[str, object]]) -> None:
     """Record what this transaction changed: `(BOARD, "")`, `(TEAM, team_id)`, `(VOTE, vote_id)`."""
-    now_ms = int(time.time() * 1000)  # wall time of the write, not the tests' pinned campaign clock
-    rows = [{"campaign": campaign, "kind": kind, "key": str(key), "at_ms": now_ms} for kind, key in dict.fromkeys(changed)]
+    now = now_ms()
+    rows = [{"campaign": campaign, "kind": kind, "key": str(key), "at_ms": now} for kind, key in dict.fromkeys(changed)]
     if not rows:
         return
     conn.execute(APPEND, rows)
+    prune(conn, now)
+
+
+def now_ms() -> int:
+    """The wall time of a write, as the change log stores it (not the tests' pinned campaign clock)."""
+    return int(time.time() * 1000)
+
+
+def prune(conn: Connection, now: int) -> None:
+    """Delete the rows older than `KEEP_MS`, at most once a minute per process."""
     if time.monotonic() - _last_prune[0] >= PRUNE_EVERY_S:
         _last_prune[0] = time.monotonic()
-        conn.execute(delete(db.changes).where(db.changes.c.at_ms < now_ms - KEEP_MS))
+        conn.execute(delete(db.changes).where(db.changes.c.at_ms < now - KEEP_MS))

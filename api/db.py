@@ -8,12 +8,13 @@ from __future__ import annotations
 import functools
 import json
 import os
+import select
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 try:
     import fcntl
@@ -38,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql import Executable
 
 metadata = MetaData()
@@ -260,7 +262,8 @@ CONCURRENCY = 16
 
 def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
     """SQLite: WAL, a busy timeout and `BEGIN IMMEDIATE` for write transactions (writers queue instead
-    of failing; readers never wait); PostgreSQL: a connection pool with pre-ping."""
+    of failing; readers never wait); PostgreSQL: a connection pool whose connections are checked without a
+    round trip (`_check_alive`)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         path = sqlite_path(url)
@@ -284,7 +287,29 @@ def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=CONCURRENCY, max_overflow=8)
+    engine = create_engine(url, pool_size=CONCURRENCY, max_overflow=8)
+    event.listen(engine, "checkout", _check_alive)
+    return engine
+
+
+def _check_alive(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection is used only if it is open and nothing waits on its socket: an idle
+    connection receives nothing unless the server ended it (a restart or `pg_terminate_backend` sends a
+    FATAL message and closes the socket). No round trip (`pool_pre_ping` cost one per request); a
+    connection that dies while in use fails its statement, SQLAlchemy then replaces every connection of
+    the pool opened before, and `writer.Writer` runs the write again on a new one."""
+    if dbapi_conn.closed or dbapi_conn.broken or _readable(dbapi_conn.pgconn.socket):
+        raise DisconnectionError("the server closed this connection")  # the pool connects anew
+
+
+def _readable(fd: int) -> bool:
+    """Whether something waits on socket `fd` (or it hung up), without waiting. `poll` where there is one: `select`
+    refuses descriptors numbered 1024 and above, which a server holding many client connections reaches."""
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def is_postgres(conn: Connection | Engine) -> bool:
@@ -305,19 +330,21 @@ def insert(conn: Connection, table: Table) -> Insert:
 S = TypeVar("S", bound=Executable)
 
 
-def prepared(build: Callable[[InsertOf], S]) -> Callable[[Connection], S]:
+def prepared(build: Callable[[InsertOf], S]) -> Prepared[S]:
     """A statement of the request path, built once per kind of database (given that database's INSERT) with
     `bindparam`s for its values. SQLAlchemy computes a statement's cache key once per object: building the
     statement on every request cost more than running it (≈ 0.1 ms a statement)."""
-    built: dict[str, S] = {}
+    return Prepared(build)
 
-    def statement(conn: Connection) -> S:
-        name = conn.dialect.name
-        if name not in built:
-            built[name] = build(postgresql.insert if name == "postgresql" else sqlite.insert)
-        return built[name]
 
-    return statement
+class Prepared(Generic[S]):
+    """A statement per kind of database (see `prepared`): `stmt(conn)`, or `stmt.build(postgresql.insert)`."""
+
+    def __init__(self, build: Callable[[InsertOf], S]) -> None:
+        self.build = functools.cache(build)
+
+    def __call__(self, conn: Connection) -> S:
+        return self.build(postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)
 
 
 def insert_new(conn: Connection, table: Table, unique: tuple[str, ...], rows: list[dict[str, Any]]) -> list[str]:
@@ -342,11 +369,16 @@ def _insert_new_sqlite(table: Table, unique: tuple[str, ...]) -> Executable:
 
 @functools.cache
 def _insert_new_postgres(table: Table, unique: tuple[str, ...], names: tuple[str, ...]) -> TextClause:
+    return text(insert_new_sql(table, unique, names))
+
+
+def insert_new_sql(table: Table, unique: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """PostgreSQL's `insert_new` of the columns `names`, its JSON array the parameter `rows`."""
     dialect = postgresql.dialect()
     columns = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
-    return text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} "
-                f"FROM json_to_recordset(CAST(:rows AS json)) AS r({columns}) "
-                f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING event_id")
+    return (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} "
+            f"FROM json_to_recordset(CAST(:rows AS json)) AS r({columns}) "
+            f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING event_id")
 
 
 class WriteLock:

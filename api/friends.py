@@ -19,15 +19,20 @@ def _keep(insert: db.InsertOf) -> db.Insert:
     return insert(db.refs).on_conflict_do_nothing()
 
 
-def record_refs(conn: Connection, campaign: str, identity: str, events: Iterable[tuple[str, dict[str, Any], int]]) -> None:
-    """Store the share codes of (type, payload, at_ms) events; a code is kept once per person and role."""
+def share_refs(events: Iterable[tuple[str, dict[str, Any], int]]) -> list[dict[str, Any]]:
+    """The share codes of (type, payload, at_ms) events, as `refs` rows without their campaign and identity."""
     rows = []
     for type_, payload, at_ms in events:
         found = ref_of(type_, payload)
         if found:
-            rows.append({"campaign": campaign, "role": found[0], "code": found[1], "identity": identity, "at_ms": at_ms})
-    if rows:
-        conn.execute(_keep(conn), rows)
+            rows.append({"role": found[0], "code": found[1], "at_ms": at_ms})
+    return rows
+
+
+def record_refs(conn: Connection, campaign: str, identity: str, refs: list[dict[str, Any]]) -> None:
+    """Store share codes (`share_refs`); a code is kept once per person and role."""
+    if refs:
+        conn.execute(_keep(conn), [{"campaign": campaign, "identity": identity, **ref} for ref in refs])
 
 
 def _linked(campaign: str, identity: str, mine: str, theirs: str) -> Select[Any]:

@@ -12,16 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, case, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from . import db
-from .changes import BOARD, TEAM, VOTE, note
+from .changes import BOARD, TEAM
 from .db import ALL, PERSON_KIND, TEAM_KIND
-from .friends import record_refs
-from .members import add_tallies, load_state, lock_member
+from .friends import share_refs
+from .members import load_state, lock_member
 from .rules import CampaignRules, MemberState, current_streak, effective_ms, to_ms, week_of
-from .scores import add_score
 from .teams import team_info
+from .totals import Totals, write_with_events
+from .totals import write as write_totals
 
 
 @dataclass
@@ -62,37 +63,17 @@ def _plan(rules: CampaignRules, state: MemberState, batch: Sequence[Incoming], r
     return rows
 
 
-# The statements of every request, built once (see `db.prepared`).
-_keep_checkins = db.prepared(lambda insert: insert(db.checkins).on_conflict_do_nothing())
-_keep_badges = db.prepared(lambda insert: insert(db.badges).on_conflict_do_nothing())
-_keep_votes = db.prepared(lambda insert: insert(db.votes).on_conflict_do_nothing().returning(db.votes.c.vote))
-_m = db.members.c
-CREDIT = (update(db.members).where(_m.campaign == bindparam("of_campaign"), _m.identity == bindparam("of_identity"))
-          .values(earned=_m.earned + bindparam("gained"),
-                  reached_ms=case((_m.reached_ms > bindparam("reached"), _m.reached_ms), else_=bindparam("reached"))))
-
-
 def ingest(conn: Connection, rules: CampaignRules, identity: str, batch: Sequence[Incoming], received_ms: int,
-           since_ms: int | None = None) -> dict[str, Any]:
+           since_ms: int | None = None, member: Row[Any] | None = None) -> dict[str, Any]:
     """Record a batch for one person (who first reached the server at `since_ms`, if known earlier than
-    their first write); returns per-event results, what the batch earned and the person's summary as `me`."""
-    member = lock_member(conn, rules.name, identity, received_ms)
+    their first write; `member`: their row, if this transaction has locked it already); returns per-event
+    results, what the batch earned and the person's summary as `me`."""
+    if member is None:
+        member = lock_member(conn, rules.name, identity, received_ms)
     since = member.created_ms if since_ms is None else min(since_ms, member.created_ms)
-    state, days_before, fresh, rows = _store(conn, rules, identity, member, _distinct(batch), received_ms, since)
-    gained, changed = _credit(conn, rules.name, identity, member, rows)
-    add_tallies(conn, rules.name, identity, Counter((r["action"], r["day"]) for r in rows if r["status"] == "counted"))
-    new_days = state.checkin_days - days_before
-    if new_days:
-        conn.execute(_keep_checkins(conn), [{"campaign": rules.name, "identity": identity, "day": d} for d in sorted(new_days)])
-    badges = rules.new_badges(state)
-    if badges:
-        conn.execute(_keep_badges(conn),
-                     [{"campaign": rules.name, "identity": identity, "badge": b, "at_ms": received_ms} for b in badges])
-    record_refs(conn, rules.name, identity, [(ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True)])
-    changed += _record_votes(conn, rules.name, identity, rows)
-    note(conn, rules.name, changed)
-    return {"acknowledged": [ev.id for ev in batch], "results": _results(batch, rows), "points": gained, "badges": badges,
-            "me": _person(conn, rules, member, state, received_ms)}
+    state, fresh, rows, totals = _store(conn, rules, identity, member, _distinct(batch), received_ms, since)
+    return {"acknowledged": [ev.id for ev in batch], "results": _results(batch, rows), "points": totals.gained,
+            "badges": [b["badge"] for b in totals.badges], "me": _person(conn, rules, member, state, received_ms)}
 
 
 def _distinct(batch: Sequence[Incoming]) -> list[Incoming]:
@@ -108,53 +89,54 @@ def _distinct(batch: Sequence[Incoming]) -> list[Incoming]:
 
 
 def _store(conn: Connection, rules: CampaignRules, identity: str, member: Row[Any], fresh: list[Incoming],
-           received_ms: int, since_ms: int) -> tuple[MemberState, set[str], list[Incoming], list[dict[str, Any]]]:
-    """Insert the fresh events with what they earn under the rules; when some ids were stored before (a
-    replay, or another request meanwhile), plan again with only the ones inserted now. Returns the person's state, their
-    check-in days before the batch, the events stored and their rows."""
+           received_ms: int, since_ms: int) -> tuple[MemberState, list[Incoming], list[dict[str, Any]], Totals]:
+    """Insert the fresh events with what they earn under the rules, and what they add (`Totals`); when some ids were
+    stored before (a replay, or another request meanwhile), plan again with only the ones inserted now. Returns the
+    person's state, the events stored, their rows and what they added."""
     e = db.events.c
     state = load_state(conn, rules.name, identity, member.earned)
-    days_before = set(state.checkin_days)
-    rows = _plan(rules, state, fresh, received_ms, since_ms)
-    inserted: set[str] = set()
-    if rows:
-        for row in rows:
-            row["identity"] = identity
-        inserted = set(db.insert_new(conn, db.events, ("event_id",), rows))
+    rows, totals = _planned(rules, identity, member, state, fresh, received_ms, since_ms)
+    inserted = write_with_events(conn, rows, totals)  # the totals only if every row was inserted
     if len(inserted) != len(rows):  # some ids were stored before: count only the ones stored now
         state = load_state(conn, rules.name, identity, member.earned)
-        days_before = set(state.checkin_days)
         fresh = [ev for ev in fresh if ev.id in inserted]
-        rows = _plan(rules, state, fresh, received_ms, since_ms)
+        rows, totals = _planned(rules, identity, member, state, fresh, received_ms, since_ms)
         for row in rows:
             conn.execute(update(db.events).where(e.event_id == row["event_id"])
                          .values(points=row["points"], status=row["status"], action=row["action"]))
-    return state, days_before, fresh, rows
+        write_totals(conn, totals)
+    return state, fresh, rows, totals
 
 
-def _credit(conn: Connection, campaign: str, identity: str, member: Row[Any],
-            rows: list[dict[str, Any]]) -> tuple[int, list[tuple[str, object]]]:
-    """The batch's points added to the person, their boards and their team's; what changed."""
-    gained = sum(r["points"] for r in rows)
-    changed: list[tuple[str, object]] = []
-    if gained:
-        reached = max(r["at_ms"] for r in rows if r["points"])
-        conn.execute(CREDIT, {"of_campaign": campaign, "of_identity": identity, "gained": gained, "reached": reached})
-        _add_scores(conn, campaign, identity, member.team_id, rows)
-        changed.append((BOARD, ""))
+def _planned(rules: CampaignRules, identity: str, member: Row[Any], state: MemberState, fresh: list[Incoming],
+             received_ms: int, since_ms: int) -> tuple[list[dict[str, Any]], Totals]:
+    """The events' rows and what they add to the person's totals, tallies, check-ins, badges, share codes and votes
+    (mutates `state`)."""
+    days_before = set(state.checkin_days)
+    rows = _plan(rules, state, fresh, received_ms, since_ms)
+    for row in rows:
+        row["identity"] = identity
+    totals = Totals(rules.name, identity)
+    _credit(totals, member, rows)
+    counted = Counter((r["action"], r["day"]) for r in rows if r["status"] == "counted")
+    totals.tallies = [{"action": action, "day": day, "count": n} for (action, day), n in counted.items()]
+    totals.checkins = sorted(state.checkin_days - days_before)
+    totals.badges = [{"badge": b, "at_ms": received_ms} for b in rules.new_badges(state)]
+    totals.refs = share_refs((ev.type, ev.payload, row["at_ms"]) for ev, row in zip(fresh, rows, strict=True))
+    totals.votes = [{"vote": r["component"], "choices": json.dumps(json.loads(r["payload"])["choices"]), "at_ms": r["at_ms"]}
+                    for r in rows if r["type"] == "vote" and r["status"] == "recorded"]
+    return rows, totals
+
+
+def _credit(totals: Totals, member: Row[Any], rows: list[dict[str, Any]]) -> None:
+    """The batch's points for the person, their boards and their team's; what changed."""
+    totals.gained = sum(r["points"] for r in rows)
+    if totals.gained:
+        totals.reached_ms = max(r["at_ms"] for r in rows if r["points"])
+        totals.scores = _scores(totals.identity, member.team_id, rows)
+        totals.changed.append((BOARD, ""))
         if member.team_id is not None:
-            changed.append((TEAM, member.team_id))
-    return gained, changed
-
-
-def _record_votes(conn: Connection, campaign: str, identity: str, rows: list[dict[str, Any]]) -> list[tuple[str, object]]:
-    """One vote per person per vote id (the first one stays); the tallies that changed."""
-    vote_rows = [{"campaign": campaign, "vote": r["component"], "identity": identity,
-                  "choices": json.dumps(json.loads(r["payload"])["choices"]), "at_ms": r["at_ms"]}
-                 for r in rows if r["type"] == "vote" and r["status"] == "recorded"]
-    if not vote_rows:
-        return []
-    return [(VOTE, vote) for vote in conn.execute(_keep_votes(conn), vote_rows).scalars()]
+            totals.changed.append((TEAM, member.team_id))
 
 
 def _results(batch: Sequence[Incoming], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -168,20 +150,21 @@ def _results(batch: Sequence[Incoming], rows: list[dict[str, Any]]) -> list[dict
     return results
 
 
-def _add_scores(conn: Connection, campaign: str, identity: str, team_id: int | None, rows: list[dict[str, Any]]) -> None:
-    """Add the batch's points to the person's weekly totals and to the team's totals (an event may fall in the
+def _scores(identity: str, team_id: int | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The batch's points as rows of the person's weekly totals and of the team's totals (an event may fall in the
     previous week: its client time counts)."""
     weeks: dict[str, tuple[int, int]] = {}
     for row in rows:
         if row["points"]:
             points, reached = weeks.get(week_of(row["day"]), (0, 0))
             weeks[week_of(row["day"])] = (points + row["points"], max(reached, row["at_ms"]))
-    for week, (points, reached) in weeks.items():
-        add_score(conn, campaign, PERSON_KIND, week, identity, points, reached)
-        if team_id is not None:
-            add_score(conn, campaign, TEAM_KIND, week, team_id, points, reached)
+    subjects = [(PERSON_KIND, identity)] + ([(TEAM_KIND, str(team_id))] if team_id is not None else [])
+    scores = [{"kind": kind, "period": week, "subject": subject, "points": points, "reached_ms": reached}
+              for kind, subject in subjects for week, (points, reached) in weeks.items()]
     if team_id is not None:
-        add_score(conn, campaign, TEAM_KIND, ALL, team_id, sum(p for p, _ in weeks.values()), max(r for _, r in weeks.values()))
+        scores.append({"kind": TEAM_KIND, "period": ALL, "subject": str(team_id), "points": sum(p for p, _ in weeks.values()),
+                       "reached_ms": max(r for _, r in weeks.values())})
+    return scores
 
 
 def summary(conn: Connection, rules: CampaignRules, identity: str, now_ms: int) -> dict[str, Any]:

@@ -9,11 +9,13 @@ writers of the process (`db.transaction`); it holds the write lock for one row.
 """
 from __future__ import annotations
 
+import functools
 import time
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Engine, bindparam, case, delete, select
+from sqlalchemy import BigInteger, Connection, Engine, Row, bindparam, case, delete, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import ReturningInsert
 
 from . import db
@@ -36,6 +38,13 @@ def _advance(insert: db.InsertOf) -> ReturningInsert[Any]:
 TAT = select(db.limits.c.tat_ms).where(db.limits.c.key == bindparam("row_key"))
 
 
+@functools.cache
+def _with_advance(statement: ReturningInsert[Any]) -> ReturningInsert[Any]:
+    """PostgreSQL: `statement` with the limit's advance as a CTE; column `h5press_taken` is 1 when it was taken."""
+    taken = _advance.build(postgresql.insert).cte("h5press_advance")
+    return statement.add_cte(taken).returning(select(func.count()).select_from(taken).scalar_subquery().label("h5press_taken"))
+
+
 class SharedLimiter:
     """`rate` requests per second per key, at most `burst` at once, counted in the database. The same
     calling convention as `ratelimit.TokenBucket`: `take(key)` is 0 when allowed, else seconds to wait."""
@@ -54,16 +63,32 @@ class SharedLimiter:
         """`take` as part of the caller's write transaction: a request's own writes and its limit commit once."""
         if self.rate <= 0:
             return 0.0
-        now_ms = int((time.time() if now is None else now) * 1000)
-        step_ms = int(cost * 1000 / self.rate)
-        tolerance_ms = int(self.burst * 1000 / self.rate)
-        row_key = f"{self.scope}:{key}"[:250]
-        params = {"row_key": row_key, "now": now_ms, "step": step_ms, "tolerance": tolerance_ms}
-        if conn.execute(_advance(conn), params).first() is not None:
-            self._prune(conn, now_ms)
+        params = self._params(key, cost, now)
+        return self._verdict(conn, params, conn.execute(_advance(conn), params).first() is not None)
+
+    def take_with(self, conn: Connection, key: str, statement: ReturningInsert[Any],
+                  params: dict[str, Any]) -> tuple[float, Row[Any]]:
+        """`take_in`, and `statement` (an INSERT … RETURNING one row, whose parameters are `params`) run in the same
+        transaction; returns the wait and that row. On PostgreSQL the two are one statement, the limit's upsert a
+        data-modifying CTE of the other: one round trip fewer per request."""
+        if self.rate <= 0 or not db.is_postgres(conn):
+            wait = self.take_in(conn, key)
+            return wait, conn.execute(statement, params).one()
+        limit = self._params(key, 1.0, None)
+        row = conn.execute(_with_advance(statement), {**params, **limit}).one()
+        return self._verdict(conn, limit, bool(row.h5press_taken)), row
+
+    def _params(self, key: str, cost: float, now: float | None) -> dict[str, Any]:
+        return {"row_key": f"{self.scope}:{key}"[:250], "now": int((time.time() if now is None else now) * 1000),
+                "step": int(cost * 1000 / self.rate), "tolerance": int(self.burst * 1000 / self.rate)}
+
+    def _verdict(self, conn: Connection, params: dict[str, Any], taken: bool) -> float:
+        """0 when the advance was taken, else the seconds until it would be."""
+        if taken:
+            self._prune(conn, params["now"])
             return 0.0
         tat = conn.execute(TAT, params).scalar_one()
-        return max(0.001, (tat + step_ms - tolerance_ms - now_ms) / 1000)
+        return float(max(0.001, (tat + params["step"] - params["tolerance"] - params["now"]) / 1000))
 
     def _connection(self) -> AbstractContextManager[Connection]:
         """PostgreSQL: autocommit (one statement, no BEGIN/COMMIT round trips); SQLite: a write transaction

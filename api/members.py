@@ -3,7 +3,6 @@
 what the rules need to know about them; their nickname."""
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, String, bindparam, literal, select, union_all, update
@@ -12,6 +11,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from . import db
 from .changes import BOARD, TEAM, note
+from .limits import SharedLimiter
 from .rules import CampaignRules, MemberState
 
 
@@ -27,6 +27,13 @@ def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> 
     """The person's row, made on their first write and locked until the transaction ends: their writes queue here.
     One upsert does both (an update of the row, even to the same value, locks it on PostgreSQL)."""
     return conn.execute(_lock(conn), {"campaign": campaign, "identity": identity, "now_ms": now_ms}).one()
+
+
+def lock_member_within(conn: Connection, limiter: SharedLimiter, campaign: str, identity: str,
+                       now_ms: int) -> tuple[float, Row[Any]]:
+    """`limiter.take_in(conn, identity)` and `lock_member` together (one statement on PostgreSQL): the seconds to
+    wait (0: go on) and the person's row. A refused request is to fail its transaction, which undoes both."""
+    return limiter.take_with(conn, identity, _lock(conn), {"campaign": campaign, "identity": identity, "now_ms": now_ms})
 
 
 def _state_query() -> CompoundSelect[Any]:
@@ -65,11 +72,10 @@ def _add_tally(insert: db.InsertOf) -> db.Insert:
                                       set_={"count": db.tallies.c.count + stmt.excluded["count"]})
 
 
-def add_tallies(conn: Connection, campaign: str, identity: str, counted: Counter[tuple[str, str]]) -> None:
-    """Add newly counted events, per (action, day), to the person's tallies."""
-    if counted:
-        conn.execute(_add_tally(conn), [{"campaign": campaign, "identity": identity, "action": a, "day": d, "count": n}
-                                        for (a, d), n in counted.items()])
+def add_tallies(conn: Connection, campaign: str, identity: str, rows: list[dict[str, Any]]) -> None:
+    """Add newly counted events (rows of action, day and count) to the person's tallies."""
+    if rows:
+        conn.execute(_add_tally(conn), [{"campaign": campaign, "identity": identity, **row} for row in rows])
 
 
 def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:

@@ -1,6 +1,8 @@
 """Board totals (`db.scores`): added to as points are counted and as people join teams."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, case, select
 
 from . import db
@@ -18,8 +20,14 @@ def _add(insert: db.InsertOf) -> db.Insert:
 
 def add_score(conn: Connection, campaign: str, kind: str, period: str, subject: object, points: int, reached_ms: int) -> None:
     """Add `points` to one total; its `reached_ms` becomes the later of the stored one and `reached_ms`."""
-    conn.execute(_add(conn), {"campaign": campaign, "kind": kind, "period": period, "subject": str(subject),
-                              "points": points, "reached_ms": reached_ms})
+    add_scores(conn, campaign, [{"kind": kind, "period": period, "subject": str(subject), "points": points,
+                                 "reached_ms": reached_ms}])
+
+
+def add_scores(conn: Connection, campaign: str, rows: list[dict[str, Any]]) -> None:
+    """`add_score` for several totals (rows of kind, period, subject, points and reached_ms) in one statement."""
+    if rows:
+        conn.execute(_add(conn), [{"campaign": campaign, **row} for row in rows])
 
 
 def score(conn: Connection, campaign: str, kind: str, period: str, subject: object) -> int:

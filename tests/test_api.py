@@ -115,6 +115,14 @@ def test_votes_tally_one_vote_per_identity(client):
     assert client.get("/api/v1/campaigns/c/votes/nope").status_code == 404
 
 
+def test_two_votes_of_one_batch_keep_the_first(client):
+    """On PostgreSQL a batch's votes are one INSERT (with its other totals): the first vote of a block stays."""
+    h = session(client)
+    r = send(client, h, [event("vote", {"choices": [3]}, component="commute"), event("vote", {"choices": [1]}, component="commute")])
+    assert [x["status"] for x in r.json()["results"]] == ["recorded", "recorded"]
+    assert client.get("/api/v1/campaigns/c/votes/commute").json() == {"counts": [0, 0, 1, 0], "total": 1}
+
+
 def test_openapi_docs_are_served(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from api_support import session
+from api_support import event, session
+from sqlalchemy import func, select
 
+from h5press.api import db
 from h5press.api.ratelimit import client_address, networks
 
 
@@ -53,3 +55,19 @@ def test_client_address_reads_forwarded_for_from_the_right():
     assert client_address("::1", "10.1.1.1", trusted) == "10.1.1.1"  # only proxies: the first hop
     assert client_address("10.0.0.5", None, trusted) == "10.0.0.5"
     assert client_address("10.0.0.5", "203.0.113.7", networks([])) == "10.0.0.5"
+
+
+def test_event_batches_take_the_identity_limit_in_their_own_transaction(make_client):
+    """POST /events takes the per-identity limit with the person's row (on PostgreSQL in the same statement):
+    the limit is shared by processes, and a refused batch stores nothing."""
+    first, second = make_client(identity_rate=1), make_client(identity_rate=1)  # bursts of 5
+    h = session(first)
+    answers = [(first if i % 2 else second).post("/api/v1/campaigns/c/events", headers=h, json={"events": [
+        event("points", {"action": "read"})]}) for i in range(7)]
+    codes = [a.status_code for a in answers]
+    assert codes.count(200) == 5 and codes[-2:] == [429, 429], codes
+    assert answers[-1].json()["error"] == "rate_limited" and 1 <= int(answers[-1].headers["retry-after"]) <= 2
+    with first.app.state.api.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(db.events)).scalar_one() == 5
+        earned = sum(a.json()["points"] for a in answers if a.status_code == 200)
+        assert conn.execute(select(db.members.c.earned)).scalars().all() == [earned]

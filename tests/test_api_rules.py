@@ -107,6 +107,24 @@ def test_an_id_repeated_inside_a_batch_counts_once(client):
     assert statuses(send(client, h, [ev, ev])) == ["counted", "duplicate"]
 
 
+def test_a_batch_partly_stored_before_counts_only_its_new_events(client):
+    """What a batch adds (points, tallies, weekly board totals, the change log) follows the events it stores now: on
+    PostgreSQL those are written with the events in one statement and kept only when every event was new, else
+    written again for the events inserted."""
+    h = session(client)
+    old = [event(payload={"action": "share"}) for _ in range(2)]
+    assert send(client, h, old).json()["points"] == 2
+    new = [event(payload={"action": "share"}) for _ in range(3)]
+    r = send(client, h, old + new)
+    assert statuses(r) == ["duplicate"] * 2 + ["counted"] * 3 and r.json()["points"] == 3
+    me = client.get("/api/v1/campaigns/c/me", headers=h).json()
+    assert me["points"] == 5 and me["actions"]["share"]["count"] == 5 and me["actions"]["share"]["today"] == 5
+    for period in ("week", "all"):
+        board = client.get(f"/api/v1/campaigns/c/leaderboard?period={period}", headers=h).json()
+        assert board["me"]["points"] == 5, board
+    assert sorted(e["status"] for e in _events(client)) == ["counted"] * 5
+
+
 def test_a_replayed_id_from_another_identity_is_acknowledged_not_counted(client):
     ev = event(payload={"action": "share"})
     send(client, session(client), [ev])

@@ -21,7 +21,7 @@ LAYERS = {
     "errors": ["errors"],
     "foundations (no database, no web)": ["settings", "identity", "ratelimit", "rules", "shares", "project", "text"],
     "storage": ["db", "migrations", "changes", "limits", "writer"],
-    "domain": ["members", "scores", "friends", "stock", "teams", "ledger", "boards", "rewards", "lottery", "export", "stream",
+    "domain": ["members", "scores", "friends", "totals", "stock", "teams", "ledger", "boards", "rewards", "lottery", "export", "stream",
                "wechat", "analytics"],
     "web": ["schemas", "state", "app"],
 }

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from .. import db
 from ..errors import ApiError
 from ..ledger import Incoming, ingest, summary, vote_tally
-from ..members import set_nickname
+from ..members import lock_member_within, set_nickname
 from ..schemas import MeOut, VoteTally, errors
 from ..state import Caller, Campaign, Signed, State, refuse_over_limit
 from ..text import clean_name, name_schema
@@ -79,8 +79,9 @@ async def post_events(batch: Batch, rules: Campaign, caller: Signed, state: Stat
 
     def record(conn: Connection) -> dict[str, Any]:
         """The batch's writes and the caller's rate limit, committed together."""
-        refuse_over_limit(state.identity_bucket.take_in(conn, caller.key))
-        return ingest(conn, rules, caller.key, incoming, now, since_ms=caller.iat * 1000)
+        wait, member = lock_member_within(conn, state.identity_bucket, rules.name, caller.key, now)
+        refuse_over_limit(wait)
+        return ingest(conn, rules, caller.key, incoming, now, since_ms=caller.iat * 1000, member=member)
 
     return await state.writer.run(record)
 
