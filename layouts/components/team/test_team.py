@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import Locator
 
 from h5fixtures import build, layout_shift, one_page_site, open_served
 
@@ -86,6 +87,12 @@ def person(browser, url: str, width: int):  # type: ignore[no-untyped-def]
     return context, page, errors
 
 
+def members(team: Locator) -> list[list[str]]:
+    """Each member's name and points as the list shows them (read from the DOM: innerText's line
+    breaks depend on whether the list was laid out at that instant)."""
+    return team.locator("[data-members] li").evaluate_all("els => els.map(li => [...li.children].map(c => c.textContent))")
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 320])
 def test_create_invite_join_live_and_the_errors(tmp_path, site_with_api, browser, width):
@@ -104,7 +111,7 @@ def test_create_invite_join_live_and_the_errors(tmp_path, site_with_api, browser
     code = team.locator("[data-code]").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{8}", code)
     assert team.get_by_role("status").inner_text() == "队伍已建好，把邀请链接发给两位好友吧。"
-    assert team.locator("[data-members] li").all_inner_texts() == ["队员 1（我）\n0 积分", "空位\n等待好友加入"]
+    assert members(team) == [["队员 1（我）", "0 积分"], ["空位", "等待好友加入"]]
 
     # the invite link: by Web Share (a phone's share sheet, stood in for here) or copied; each counts as a share
     link = team.get_by_label("邀请链接（好友打开即可加入）").input_value()
@@ -143,7 +150,7 @@ def test_create_invite_join_live_and_the_errors(tmp_path, site_with_api, browser
     pb.wait_for_function("() => document.querySelector('[data-members] .is-me').textContent.startsWith('小青（我）')")
     pb.evaluate("() => h5press.award('read')")
     pa.wait_for_function("() => document.querySelector('[data-points]').textContent === '20'", timeout=5000)
-    assert team.locator("[data-members] li").all_inner_texts() == ["队员 1（我）\n10 积分", "小青\n10 积分"]
+    assert members(team) == [["队员 1（我）", "10 积分"], ["小青", "10 积分"]]
     assert team.locator("[data-unlock]").inner_text() == "已解锁「家庭礼包」，每位队员都可以去领取。"
     assert team.locator("[data-bar]").evaluate("p => p.value") == 20
 

@@ -72,6 +72,11 @@ def test_live_tallies_from_the_server(tmp_path, site_with_api, browser, width):
         # at once, before the vote has even reached the server, then as the server counts it
         mine.wait_for_function("() => document.querySelector('[data-id=\"mode\"] .h5c-vote__state').textContent === '已投票 · 共 1 人参与'")
         assert vote.locator("[data-share]").all_inner_texts() == ["0%", "0%", "100%"]
+        # once the vote has left the outbox, the block reads the tally again; a fresh page reads it once
+        mine.wait_for_function("() => !(JSON.parse(localStorage.getItem('h5press:c:outbox')) || []).some(e => e.type === 'vote')")
+        with mine.expect_response(lambda r: r.request.method == "GET" and "/votes/mode" in r.url):
+            mine.reload()
+        mine.wait_for_function("() => document.querySelector('[data-id=\"mode\"] .h5c-vote__state').textContent === '已投票 · 共 1 人参与'")
         reads: list[str] = []  # the tally read by GET: the fallback when the live stream fails (every 15 s)
         mine.on("request", lambda r: reads.append(r.url) if r.method == "GET" and "/votes/mode" in r.url else None)
         other = theirs.locator('[data-id="mode"]')
