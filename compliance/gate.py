@@ -1,8 +1,9 @@
 """The compliance stage of every build and of `h5press lint`: the site's rules over each
 campaign, its waivers and approval, one report per campaign; findings become diagnostics.
 
-It runs after the load and parse stages (so it reads valid configs and pages) and before
-anything is rendered: an error leaves dist/ untouched.
+It runs after the load and parse stages (so it reads valid configs and pages), beside the
+render on a large site, and decides the build before anything is published: an error leaves
+dist/ untouched.
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 load (config, front matter) → parse (Markdown, component blocks, link and block checks) →
 theme (shared SCSS and scripts) → campaigns (per bundle: hashed files, pages, offline page,
-service worker) → finish (headers, compression, budgets, report) → write (atomic swap).
+service worker), with the compliance gate beside them → finish (headers, compression, budgets,
+report) → write (atomic swap).
 Each stage is a module of its own; this one wires them and owns the build's options and
 result. Stages record problems instead of raising, so one run reports every problem, and
 nothing is written unless there are none.

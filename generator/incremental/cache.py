@@ -6,7 +6,7 @@ version or the site config differs from the build that wrote it. A build with th
 byte-identical to one without: the cache only ever returns what the same inputs produced.
 
 Writes land on threads of their own, in order: SQLite works without holding the GIL, so the build
-goes on with its next stage (the compliance gate after the parse, finishing after the render)
+goes on with its next stage (the render after the parse, finishing after the render)
 while a stage's results are stored. Reads and `close` wait for the writes before them.
 """
 from __future__ import annotations
