@@ -7,6 +7,7 @@ import gc
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -15,12 +16,25 @@ R = TypeVar("R")
 PARALLEL_THRESHOLD = 48
 
 
-_FORKED: Callable | None = None  # the function `fork_map`'s workers run, inherited when they fork
+_FORKED: Callable | None = None  # the function the forked workers run, inherited when they fork
 
 
 def _call_forked(item: object) -> object:
     assert _FORKED is not None
     return _FORKED(item)
+
+
+@contextmanager
+def _inheriting(fn: Callable[[T], object]) -> Iterator[None]:
+    """While open, processes forked from this one run `fn` (through `_call_forked`)."""
+    global _FORKED
+    _FORKED = fn
+    gc.freeze()  # the workers' garbage collector leaves inherited objects alone: no copy-on-write storm
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        _FORKED = None
 
 
 def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
@@ -29,19 +43,12 @@ def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator
     images, templates), so only the items and results cross between processes. Results arrive
     in order as they are ready, so the caller can use each (write it, say) while the workers go
     on. Where processes cannot fork, one process does it all."""
-    global _FORKED
     items = list(items)
     if len(items) < PARALLEL_THRESHOLD or not _can_fork(workers):
         yield from (fn(item) for item in items)
         return
-    _FORKED = fn
-    gc.freeze()  # the workers' garbage collector leaves inherited objects alone: no copy-on-write storm
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            yield from pool.map(_call_forked, items, chunksize=max(1, len(items) // (workers * 8)))  # type: ignore[misc]
-    finally:
-        gc.unfreeze()
-        _FORKED = None
+    with _inheriting(fn), ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_call_forked, items, chunksize=max(1, len(items) // (workers * 8)))  # type: ignore[misc]
 
 
 def _can_fork(workers: int) -> bool:
@@ -54,15 +61,9 @@ def fork_call(fn: Callable[[], R], workers: int) -> Callable[[], R]:
     its value is asked for. The process inherits this one's state as it is now."""
     if not _can_fork(workers):
         return fn
-    global _FORKED
-    _FORKED = lambda _: fn()  # noqa: E731
-    gc.freeze()
-    try:
+    with _inheriting(lambda _: fn()):
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
         future: Future[R] = pool.submit(_call_forked, None)  # type: ignore[arg-type]  # forks here
-    finally:
-        gc.unfreeze()
-        _FORKED = None
 
     def result() -> R:
         try:
