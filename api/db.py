@@ -260,7 +260,10 @@ WRITE = "h5press_write"  # execution option of `transaction()` connections
 CONCURRENCY = 16
 
 
-def make_engine(url: str, busy_timeout_ms: int = 30000) -> Engine:
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite connection waits for another's lock before failing
+
+
+def make_engine(url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """SQLite: WAL, a busy timeout and `BEGIN IMMEDIATE` for write transactions (writers queue instead
     of failing; readers never wait); PostgreSQL: a connection pool whose connections are checked without a
     round trip (`_check_alive`)."""

@@ -39,7 +39,6 @@ class Totals:
     votes: list[dict[str, Any]] = field(default_factory=list)  # vote, choices (JSON text), at_ms
     changed: list[tuple[str, object]] = field(default_factory=list)  # for the change log; a vote stored adds its own
 
-
     def empty(self) -> bool:
         return not (self.gained or self.scores or self.tallies or self.checkins or self.badges or self.refs or self.votes
                     or self.changed)

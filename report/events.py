@@ -119,7 +119,6 @@ def _window_sql(selection: Selection, at: str) -> tuple[str, list[Any]]:
 PAYLOAD = "STRUCT(view VARCHAR, ms DOUBLE, ref VARCHAR, share VARCHAR, channel VARCHAR, kind VARCHAR)"
 BLOCK = 250_000  # primary keys one database query covers (the progress shown after each)
 WORKERS = min(8, os.cpu_count() or 2)  # database queries read at once, each in a thread (and connection) of its own
-BUSY_MS = 30_000  # how long SQLite waits for a lock (as the API does)
 
 
 def _scan(keep_payload: bool, strict: bool) -> str:
@@ -199,7 +198,7 @@ def _adbc(url: str) -> Iterator[Any]:
     SQLite's waits for a lock as the API's connections do, instead of failing at once."""
     from sqlalchemy import make_url
 
-    from ..api.db import normalise_url, sqlite_path
+    from ..api.db import BUSY_TIMEOUT_MS, normalise_url, sqlite_path
 
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
@@ -210,7 +209,7 @@ def _adbc(url: str) -> Iterator[Any]:
         with adbc_driver_manager.AdbcConnection(database) as connection:
             if parsed.get_backend_name() == "sqlite":
                 with adbc_driver_manager.AdbcStatement(connection) as statement:
-                    statement.set_sql_query(f"PRAGMA busy_timeout = {BUSY_MS}")
+                    statement.set_sql_query(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                     statement.execute_update()
             yield connection
     finally:
