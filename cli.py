@@ -294,6 +294,7 @@ def api(**options: Any) -> None:
     try:
         import uvicorn
 
+        from .api import processes
         from .api.app import PARENT_ENV, create_app
         from .api.db import make_engine
         from .api.migrations import migrate
@@ -329,8 +330,11 @@ def api(**options: Any) -> None:
         return
     os.environ.update(settings.as_env())
     os.environ[PARENT_ENV] = str(os.getpid())
-    uvicorn.run("h5press.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level="info", timeout_graceful_shutdown=grace, proxy_headers=False)
+    try:
+        processes.serve("h5press.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
+                        workers=settings.workers, log_level="info", timeout_graceful_shutdown=grace, proxy_headers=False)
+    except (OSError, processes.WorkerFailed) as exc:
+        raise click.ClickException(f"cannot serve at {settings.host}:{settings.port}: {exc}") from None
 
 
 REPORT_INSTALL = "pip install 'h5press[report]'"

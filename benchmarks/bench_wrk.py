@@ -4,7 +4,7 @@ client saturates long before the server does).
   python benchmarks/bench_wrk.py [--seconds 10] [--connections 32] [--workers 2] [--db sqlite,postgresql]
                                  [--identity-rate 1000]
 
-Starts on loopback with the same uvicorn workers a minimal FastAPI app (parse the JSON body, answer), and
+Starts on loopback in the same worker processes a minimal FastAPI app (parse the JSON body, answer), and
 one after the other `h5press api` on a SQLite file and on PostgreSQL ($H5PRESS_TEST_POSTGRES, or a
 temporary cluster). wrk sends single-event POSTs from 2000 identities (each request a new event id), then
 batches of 50 events, then single events of one person with 20 and with 30,000 stored events (one
@@ -51,6 +51,14 @@ minimal = FastAPI()
 def echo(body: dict[str, object]) -> dict[str, object]:
     """The floor: FastAPI parses the JSON body and answers, nothing else."""
     return {"ok": True, "fields": len(body)}
+
+
+# The minimal app in the worker processes `h5press api --workers N` runs (one listening socket each), so the
+# two differ only in what they do per request.
+MINIMAL_SERVER = """import sys; sys.path.insert(0, {here!r})
+from h5press.api import processes
+processes.serve("bench_wrk:minimal", host="127.0.0.1", port={port}, workers={workers}, log_level="info",
+                proxy_headers=False)"""
 
 
 def token(sub: str, iat: int) -> str:
@@ -196,8 +204,8 @@ def main() -> None:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="h5press-wrk-")))
         root = make_site(tmp / "site")
         port = free_port()
-        minimal_cmd = [sys.executable, "-m", "uvicorn", "bench_wrk:minimal", "--app-dir", str(Path(__file__).parent),
-                       "--port", str(port), "--workers", str(args.workers), "--log-level", "info", "--no-proxy-headers"]
+        minimal_cmd = [sys.executable, "-c", MINIMAL_SERVER.format(here=str(Path(__file__).parent), port=port,
+                                                                  workers=args.workers)]
         floor = stack.enter_context(serving(minimal_cmd, port))
         print(f"wrk, {args.connections} connections, {args.seconds:g} s per run, {args.workers} uvicorn worker(s) each; "
               "'of min': share of the minimal endpoint's requests/s measured just before ('min req/s')")
