@@ -1,7 +1,7 @@
 """Everything `h5press api` runs with, as one typed object.
 
 The CLI builds it once from its options (and the environment variables they read); the app factory
-takes it, and worker processes (`--workers N`, started by uvicorn) get it back from the
+takes it, and worker processes (`--workers N`, see `processes`) get it back from the
 `H5PRESS_API_<FIELD>` variables the CLI sets. Only the standard library is imported here, so the CLI
 reads the defaults without the api extra installed.
 """
@@ -40,7 +40,7 @@ class ApiSettings:
     db: str = "h5press-api.sqlite3"
     host: str = "127.0.0.1"
     port: int = 8100
-    workers: int = 1  # uvicorn worker processes
+    workers: int = 1  # worker processes, each with its own listening socket
     secret: str = ""
     issuers: Mapping[str, str] = field(default_factory=dict)  # institution → HMAC key
     cors_origins: tuple[str, ...] | None = None  # None: the site's base_url origin
