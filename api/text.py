@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from itertools import accumulate
+from typing import Any
 
 import regex
 
@@ -96,10 +97,11 @@ def clusters(text: str) -> list[str]:
     return _GRAPHEME.findall(text)
 
 
-def name_schema(longest: int) -> dict[str, str]:
+def name_schema(longest: int, example: str) -> dict[str, Any]:
     """The OpenAPI description of a name of at most `longest` clusters (as many code points always fit): one
-    pattern holds the length too, as generators drop a pattern combined with length keywords."""
-    return {"pattern": f"^(?=[^{_CLASS}]*[^\\s{_CLASS}])[^{_CLASS}]{{1,{longest}}}$"}
+    pattern holds the length too, as generators drop a pattern combined with length keywords. The example is
+    also what a generator sends where it cannot make a string of the pattern."""
+    return {"pattern": f"^(?=[^{_CLASS}]*[^\\s{_CLASS}])[^{_CLASS}]{{1,{longest}}}$", "examples": [example]}
 
 
 def clean_name(value: str, longest: int) -> str:

@@ -98,7 +98,7 @@ NICKNAME_MAX = 16
 class NicknameIn(BaseModel):
     nickname: str | None = Field(description=f"1-{NICKNAME_MAX} characters (grapheme clusters) after trimming, no control "
                                              "characters; null removes it", json_schema_extra={"anyOf": [
-                                                 {"type": "string", **name_schema(NICKNAME_MAX)}, {"type": "null"}]})
+                                                 {"type": "string", **name_schema(NICKNAME_MAX, "小青")}, {"type": "null"}]})
 
     @field_validator("nickname")
     @classmethod

@@ -24,7 +24,8 @@ TEAM_NAME_MAX = 20
 
 class TeamIn(BaseModel):
     name: Annotated[str, Field(description=f"shown on the team board: 1-{TEAM_NAME_MAX} characters (grapheme clusters) "
-                                           "after trimming, no control characters", json_schema_extra=name_schema(TEAM_NAME_MAX))]
+                                           "after trimming, no control characters",
+                               json_schema_extra=name_schema(TEAM_NAME_MAX, "青铜队"))]
 
     @field_validator("name")
     @classmethod
