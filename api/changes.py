@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, delete
 
-from . import db
+from . import db, driver
 
 KEEP_MS = 10 * 60 * 1000
 PRUNE_EVERY_S = 60.0
@@ -27,7 +27,7 @@ def note(conn: Connection, campaign: str, changed: Iterable[tuple[str, object]])
     rows = [{"campaign": campaign, "kind": kind, "key": str(key), "at_ms": now} for kind, key in dict.fromkeys(changed)]
     if not rows:
         return
-    conn.execute(APPEND, rows)
+    driver.each(conn, APPEND, rows)
     prune(conn, now)
 
 

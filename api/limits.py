@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, Connection, Engine, Row, bindparam, case, del
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import ReturningInsert
 
-from . import db
+from . import db, driver
 
 PRUNE_EVERY_S = 60.0
 
@@ -64,7 +64,7 @@ class SharedLimiter:
         if self.rate <= 0:
             return 0.0
         params = self._params(key, cost, now)
-        return self._verdict(conn, params, conn.execute(_advance(conn), params).first() is not None)
+        return self._verdict(conn, params, bool(driver.rows(conn, _advance(conn), params)))
 
     def take_with(self, conn: Connection, key: str, statement: ReturningInsert[Any],
                   params: dict[str, Any]) -> tuple[float, Row[Any]]:
@@ -73,7 +73,7 @@ class SharedLimiter:
         data-modifying CTE of the other: one round trip fewer per request."""
         if self.rate <= 0 or not db.is_postgres(conn):
             wait = self.take_in(conn, key)
-            return wait, conn.execute(statement, params).one()
+            return wait, driver.rows(conn, statement, params)[0]
         limit = self._params(key, 1.0, None)
         row = conn.execute(_with_advance(statement), {**params, **limit}).one()
         return self._verdict(conn, limit, bool(row.h5press_taken)), row

@@ -9,7 +9,7 @@ from sqlalchemy import CompoundSelect, Connection, String, bindparam, literal, s
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.dml import ReturningInsert
 
-from . import db
+from . import db, driver
 from .changes import BOARD, TEAM, note
 from .limits import SharedLimiter
 from .rules import CampaignRules, MemberState
@@ -26,7 +26,7 @@ def _lock(insert: db.InsertOf) -> ReturningInsert[Any]:
 def lock_member(conn: Connection, campaign: str, identity: str, now_ms: int) -> Row[Any]:
     """The person's row, made on their first write and locked until the transaction ends: their writes queue here.
     One upsert does both (an update of the row, even to the same value, locks it on PostgreSQL)."""
-    return conn.execute(_lock(conn), {"campaign": campaign, "identity": identity, "now_ms": now_ms}).one()
+    return driver.rows(conn, _lock(conn), {"campaign": campaign, "identity": identity, "now_ms": now_ms})[0]
 
 
 def lock_member_within(conn: Connection, limiter: SharedLimiter, campaign: str, identity: str,
@@ -53,7 +53,7 @@ def load_state(conn: Connection, campaign: str, identity: str, earned: int) -> M
     tallies kept at ingestion), never the event log; one query per request, then kept in memory."""
     state = MemberState(earned=earned)
     badges = []
-    for kind, name, day, n in conn.execute(STATE, {"campaign": campaign, "identity": identity}):
+    for kind, name, day, n in driver.rows(conn, STATE, {"campaign": campaign, "identity": identity}):
         if kind == "tally":
             state.counts[name] += n
             state.daily[(name, day)] += n
@@ -75,7 +75,7 @@ def _add_tally(insert: db.InsertOf) -> db.Insert:
 def add_tallies(conn: Connection, campaign: str, identity: str, rows: list[dict[str, Any]]) -> None:
     """Add newly counted events (rows of action, day and count) to the person's tallies."""
     if rows:
-        conn.execute(_add_tally(conn), [{"campaign": campaign, "identity": identity, **row} for row in rows])
+        driver.each(conn, _add_tally(conn), [{"campaign": campaign, "identity": identity, **row} for row in rows])
 
 
 def set_nickname(conn: Connection, rules: CampaignRules, identity: str, nickname: str | None, now_ms: int) -> None:

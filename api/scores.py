@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, select
 
-from . import db
+from . import db, driver
 
 
 @db.prepared
@@ -27,7 +27,7 @@ def add_score(conn: Connection, campaign: str, kind: str, period: str, subject: 
 def add_scores(conn: Connection, campaign: str, rows: list[dict[str, Any]]) -> None:
     """`add_score` for several totals (rows of kind, period, subject, points and reached_ms) in one statement."""
     if rows:
-        conn.execute(_add(conn), [{"campaign": campaign, **row} for row in rows])
+        driver.each(conn, _add(conn), [{"campaign": campaign, **row} for row in rows])
 
 
 def score(conn: Connection, campaign: str, kind: str, period: str, subject: object) -> int:

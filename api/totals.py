@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, text, update
 
-from . import db
+from . import db, driver
 from .changes import VOTE, note, now_ms, prune
 from .friends import record_refs
 from .members import add_tallies
@@ -78,7 +78,8 @@ def _write_each(conn: Connection, t: Totals) -> None:
     """One statement per table that has rows."""
     person = {"campaign": t.campaign, "identity": t.identity}
     if t.gained:
-        conn.execute(_CREDIT, {"of_campaign": t.campaign, "of_identity": t.identity, "gained": t.gained, "reached": t.reached_ms})
+        driver.each(conn, _CREDIT, [{"of_campaign": t.campaign, "of_identity": t.identity, "gained": t.gained,
+                                    "reached": t.reached_ms}])
     add_scores(conn, t.campaign, t.scores)
     add_tallies(conn, t.campaign, t.identity, t.tallies)
     if t.checkins:

@@ -126,12 +126,11 @@ def test_cli_checks_the_admin_token_and_wechat_options(tmp_path):
 def test_cli_hands_every_option_to_the_workers(tmp_path, monkeypatch):
     import os
 
-    import uvicorn
-
+    from h5press.api import processes
     from h5press.api.settings import ApiSettings
 
     served = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setattr(processes, "serve", lambda app, **kw: served.update(app=app, **kw))
     monkeypatch.setattr(os, "environ", dict(os.environ))
     site = make_site(tmp_path / "site")
     result = CliRunner().invoke(cli, ["api", "-p", str(site), "--secret", SECRET, "--db", str(tmp_path / "x.db"),
@@ -149,11 +148,10 @@ def test_cli_hands_every_option_to_the_workers(tmp_path, monkeypatch):
 def test_cli_joins_issuer_options_and_the_issuers_variable(tmp_path, monkeypatch):
     import os
 
-    import uvicorn
-
+    from h5press.api import processes
     from h5press.api.settings import ApiSettings
 
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setattr(processes, "serve", lambda app, **kw: None)
     monkeypatch.setattr(os, "environ", dict(os.environ, H5PRESS_API_ISSUERS="school=school-key,"))
     args = ["api", "-p", str(make_site(tmp_path / "site")), "--secret", SECRET, "--db", str(tmp_path / "x.db"), "--workers", "2"]
     result = CliRunner().invoke(cli, [*args, "--issuer", "bank=bank-key"])

@@ -20,10 +20,10 @@ API = f"{PACKAGE}.api"
 LAYERS = {
     "errors": ["errors"],
     "foundations (no database, no web)": ["settings", "identity", "ratelimit", "rules", "shares", "project", "text"],
-    "storage": ["db", "migrations", "changes", "limits", "writer"],
+    "storage": ["driver", "db", "migrations", "changes", "limits", "writer"],
     "domain": ["members", "scores", "friends", "totals", "stock", "teams", "ledger", "boards", "rewards", "lottery", "export", "stream",
                "wechat", "analytics"],
-    "web": ["schemas", "state", "app"],
+    "web": ["schemas", "state", "app", "processes"],
 }
 
 
