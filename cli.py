@@ -23,23 +23,28 @@ from .generator.scaffold import scaffold
 
 
 class Progress:
-    """A bar on a terminal; a line every 10 % in CI logs, so they stay short."""
+    """A bar on a terminal; a line every 10 % in CI logs, so they stay short. Counts are of `unit` (none: items);
+    a total not known yet (None) shows the count alone, on a terminal only."""
 
-    def __init__(self, verb: str) -> None:
-        self.verb = verb
+    def __init__(self, verb: str, unit: str = "") -> None:
+        self.verb, self.unit = verb, f" {unit}" if unit else ""
         self.tty = sys.stderr.isatty()
         self.shown = -1
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int | None) -> None:
+        if total is None:
+            if self.tty:
+                click.echo(f"\r{self.verb} {done}{self.unit}", nl=False, err=True)
+            return
         share = done / total if total else 1
         if self.tty:
             bar = "#" * int(share * 30)
-            click.echo(f"\r[{bar:<30}] {done}/{total}", nl=False, err=True)
+            click.echo(f"\r[{bar:<30}] {done}/{total}{self.unit}", nl=False, err=True)
             if done == total:
                 click.echo("", err=True)
         elif int(share * 10) != self.shown:
             self.shown = int(share * 10)
-            click.echo(f"{self.verb} {done}/{total}", err=True)
+            click.echo(f"{self.verb} {done}/{total}{self.unit}", err=True)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -374,7 +379,8 @@ def report(campaigns: tuple[str, ...], project: Path, db: str, events_file: str 
             raise click.BadParameter(problem, param_hint="--funnel")
     options = ReportOptions(project, campaigns, db, events_file, out or (None if export_to else Path("campaign-report")),
                             export_to, start.date() if start else None, end.date() if end else None, steps,
-                            progress=Progress, log=lambda m: click.echo(m, err=True))
+                            progress=Progress, terminal_progress=Progress if sys.stderr.isatty() else None,
+                            log=lambda m: click.echo(m, err=True))
     try:
         result = run(options)
     except (ReportError, EventsError) as exc:

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -22,7 +22,12 @@ from . import events, figures, funnel, stats, tables
 from .html import render
 
 DAY_MS = 86_400_000
-ProgressFn = Callable[[int, int], None]
+
+
+class Display(Protocol):
+    """Makes the progress display of one phase: its verb ("read", "analysed") and what it counts ("MB"; none: items)."""
+
+    def __call__(self, verb: str, unit: str = "") -> events.ProgressFn: ...
 
 
 class ReportError(Exception):
@@ -42,7 +47,10 @@ class ReportOptions:
     funnel: tuple[str, ...] = ()  # overrides every campaign's analytics.funnel
     replicates: int = stats.REPLICATES
     seed: int = stats.SEED
-    progress: Callable[[str], ProgressFn] | None = None  # a progress display for a verb ("read", "analysed")
+    progress: Display | None = None
+    # The display of the phases only a terminal shows (None elsewhere): the export's read, polled as it runs; in a
+    # log, its "reading" line is enough.
+    terminal_progress: Display | None = None
     log: Callable[[str], None] = field(default=lambda _: None)
 
 
@@ -92,7 +100,8 @@ def load(options: ReportOptions, scratch: Path) -> duckdb.DuckDBPyConnection:
     if options.events_file is not None:
         options.log(f"reading {options.events_file}")
         everything = dataclasses.replace(_selection(options), campaigns=())  # an unknown campaign is told what there is
-        events.load_file(con, options.events_file, everything, scratch, options.export_to is not None)
+        events.load_file(con, options.events_file, everything, scratch, options.export_to is not None,
+                         options.terminal_progress("read", "MB") if options.terminal_progress else None)
     else:
         assert options.db is not None
         options.log(f"reading {options.db}")

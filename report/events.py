@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,7 +23,10 @@ import duckdb
 COLUMNS = ("id", "campaign", "type", "component", "payload", "at", "visitor", "session", "page", "variants")
 REQUIRED_TEXT = ("id", "campaign", "type", "visitor", "session", "page")
 BATCH = 100_000  # rows one export write takes
-ProgressFn = Callable[[int, int], None]
+ProgressFn = Callable[[int, int | None], None]  # (done, total); a total not known yet is None
+MB = 1_000_000  # the unit of an export's read shown
+PATIENCE = 1.0  # seconds an export's read runs before its progress shows: a quick one prints nothing
+TICK = 0.2  # seconds between two updates of that progress
 
 # `p`: the payload keys the figures read, parsed once as the events are loaded (NULL when absent or mistyped).
 SHAPE = '{"view": "VARCHAR", "ms": "DOUBLE", "ref": "VARCHAR", "share": "VARCHAR", "channel": "VARCHAR", "kind": "VARCHAR"}'
@@ -92,13 +97,63 @@ def first_bad_line(path: Path) -> str:
     return f"{path}: unreadable as newline-delimited JSON events"
 
 
-def _stdin_copy(scratch: Path) -> Path:
-    """`-`: standard input, copied to a file DuckDB can scan (and we can name lines of)."""
+class _LongRun:
+    """A progress display for a long run only: silent for its first PATIENCE seconds, then updated every TICK at
+    most (and only when it changed); once shown, `finish` draws it complete (a terminal's line is left ended)."""
+
+    def __init__(self, progress: ProgressFn) -> None:
+        self.progress, self.due = progress, time.monotonic() + PATIENCE
+        self.last: tuple[int, int | None] | None = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if time.monotonic() >= self.due and (done, total) != self.last:
+            self.progress(done, total)
+            self.last, self.due = (done, total), time.monotonic() + TICK
+
+    def finish(self, total: int) -> None:
+        if self.last not in (None, (total, total)):
+            self.progress(total, total)
+
+
+def _stdin_copy(scratch: Path, shown: _LongRun | None) -> Path:
+    """`-`: standard input, copied to a file DuckDB can scan (and we can name lines of); the MB received are
+    shown as they come (how many will come is not known)."""
     copy = scratch / "stdin.ndjson"
+    received = 0
     with copy.open("wb") as out:
         while chunk := sys.stdin.buffer.read(1 << 20):
             out.write(chunk)
+            received += len(chunk)
+            if shown is not None:
+                shown(received // MB, None)
     return copy
+
+
+@contextmanager
+def _polled(con: duckdb.DuckDBPyConnection, size: int, shown: _LongRun | None) -> Iterator[None]:
+    """The body's queries on `con`, reading a file of `size` bytes, shown as the MB read: DuckDB's measure of a
+    query's progress, asked for from a thread as the query runs (DuckDB keeps it only while a display needs it)."""
+    if shown is None:
+        yield
+        return
+    total, stop = -(-size // MB), threading.Event()
+
+    def poll() -> None:
+        while True:  # at least once, however quick the read
+            shown(int(size * max(con.query_progress(), 0.0) / 100) // MB, total)
+            if stop.wait(TICK):
+                return
+
+    con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        con.execute("RESET enable_progress_bar; RESET enable_progress_bar_print")
+    shown.finish(total)
 
 
 def _window_sql(selection: Selection, at: str) -> tuple[str, list[Any]]:
@@ -144,21 +199,30 @@ def _check(con: duckdb.DuckDBPyConnection, keep_payload: bool, first_bad: Callab
         raise EventsError(first_bad())
 
 
-def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection, scratch: Path,
-              keep_payload: bool = False) -> None:
-    """The export (a path, or `-` for standard input) into `ev`; a bad line fails with its number.
-    `keep_payload`: keep whole payloads (for `export`), not only the keys the figures read."""
-    path = _stdin_copy(scratch) if source == "-" else Path(source)
-    if not path.is_file():
-        raise EventsError(f"{source}: no such file")
-    con.execute(EV_TABLE)
+def _insert_file(con: duckdb.DuckDBPyConnection, path: Path, keep_payload: bool) -> bool:
+    """The export at `path` into `ev`, by the fast reader, else the lenient one; False if both refused it."""
     for strict in (True, False):
         try:
             con.execute(f"INSERT INTO ev {_scan(keep_payload, strict)}", [str(path)])
-            break
+            return True
         except duckdb.Error:
             con.execute("DELETE FROM ev")
-    else:
+    return False
+
+
+def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection, scratch: Path,
+              keep_payload: bool = False, progress: ProgressFn | None = None) -> None:
+    """The export (a path, or `-` for standard input) into `ev`; a bad line fails with its number.
+    `keep_payload`: keep whole payloads (for `export`), not only the keys the figures read. `progress` shows
+    a long read (standard input's copy, then the file's read) in MB."""
+    shown = _LongRun(progress) if progress else None
+    path = _stdin_copy(scratch, shown) if source == "-" else Path(source)
+    if not path.is_file():
+        raise EventsError(f"{source}: no such file")
+    con.execute(EV_TABLE)
+    with _polled(con, path.stat().st_size, shown):
+        read = _insert_file(con, path, keep_payload)
+    if not read:
         raise EventsError(first_bad_line(path))
     _check(con, keep_payload, lambda: first_bad_line(path))
     where, params = _window_sql(selection, "at_ms")

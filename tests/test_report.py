@@ -1,8 +1,15 @@
 """`h5press report` on small hand-written event sets whose every figure is worked out by hand in the
-comments, from a file, standard input, SQLite and PostgreSQL; its error paths; export round trips."""
+comments, from a file, standard input, SQLite and PostgreSQL; its error paths; export round trips; the
+progress of a read on a terminal."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +25,7 @@ from h5press.api.db import analytics, make_engine  # noqa: E402
 from h5press.api.migrations import migrate  # noqa: E402
 from h5press.cli import cli  # noqa: E402
 from h5press.report import events as report_events_module  # noqa: E402
-from h5press.report.events import parse_at  # noqa: E402
+from h5press.report.events import MB, parse_at  # noqa: E402
 
 
 def ev(id_: str, type_: str, at: str, visitor: str, session: str, payload: dict | None = None, component: str | None = None,
@@ -256,6 +263,59 @@ def test_the_database_gives_the_figures_of_its_export(tmp_path: Path, db_url: st
     assert from_db["green"]["components"][0]["component"] == ""  # an empty component is one, a missing one is not
     exported = [json.loads(line) for line in (tmp_path / "x.ndjson").read_text().splitlines()]
     assert sorted(exported, key=lambda e: e["id"]) == sorted(events, key=lambda e: e["id"])
+
+
+# `h5press report` with its export's read shown at once, not after PATIENCE seconds (so a small export shows it).
+AT_ONCE = "from h5press.report import events; events.PATIENCE = 0; from h5press.cli import main; main()"
+
+
+def on_a_terminal(args: list[str], stdin: Path | None = None, at_once: bool = True) -> str:
+    """What `h5press report ARGS` writes to its terminal (standard output and error, a pseudo-terminal)."""
+    controller, terminal = pty.openpty()
+    command = [sys.executable, "-c", AT_ONCE] if at_once else [sys.executable, "-m", "h5press"]
+    with stdin.open("rb") if stdin else open(os.devnull, "rb") as given:
+        process = subprocess.Popen([*command, "report", *args], stdin=given, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    shown, deadline = b"", time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and select.select([controller], [], [], deadline - time.monotonic())[0]:
+            try:
+                chunk = os.read(controller, 1 << 16)
+            except OSError:  # the process and its terminal are gone
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+        if process.poll() is None:
+            process.kill()
+    assert process.wait(10) == 0, shown
+    return shown.decode().replace("\r\n", "\n")
+
+
+def campaigns(out: Path) -> dict[str, Any]:
+    return json.loads((out / "report.json").read_text())["campaigns"]
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_the_export_read_shows_progress_on_a_terminal_only(tmp_path: Path, source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_events(tmp_path / "e.ndjson", list(generated_events(20_000, seed=5)))
+    total = -(-path.stat().st_size // MB)
+    args = ["-p", str(tmp_path), "--events", str(path) if source == "file" else "-"]
+    shown = on_a_terminal([*args, "-o", str(tmp_path / "tty")], path if source == "stdin" else None)
+    read = shown.split("\n")[1]  # after the line "reading …"
+    assert read.startswith("\rread 1 MB\r" if source == "stdin" else "\r[")  # standard input: MB received (of no total)
+    assert read.endswith(f"\r[{'#' * 30}] {total}/{total} MB")  # the bar ends complete, its line ended
+    monkeypatch.setattr(report_events_module, "PATIENCE", 0)
+    result = CliRunner().invoke(cli, ["report", *args, "-o", str(tmp_path / "log")], input=path.read_text())
+    assert result.exit_code == 0, result.output
+    assert " MB" not in result.output and "\r" not in result.output  # not a terminal: no progress of the read
+    assert campaigns(tmp_path / "tty") == campaigns(tmp_path / "log")
+
+
+def test_a_quick_read_shows_no_progress(tmp_path: Path) -> None:
+    path = write_events(tmp_path / "e.ndjson", EVENTS)
+    shown = on_a_terminal(["-p", str(tmp_path), "--events", str(path), "-o", str(tmp_path / "out")], at_once=False)
+    assert " MB" not in shown and campaigns(tmp_path / "out")["green"] == green(tmp_path)
 
 
 @pytest.mark.parametrize(("change", "problem"), [
