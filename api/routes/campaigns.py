@@ -83,7 +83,7 @@ async def post_events(batch: Batch, rules: Campaign, caller: Signed, state: Stat
         refuse_over_limit(wait)
         return ingest(conn, rules, caller.key, incoming, now, since_ms=caller.iat * 1000, member=member)
 
-    return await state.writer.run(record)
+    return await state.writer.run(record, caller.key)
 
 
 @router.get("/me", response_model=MeOut, summary="The caller's points, level, badges, streak and team")
