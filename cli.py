@@ -300,7 +300,7 @@ def api(**options: Any) -> None:
         import uvicorn
 
         from .api import processes
-        from .api.app import PARENT_ENV, create_app
+        from .api.app import PARENT_ENV, create_app, frozen_heap
         from .api.db import make_engine
         from .api.migrations import migrate
         from .api.project import load_project
@@ -330,7 +330,7 @@ def api(**options: Any) -> None:
                err=True)
     grace = 10  # open live streams end 10 s after a shutdown signal; browsers reconnect
     if settings.workers == 1:
-        uvicorn.run(create_app(loaded, settings), host=settings.host, port=settings.port, log_level="info",
+        uvicorn.run(frozen_heap(create_app(loaded, settings)), host=settings.host, port=settings.port, log_level="info",
                     timeout_graceful_shutdown=grace, proxy_headers=False)
         return
     os.environ.update(settings.as_env())

@@ -1,6 +1,7 @@
 """The FastAPI application factory of `h5press api`."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -304,4 +305,13 @@ def app_from_env() -> FastAPI:
     """Factory for uvicorn workers (`--workers N`): the CLI hands its settings over through the environment."""
     die_with_parent(int(os.environ.get(PARENT_ENV) or os.getppid()))
     settings = ApiSettings.from_env(os.environ)
-    return create_app(load_project(settings.project), settings)
+    return frozen_heap(create_app(load_project(settings.project), settings))
+
+
+def frozen_heap(app: FastAPI) -> FastAPI:
+    """`app`, with every object made so far (modules, models, compiled statements, the campaigns) moved out of
+    the garbage collector's sight: each full collection walked all of them again, a pause of tens of ms that
+    every request queued behind (p99 of single-event POSTs 77-95 ms; 47-50 ms frozen, same run)."""
+    gc.collect()
+    gc.freeze()
+    return app

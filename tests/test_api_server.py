@@ -123,6 +123,20 @@ def test_cli_checks_the_admin_token_and_wechat_options(tmp_path):
         assert result.exit_code == 1 and message in result.output, result.output
 
 
+def test_a_worker_app_leaves_what_it_built_out_of_the_garbage_collectors_walks(tmp_path):
+    import subprocess
+
+    from h5press.api.settings import ApiSettings
+
+    settings = ApiSettings(project=make_site(tmp_path / "site").resolve(), db=str(tmp_path / "x.db"), secret=SECRET)
+    code = ("import gc; from h5press.api.app import app_from_env; app_from_env(); "
+            "print(gc.get_freeze_count(), sum(gc.get_count()))")
+    env = {**__import__("os").environ, **settings.as_env()}
+    frozen, tracked = map(int, subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                              check=True).stdout.split())
+    assert frozen > 50_000 and tracked < 1000, (frozen, tracked)  # the modules, models and campaigns: frozen
+
+
 def test_cli_hands_every_option_to_the_workers(tmp_path, monkeypatch):
     import os
 
