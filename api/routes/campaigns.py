@@ -13,7 +13,7 @@ from ..errors import ApiError
 from ..ledger import Incoming, ingest, summary, vote_tally
 from ..members import lock_member_within, set_nickname
 from ..schemas import MeOut, VoteTally, errors
-from ..state import Caller, Campaign, Signed, State, refuse_over_limit
+from ..state import Caller, Campaign, SignedCampaign, State, refuse_over_limit
 from ..text import clean_name, name_schema
 
 router = APIRouter(prefix="/api/v1/campaigns/{campaign}", tags=["campaigns"])
@@ -63,8 +63,9 @@ class BatchOut(BaseModel):
 
 
 @router.post("/events", response_model=BatchOut, summary="Send a batch of events", responses=errors(413))
-async def post_events(batch: Batch, rules: Campaign, caller: Signed, state: State) -> dict[str, Any]:
+async def post_events(batch: Batch, request: SignedCampaign) -> dict[str, Any]:
     """Idempotent by event `id`; the server decides the points (see the rules in the README)."""
+    state, rules, caller = request.state, request.rules, request.caller
     if len(batch.events) > state.max_events:
         raise ApiError(413, "too_many_events", f"at most {state.max_events} events per batch, got {len(batch.events)}")
     for i, ev in enumerate(batch.events):
