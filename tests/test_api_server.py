@@ -124,6 +124,7 @@ def test_cli_checks_the_admin_token_and_wechat_options(tmp_path):
 
 
 def test_a_worker_app_leaves_what_it_built_out_of_the_garbage_collectors_walks(tmp_path):
+    import os
     import subprocess
 
     from h5press.api.settings import ApiSettings
@@ -131,7 +132,7 @@ def test_a_worker_app_leaves_what_it_built_out_of_the_garbage_collectors_walks(t
     settings = ApiSettings(project=make_site(tmp_path / "site").resolve(), db=str(tmp_path / "x.db"), secret=SECRET)
     code = ("import gc; from h5press.api.app import app_from_env; app_from_env(); "
             "print(gc.get_freeze_count(), sum(gc.get_count()))")
-    env = {**__import__("os").environ, **settings.as_env()}
+    env = {**os.environ, **settings.as_env()}
     frozen, tracked = map(int, subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                                               check=True).stdout.split())
     assert frozen > 50_000 and tracked < 1000, (frozen, tracked)  # the modules, models and campaigns: frozen
