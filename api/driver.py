@@ -12,7 +12,6 @@ values on the way out; `_Compiled` refuses them when it is built.
 """
 from __future__ import annotations
 
-import functools
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -44,10 +43,17 @@ def each(conn: Connection, statement: Executable, params: Sequence[dict[str, Any
     conn.connection.driver_connection.executemany(compiled.sql, [compiled.bind(p) for p in params])  # type: ignore[union-attr]
 
 
-@functools.cache
+_CACHE: dict[tuple[Executable, str, frozenset[str]], _Compiled] = {}
+
+
 def _compiled(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _Compiled:
-    """An INSERT without values compiles to the columns its parameters name (`keys`), as SQLAlchemy's would."""
-    return _Compiled(statement, dialect, keys)
+    """The statement compiled for this kind of database (by name: each engine has a dialect object of its own,
+    and the statements are few and long-lived); an INSERT without values compiles to the columns its parameters
+    name (`keys`), as SQLAlchemy's would."""
+    found = _CACHE.get((statement, dialect.name, keys))
+    if found is None:
+        found = _CACHE[(statement, dialect.name, keys)] = _Compiled(statement, dialect, keys)
+    return found
 
 
 class _Compiled:

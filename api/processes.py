@@ -24,18 +24,24 @@ import uvicorn
 log = logging.getLogger("h5press.api")
 BACKLOG = 2048  # as uvicorn's default
 STARTUP_S = 10.0  # a worker exiting with an error sooner after its start failed to start: it would again
+RESTART_PAUSE_S = 1.0  # before starting again a worker that ended right after its start: no tight loop
 
 
 def serve(app: str, *, host: str, port: int, workers: int, **config: Any) -> None:
     """Run `workers` processes of uvicorn serving `app` ("module:attribute"; `config` as `uvicorn.Config`'s)
     until SIGINT or SIGTERM, which each worker answers with uvicorn's graceful shutdown. Raises `OSError` when
-    the address cannot be bound, and `WorkerFailed` when a worker exits with an error right after its start (it would again)."""
-    sockets = bind(host, port, workers)
-    running = [_Worker(app, sock, config) for sock in sockets]
+    the address cannot be bound, and `WorkerFailed` when a first worker exits with an error right after its
+    start (it would again). Whatever was bound or started is closed and stopped, whenever it ends."""
     stopping: list[int] = []
     previous = {sig: signal.signal(sig, lambda number, _frame: stopping.append(number))
                 for sig in (signal.SIGINT, signal.SIGTERM)}
+    sockets: list[socket.socket] = []
+    running: list[_Worker] = []
     try:
+        sockets = bind(host, port, workers)
+        for sock in sockets:
+            if not stopping:
+                running.append(_Worker(app, sock, config))
         while not stopping:
             time.sleep(0.2)
             for worker in running:
@@ -50,7 +56,8 @@ def serve(app: str, *, host: str, port: int, workers: int, **config: Any) -> Non
 
 
 class WorkerFailed(RuntimeError):
-    """A worker process failed within `STARTUP_S` of its start (exited with an error, rather than being killed)."""
+    """One of the first workers failed within `STARTUP_S` of its start (exited with an error, rather than being
+    killed): the app cannot start, and would not on a restart either."""
 
 
 class _Worker:
@@ -58,6 +65,7 @@ class _Worker:
 
     def __init__(self, app: str, sock: socket.socket, config: dict[str, Any]) -> None:
         self.args = (app, sock, config)
+        self.first = True
         self.process = self._start()
 
     def _start(self) -> multiprocessing.process.BaseProcess:
@@ -67,10 +75,16 @@ class _Worker:
         return process
 
     def restart(self) -> None:
+        """A first worker's error at start ends the server; any other ending starts another (after a pause, when
+        it had only just started: a worker killed as it starts, or failing while the database is away)."""
         pid, code = self.process.pid, self.process.exitcode
-        if code is not None and code > 0 and time.monotonic() - self.started < STARTUP_S:  # not a signal: its own error
+        soon = time.monotonic() - self.started < STARTUP_S
+        if self.first and soon and code is not None and code > 0:
             raise WorkerFailed(f"worker {pid} ended with exit code {code} within {STARTUP_S:g} s of its start")
         log.warning("worker %s ended with exit code %s; starting another on its socket", pid, code)
+        if soon:
+            time.sleep(RESTART_PAUSE_S)
+        self.first = False
         self.process = self._start()
 
 
@@ -83,15 +97,18 @@ def bind(host: str, port: int, count: int) -> list[socket.socket]:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
         port = probe.getsockname()[1]  # port 0: the one the system chose, for every worker
-    sockets = []
-    for _ in range(count):
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP by name: asyncio turns Nagle off only then
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-        sock.listen(BACKLOG)
-        sock.set_inheritable(True)
-        sockets.append(sock)
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):  # TCP by name: asyncio turns Nagle off only then
+            sockets.append(socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP))
+            sockets[-1].setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sockets[-1].setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sockets[-1].bind((host, port))
+            sockets[-1].listen(BACKLOG)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
     return sockets
 
 
