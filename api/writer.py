@@ -1,20 +1,21 @@
 """How the request path writes: a route hands the writer a job (a function of a connection), the job
 runs in a write transaction off the event loop, and the route awaits its result once it is committed.
-
-One thread of the process takes every job waiting and runs them in one transaction (group commit);
-should one of them fail, the transaction is rolled back and the group runs again with each job in a
-savepoint, so a job that fails leaves no trace and does not fail the others (a job may thus run twice:
-it must depend on nothing but the connection).
+One thread of each process runs the jobs, in the order they came.
 
 SQLite has one writer at a time, so a process gains nothing from several threads taking turns on the
 write lock: each turn costs a lock hand-over, a `BEGIN IMMEDIATE` and a commit, and the threads fight
-over the GIL while the lock is held. The other processes of the same file queue on `db.WriteLock`.
+over the GIL while the lock is held. There the thread takes every job waiting and runs them in one
+transaction (group commit); should one of them fail, the transaction is rolled back and the group
+runs again with each job in a savepoint, so a job that fails leaves no trace and does not fail the
+others (a job may thus run twice: it must depend on nothing but the connection). The other processes
+of the same file queue on `db.WriteLock`.
 
-PostgreSQL serves many writers at once, but a transaction per request in a pool of threads cost the
-process more than the writes: two more round trips per request, and sixteen threads handing the GIL
-around (5.6 ms of CPU per single-event request in one process, against 2.9 ms grouped). Groups are
-smaller there (each job waits on round trips), and a group takes its row locks in the order of the
-jobs' keys (the person), so that two processes' groups never wait on each other in a circle.
+On PostgreSQL each job is its own transaction. A pool of sixteen threads, a transaction each, cost
+more than the writes (the GIL handed around between them: 3.1 ms of CPU per single-event request in
+two processes, against 2.3–2.8 ms on one thread). Groups there were faster still (1.8–2.0 ms), but
+a group holds the row locks of all its jobs until it commits, and two processes' groups can then
+wait on each other in a circle (members of two teams, each group updating the teams' totals in the
+opposite order): PostgreSQL breaks that only after `deadlock_timeout`, a second.
 """
 from __future__ import annotations
 
@@ -30,10 +31,10 @@ from sqlalchemy.exc import DBAPIError
 from . import db
 
 T = TypeVar("T")
-Job = tuple[str, Callable[[Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
+Job = tuple[Callable[[Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
 # Jobs in one transaction at most, per kind of database: the first job's answer waits for the whole group.
 GROUP_MAX = {"sqlite": 64}
-GROUP_MAX_OTHER = 16
+GROUP_MAX_OTHER = 1
 
 
 class Writer:
@@ -46,12 +47,11 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
 
-    async def run(self, job: Callable[[Connection], T], key: str = "") -> T:
-        """`job`'s result once committed; `key` orders it in its group (the rows it locks first: the person's)."""
+    async def run(self, job: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
         self._ensure_thread()
-        self._jobs.put((key, job, done, loop))
+        self._jobs.put((job, done, loop))
         return await done
 
     def close(self) -> None:
@@ -93,8 +93,7 @@ class Writer:
                     self._jobs.put(None)  # finish this group, then stop
                     break
                 jobs.append(following)
-            jobs.sort(key=lambda queued: queued[0])  # row locks in one order in every process
-            for (_, _, done, loop), outcome in zip(jobs, self._commit([job for _, job, _, _ in jobs]), strict=True):
+            for (_, done, loop), outcome in zip(jobs, self._commit([job for job, _, _ in jobs]), strict=True):
                 try:
                     loop.call_soon_threadsafe(_settle, done, outcome)
                 except RuntimeError:  # its event loop has closed: nobody waits for this answer any more

@@ -112,5 +112,5 @@ async def post_analytics(request: Request, rules: Campaign, state: State) -> Ana
                            headers={"Retry-After": str(max(1, round(wait)))})
         return store(conn, rules.name, visits, now)
 
-    accepted = await state.writer.run(save, address)
+    accepted = await state.writer.run(save)
     return AnalyticsOut(accepted=accepted, duplicates=len(batch.events) - accepted)

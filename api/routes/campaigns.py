@@ -84,7 +84,7 @@ async def post_events(batch: Batch, request: SignedCampaign) -> dict[str, Any]:
         refuse_over_limit(wait)
         return ingest(conn, rules, caller.key, incoming, now, since_ms=caller.iat * 1000, member=member)
 
-    return await state.writer.run(record, caller.key)
+    return await state.writer.run(record)
 
 
 @router.get("/me", response_model=MeOut, summary="The caller's points, level, badges, streak and team")
