@@ -119,7 +119,7 @@ class SignedRequest:
 
 async def signed_request(request: Request, campaign: Annotated[str, Path(max_length=64)],
                          authorization: Annotated[str | None, Header()] = None) -> SignedRequest:
-    state: ApiState = request.app.state.api
+    state = await api_state(request)
     return SignedRequest(state, await campaign_rules(state, campaign), await signed(state, authorization))
 
 

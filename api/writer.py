@@ -32,9 +32,7 @@ from . import db
 
 T = TypeVar("T")
 Job = tuple[Callable[[Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
-# Jobs in one transaction at most, per kind of database: the first job's answer waits for the whole group.
-GROUP_MAX = {"sqlite": 64}
-GROUP_MAX_OTHER = 1
+GROUP_MAX = 64  # SQLite's jobs in one transaction at most: the first job's answer waits for the whole group
 
 
 class Writer:
@@ -42,7 +40,7 @@ class Writer:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._group_max = GROUP_MAX.get(engine.dialect.name, GROUP_MAX_OTHER)
+        self._group_max = GROUP_MAX if engine.dialect.name == "sqlite" else 1  # PostgreSQL: a transaction per job
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()

@@ -63,9 +63,9 @@ class BatchOut(BaseModel):
 
 
 @router.post("/events", response_model=BatchOut, summary="Send a batch of events", responses=errors(413))
-async def post_events(batch: Batch, request: SignedCampaign) -> dict[str, Any]:
+async def post_events(batch: Batch, signed: SignedCampaign) -> dict[str, Any]:
     """Idempotent by event `id`; the server decides the points (see the rules in the README)."""
-    state, rules, caller = request.state, request.rules, request.caller
+    state, rules, caller = signed.state, signed.rules, signed.caller
     if len(batch.events) > state.max_events:
         raise ApiError(413, "too_many_events", f"at most {state.max_events} events per batch, got {len(batch.events)}")
     for i, ev in enumerate(batch.events):
