@@ -306,8 +306,9 @@ def test_a_running_serve_sees_components_added_changed_and_removed(make_project)
         write_tree(root, {"content/demo/poll.md": "---\ntitle: 投票\n---\n\n::: poll p1\nquestion: 哪个好？\noptions: [甲, 乙]\n:::\n"})
         settled(lambda: server.broadcaster.failure is not None and 'unknown component "poll"' in server.broadcaster.failure)
         write_tree(root, POLL)  # a new component folder, in a project that had no layouts/
-        settled(lambda: (out / "poll.html").is_file() and "哪个好？" in (out / "poll.html").read_text())
-        assert server.broadcaster.failure is None
+        # The build writes the page before it tells the pages (and clears the last failure): wait for both.
+        settled(lambda: (out / "poll.html").is_file() and "哪个好？" in (out / "poll.html").read_text()
+                and server.broadcaster.failure is None)
         schema = POLL["layouts/components/poll/schema.py"].replace("    answer: int | None = None\n", "    answer: int\n")
         write_tree(root, {"layouts/components/poll/schema.py": schema})  # a changed schema: answer is now required
         settled(lambda: server.broadcaster.failure is not None and "answer: is required" in server.broadcaster.failure)
