@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from h5fixtures import build
 
@@ -64,8 +65,9 @@ class Phone:
         survey.get_by_role("button", name="提交").tap()
         self.page.wait_for_function("() => (h5press.wallet().actions.survey || {}).count === 1")
 
-    def team_points(self) -> str:
-        return self.block("team").locator("[data-points]").inner_text()
+    def shows_team_points(self, points: str) -> None:
+        """The team block comes to show `points`: a page first paints what it last knew, then what /me says."""
+        expect(self.block("team").locator("[data-points]")).to_have_text(points, timeout=10_000)
 
 
 def test_three_phones_form_a_team_unlock_the_reward_and_see_it_live(tmp_path, site_with_api, browser):
@@ -125,9 +127,8 @@ def test_three_phones_form_a_team_unlock_the_reward_and_see_it_live(tmp_path, si
     # the other two watch the team page and the team board
     for phone in (zhou, qing):
         phone.open(index)
-        assert phone.team_points() == "110"
-    before = zhou.block("leaderboard").inner_text()
-    assert "三口之家" in before and "110" in before
+        phone.shows_team_points("110")
+    expect(zhou.block("leaderboard")).to_contain_text(re.compile("三口之家.*110", re.S), timeout=10_000)
     assert zhou.block("leaderboard").locator("li:visible").count() == 2  # the one team and one 虚位以待, not ten rows
 
     # back above ground: his events are replayed, and both other phones follow without reload
