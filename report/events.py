@@ -280,6 +280,21 @@ def _adbc(url: str) -> Iterator[Any]:
         database.close()
 
 
+def _same_schema(conn: Any, url: str) -> None:
+    """The database must be at the schema version this h5press reads: the report never migrates it."""
+    from ..api.migrations import MIGRATIONS, current_version
+
+    version, reads = current_version(conn), len(MIGRATIONS)
+    if version == 0:
+        raise EventsError(f"database {url}: holds no tables of h5press api (`h5press api --db URL` creates them)")
+    if version < reads:
+        raise EventsError(f"database {url}: at schema version {version}, this h5press reads version {reads}: "
+                          "`h5press api` migrates it as it starts")
+    if version > reads:
+        raise EventsError(f"database {url}: at schema version {version}, newer than this h5press reads ({reads}): "
+                          "upgrade h5press")
+
+
 def _insert_block(cursor: duckdb.DuckDBPyConnection, url: str, query: str, scan: str) -> None:
     """One query's rows into `ev`, through a DuckDB cursor and a driver connection of its own."""
     try:
@@ -308,6 +323,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, url: str, selection: Selection,
     rows, pk = _rows(selection), analytics.c.pk
     try:
         with engine.connect() as conn:
+            _same_schema(conn, url)
             # One aggregate per query: SQLite answers a lone min() or max() of the key from the B-tree's ends, and
             # scans every row for both at once (≈0.1 s per million).
             ends = [select(f(pk)).where(rows.whereclause).scalar_subquery() for f in (func.min, func.max)]
@@ -372,6 +388,8 @@ def load_db(con: duckdb.DuckDBPyConnection, url: str, selection: Selection, prog
     except duckdb.Error as exc:  # a value DuckDB refused: name the row, else say what DuckDB said
         problem = first_bad_row(url, selection) or (str(exc).splitlines() or [""])[0]
         raise EventsError(f"database {url}: {problem}") from None
+    except EventsError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a database that cannot be reached or read is one readable line
         first = (str(exc).splitlines() or [""])[0]
         raise EventsError(f"database {url}: {type(exc).__name__}: {first}") from None

@@ -20,9 +20,10 @@ pytest.importorskip("duckdb", reason="the report extra is not installed: pip ins
 from click.testing import CliRunner  # noqa: E402
 from report_events import events as generated_events  # noqa: E402
 from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy import select as select_rows  # noqa: E402
 
-from h5press.api.db import analytics, make_engine  # noqa: E402
-from h5press.api.migrations import migrate  # noqa: E402
+from h5press.api.db import analytics, make_engine, schema_version  # noqa: E402
+from h5press.api.migrations import MIGRATIONS, migrate  # noqa: E402
 from h5press.cli import cli  # noqa: E402
 from h5press.report import events as report_events_module  # noqa: E402
 from h5press.report.events import MB, parse_at  # noqa: E402
@@ -347,11 +348,27 @@ def test_export_alone_with_a_window_and_the_env_database(tmp_path: Path, monkeyp
     assert not (tmp_path / "campaign-report").exists()  # an export alone writes no report
 
 
-def test_an_unreadable_database_table(tmp_path: Path) -> None:
+def test_a_database_without_the_api_tables(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-    create_engine(url).connect().close()  # a database without the analytics table
+    create_engine(url).connect().close()
     code, output, out = report(tmp_path, "--db", url)
-    assert code == 1 and "OperationalError" in output and "analytics" in output and not out.exists()
+    assert code == 1 and f"database {url}: holds no tables of h5press api" in output and not out.exists()
+
+
+def test_a_database_at_another_schema_version_is_named_and_left_as_it_is(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
+    store(url, EVENTS)
+    engine = make_engine(url)
+    reads = len(MIGRATIONS)
+    for version, says in ((reads - 1, f"at schema version {reads - 1}, this h5press reads version {reads}: `h5press api` migrates"),
+                          (reads + 1, f"at schema version {reads + 1}, newer than this h5press reads ({reads}): upgrade h5press")):
+        with engine.begin() as conn:
+            conn.execute(schema_version.update().values(version=version))
+        code, output, out = report(tmp_path, "--db", url)
+        assert code == 1 and f"database {url}: {says}" in output and not out.exists()
+        with engine.connect() as conn:
+            assert conn.execute(select_rows(schema_version.c.version)).scalar_one() == version  # not migrated
+    engine.dispose()
 
 
 def test_the_control_declared_first_in_campaign_yaml_is_the_baseline(tmp_path: Path) -> None:
