@@ -231,29 +231,52 @@ def load_file(con: duckdb.DuckDBPyConnection, source: str, selection: Selection,
 
 
 # The database's rows reach DuckDB as Arrow columns through the database's ADBC driver (no row becomes a
-# Python object). The component's NULL travels as a flag beside it: SQLite's driver takes each column's
-# type from its first rows, which may all be NULL.
+# Python object). A driver and a database server pay per value, so six of the eleven fields travel as one
+# text, joined by U+001F: the three ULIDs and the type (their patterns exclude it) and the payload and
+# variants (JSON, which writes a control character escaped); DuckDB splits it again. A row where a field
+# holds U+001F all the same does not split in six and fails, named by `row_problem`. The component's NULL
+# travels as a flag beside it: SQLite's driver takes each column's type from its first rows, which may all
+# be NULL.
+SEPARATOR = "\x1f"
+PACKED = ("event_id", "type", "visitor", "session", "variants", "payload")
+
+
 def _row_scan(keep_payload: bool) -> str:
     """The reader of the rows `_rows` selects, registered with DuckDB as `rows`."""
+    whole = f"CASE WHEN len(s) = {len(PACKED)} THEN s[1] ELSE error('a row does not split in {len(PACKED)}') END"
+    fields = ", ".join(f"{whole if i == 1 else f's[{i}]'} AS {name}" for i, name in enumerate(PACKED, 1))
+    unpacked = f"(SELECT *, {fields} FROM (SELECT *, string_split(packed, chr(31)) AS s FROM rows))"
     return ("SELECT event_id, campaign, type, CASE WHEN no_component::BOOLEAN THEN NULL ELSE component END, "
-            f"{'payload' if keep_payload else 'NULL'}, at_ms, visitor, session, page, variants, {DERIVED} FROM rows")
+            f"{'payload' if keep_payload else 'NULL'}, at_ms, visitor, session, page, variants, {DERIVED} FROM {unpacked}")
 
 
-def _rows(selection: Selection) -> Any:
-    """The SELECT of the selected rows of `analytics`, as `_row_scan` reads them."""
-    from sqlalchemy import ColumnElement, func, select, true
+def _where(selection: Selection) -> list[Any]:
+    """The selection as conditions on `analytics` rows."""
+    from sqlalchemy import true
 
     from ..api.db import analytics
 
     t = analytics.c
-    where: list[ColumnElement[bool]] = [t.campaign.in_(selection.campaigns) if selection.campaigns else true()]
+    where = [t.campaign.in_(selection.campaigns) if selection.campaigns else true()]
     if selection.start_ms is not None:
         where.append(t.at_ms >= selection.start_ms)
     if selection.end_ms is not None:
         where.append(t.at_ms < selection.end_ms)
-    return select(t.event_id, t.campaign, t.type, func.coalesce(t.component, "").label("component"),
-                  t.component.is_(None).label("no_component"), t.payload, t.at_ms, t.visitor, t.session, t.page,
-                  t.variants).where(*where)
+    return where
+
+
+def _rows(selection: Selection) -> Any:
+    """The SELECT of the selected rows of `analytics`, as `_row_scan` reads them."""
+    from sqlalchemy import func, select
+
+    from ..api.db import analytics
+
+    t = analytics.c
+    packed = t[PACKED[0]]
+    for name in PACKED[1:]:
+        packed = packed + SEPARATOR + t[name]
+    return select(t.campaign, func.coalesce(t.component, "").label("component"), t.component.is_(None).label("no_component"),
+                  t.at_ms, t.page, packed.label("packed")).where(*_where(selection))
 
 
 @contextmanager
@@ -347,6 +370,9 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, url: str, selection: Selection,
 
 def row_problem(row: dict[str, Any]) -> str | None:
     """What is wrong with one row of `analytics` as an event, or None."""
+    for key in PACKED:
+        if isinstance(row[key], str) and SEPARATOR in row[key]:
+            return f'"{key}" holds the control character U+001F'
     event = {**row, "id": row["event_id"]}
     for key in ("payload", "variants"):
         try:
@@ -363,13 +389,15 @@ def row_problem(row: dict[str, Any]) -> str | None:
 def first_bad_row(url: str, selection: Selection) -> str | None:
     """The first selected row that is not an event, as `analytics row <pk> (event <id>): problem` (the slow
     path, only on error: every row through the driver's cursor)."""
+    from sqlalchemy import select
+
     from ..api.db import analytics, make_engine
 
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             rows = conn.execution_options(yield_per=10_000).execute(
-                _rows(selection).add_columns(analytics.c.pk).order_by(analytics.c.pk))
+                select(analytics).where(*_where(selection)).order_by(analytics.c.pk))
             for row in rows.mappings():
                 if (problem := row_problem(dict(row))) is not None:
                     return f"analytics row {row['pk']} (event {row['event_id']}): {problem}"

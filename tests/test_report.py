@@ -323,6 +323,8 @@ def test_a_quick_read_shows_no_progress(tmp_path: Path) -> None:
     ({"payload": "{not json"}, '"payload" is not JSON: "{not json"'),
     ({"visitor": ""}, '"visitor" must be a non-empty string'),
     ({"variants": "[]"}, '"variants" must be a JSON object'),
+    ({"visitor": "01JD\x1fX"}, '"visitor" holds the control character U+001F'),  # would split its row in seven
+    ({"payload": '{"note": "a\x1fb"}'}, '"payload" holds the control character U+001F'),
 ])
 def test_a_stored_row_that_is_no_event_is_named(tmp_path: Path, db_url: str, change: dict[str, str], problem: str) -> None:
     store(db_url, EVENTS)
