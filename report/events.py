@@ -13,12 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import adbc_driver_manager
 import adbc_driver_postgresql
 import adbc_driver_sqlite
 import duckdb
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only where a database is read
+    from sqlalchemy import ColumnElement
 
 COLUMNS = ("id", "campaign", "type", "component", "payload", "at", "visitor", "session", "page", "variants")
 REQUIRED_TEXT = ("id", "campaign", "type", "visitor", "session", "page")
@@ -250,14 +253,14 @@ def _row_scan(keep_payload: bool) -> str:
             f"{'payload' if keep_payload else 'NULL'}, at_ms, visitor, session, page, variants, {DERIVED} FROM {unpacked}")
 
 
-def _where(selection: Selection) -> list[Any]:
+def _where(selection: Selection) -> list[ColumnElement[bool]]:
     """The selection as conditions on `analytics` rows."""
     from sqlalchemy import true
 
     from ..api.db import analytics
 
     t = analytics.c
-    where = [t.campaign.in_(selection.campaigns) if selection.campaigns else true()]
+    where: list[ColumnElement[bool]] = [t.campaign.in_(selection.campaigns) if selection.campaigns else true()]
     if selection.start_ms is not None:
         where.append(t.at_ms >= selection.start_ms)
     if selection.end_ms is not None:
@@ -272,7 +275,7 @@ def _rows(selection: Selection) -> Any:
     from ..api.db import analytics
 
     t = analytics.c
-    packed = t[PACKED[0]]
+    packed: ColumnElement[Any] = t[PACKED[0]]
     for name in PACKED[1:]:
         packed = packed + SEPARATOR + t[name]
     return select(t.campaign, func.coalesce(t.component, "").label("component"), t.component.is_(None).label("no_component"),
