@@ -294,8 +294,9 @@ def live_server(make_client: Callable[..., TestClient]) -> Iterator[Callable[...
 class SiteWithApi:
     """A site project served from its dist/ on one origin and `h5press api` on another, as deployed."""
 
-    def __init__(self, root: Path, static: Server, api_url: str, engine: object) -> None:
+    def __init__(self, root: Path, static: Server, api_url: str, engine: object, stop_api: Callable[[], None]) -> None:
         self.root, self.static, self.api_url, self.engine = root, static, api_url, engine
+        self.stop_api = stop_api  # the server out of reach, as on a connection that carries nothing
 
     def url(self, path: str) -> str:
         return self.static.url(path)
@@ -323,7 +324,7 @@ def site_with_api(tmp_path: Path, serve: Callable[[Path], Server]) -> Iterator[C
         stops.append(stop)
         config = root / "h5press.yaml"
         config.write_text(config.read_text("utf-8") + f"api_url: {url}/\n", "utf-8")
-        return SiteWithApi(root, static, url + "/", app.state.api.engine)
+        return SiteWithApi(root, static, url + "/", app.state.api.engine, stop)
 
     yield start
     for stop in stops:

@@ -34,7 +34,12 @@
     return fetch(url, { method: method, headers: headers, body: body ? JSON.stringify(body) : null, credentials: 'omit', cache: 'no-store' })
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (b) {
-          if (r.ok) return b;
+          if (r.ok && !r.headers.get('X-H5press-Cached')) return b;
+          if (r.ok) { /* the service worker's copy while the server is out of reach: offline, with what it last said */
+            var stale = failure(0, 'offline', '网络不可用');
+            stale.body = b;
+            throw stale;
+          }
           var e = failure(r.status, b.error || 'http_' + r.status, b.message);
           e.body = b;
           e.retry = parseInt(r.headers.get('Retry-After'), 10) || 0;

@@ -58,8 +58,15 @@ function page(request) {
 
 function networkFirst(request, name) {
   return timed(request, C.timeout).then(function (r) { return store(name, request, r); }).catch(function (err) {
-    return caches.match(request).then(function (hit) { if (hit) return hit; throw err; });
+    return caches.match(request).then(function (hit) { if (hit) return name === API ? marked(hit) : hit; throw err; });
   });
+}
+
+/* A server's answer from the cache: marked, so that the page, which may believe itself online, does not show it as live. */
+function marked(hit) {
+  var headers = new Headers(hit.headers);
+  headers.set('X-H5press-Cached', '1');
+  return hit.blob().then(function (body) { return new Response(body, { status: hit.status, statusText: hit.statusText, headers: headers }); });
 }
 
 function cacheFirst(request) {

@@ -163,6 +163,15 @@ def test_server_board_with_my_row_tabs_live_and_offline(tmp_path, site_with_api,
     context.set_offline(False)
     assert page.evaluate("() => h5press.selftest()") == []
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    # the server out of reach on a phone that believes itself online: the service worker answers with its copy,
+    # which the board shows as what it is, the last board read with its time, not as live
+    context.add_init_script("Object.defineProperty(Navigator.prototype, 'onLine', { get: () => true })")
+    page.reload()
+    page.wait_for_function("() => document.querySelector('[data-note]').textContent.includes('最新')")
+    site.stop_api()
+    page.reload()
+    page.wait_for_function("() => document.querySelector('[data-note]').textContent.startsWith('离线，显示的是 ')")
+    assert page.evaluate("navigator.onLine") and rows.nth(0).inner_text().split()[2] == "40"
     assert errors == []
     context.close()
 

@@ -29,7 +29,9 @@
     function tallies() {
       var n = ++asked;
       h.api('GET', '/votes/' + id).then(function (data) { if (n === asked) show(data); },
-        function () { /* offline: the visitor's own vote is still shown */ });
+        function (e) { /* offline: the tallies last read where the phone kept them, and the visitor's own vote */
+          if (n === asked && e.body && e.body.counts) show(e.body);
+        });
     }
     function follow() {
       if (live || !h.server) return;
