@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -295,6 +296,19 @@ def on_a_terminal(args: list[str], stdin: Path | None = None, at_once: bool = Tr
 
 def campaigns(out: Path) -> dict[str, Any]:
     return json.loads((out / "report.json").read_text())["campaigns"]
+
+
+def test_the_daily_chart_of_many_days_prints_the_busiest_and_the_last_days_count_inside_the_chart(tmp_path: Path) -> None:
+    path = write_events(tmp_path / "e.ndjson", list(generated_events(5_000, seed=3)))
+    code, output, out = report(tmp_path, "--events", str(path))
+    assert code == 0, output
+    daily = json.loads((out / "report.json").read_text())["campaigns"]["green"]["daily"]
+    chart = (out / "index.html").read_text().split('aria-label="每日访客">')[1].split("</svg>")[0]
+    printed = re.findall(r'<text class="v" x="[^"]+" y="([^"]+)">([^<]+)</text>', chart)
+    assert len(daily) > 10 and chart.count("<rect") == len(daily)  # every day a column; too many for every count
+    busiest = max(d["visitors"] for d in daily)
+    assert [v for _, v in printed] == [f"{d['visitors']:,}" for d in daily if d["visitors"] == busiest or d is daily[-1]]
+    assert all(float(y) >= 12 for y, _ in printed)  # the busiest day's count above its column, inside the chart
 
 
 @pytest.mark.parametrize("source", ["file", "stdin"])
