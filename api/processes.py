@@ -99,12 +99,13 @@ def bind(host: str, port: int, count: int) -> list[socket.socket]:
         port = probe.getsockname()[1]  # port 0: the one the system chose, for every worker
     sockets: list[socket.socket] = []
     try:
-        for _ in range(count):  # TCP by name: asyncio turns Nagle off only then
-            sockets.append(socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP))
-            sockets[-1].setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sockets[-1].setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sockets[-1].bind((host, port))
-            sockets[-1].listen(BACKLOG)
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP by name: asyncio turns Nagle off only then
+            sockets.append(sock)  # closed with the others should a later step fail
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, port))
+            sock.listen(BACKLOG)
     except OSError:
         for sock in sockets:
             sock.close()

@@ -26,26 +26,24 @@
     e.code = code;
     return e;
   }
+  function offline() { return failure(0, 'offline', '网络不可用'); }
   function request(method, url, body, auth) {
-    if (navigator.onLine === false) return Promise.reject(failure(0, 'offline', '网络不可用'));
+    if (navigator.onLine === false) return Promise.reject(offline());
     var headers = {};
     if (body) headers['Content-Type'] = 'application/json';
     if (auth) headers.Authorization = 'Bearer ' + auth;
     return fetch(url, { method: method, headers: headers, body: body ? JSON.stringify(body) : null, credentials: 'omit', cache: 'no-store' })
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (b) {
-          if (r.ok && !r.headers.get('X-H5press-Cached')) return b;
-          if (r.ok) { /* the service worker's copy while the server is out of reach: offline, with what it last said */
-            var stale = failure(0, 'offline', '网络不可用');
-            stale.body = b;
-            throw stale;
-          }
-          var e = failure(r.status, b.error || 'http_' + r.status, b.message);
+          /* the service worker's copy while the server is out of reach: offline, with what it last said */
+          var cached = r.ok && r.headers.get('X-H5press-Cached');
+          if (r.ok && !cached) return b;
+          var e = cached ? offline() : failure(r.status, b.error || 'http_' + r.status, b.message);
           e.body = b;
           e.retry = parseInt(r.headers.get('Retry-After'), 10) || 0;
           throw e;
         });
-      }, function () { throw failure(0, 'offline', '网络不可用'); });
+      }, function () { throw offline(); });
   }
   function session() {
     var t = token();
